@@ -1,0 +1,60 @@
+"""Prometheus metrics of the function server.
+
+Names start with `fraud_`; labels are bounded sets (function types, reason
+codes), never ids. Under gunicorn with several workers, PROMETHEUS_MULTIPROC_DIR
+switches prometheus_client to its multi-process mode (see server.py).
+"""
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES = Counter(
+    "fraud_function_messages_total",
+    "Messages handled, by function and message type.",
+    ["function", "message_type"],
+)
+DEAD_LETTERS = Counter(
+    "fraud_dead_letters_total",
+    "Records sent to the dead-letters egress, by function and reason.",
+    ["function", "reason"],
+)
+UNEXPECTED = Counter(
+    "fraud_unexpected_messages_total",
+    "Late, duplicate or unreadable internal messages that were dropped, by function and reason.",
+    ["function", "reason"],
+)
+FUNCTION_ERRORS = Counter(
+    "fraud_function_errors_total",
+    "Bugs caught by the invocation guard (the message was dead-lettered instead of failing the job).",
+    ["function"],
+)
+DECISIONS = Counter(
+    "fraud_transactions_scored_total",
+    "Transactions scored, by outcome (alert or pass).",
+    ["outcome"],
+)
+MERCHANT_LOOKUPS = Counter(
+    "fraud_merchant_lookups_total",
+    "Merchant score answers, by source (cache, service, fallback).",
+    ["source"],
+)
+MERCHANT_ATTEMPTS = Counter(
+    "fraud_merchant_service_attempts_total",
+    "HTTP attempts to merchant-service, by outcome.",
+    ["outcome"],
+)
+MODEL_SCORES = Histogram(
+    "fraud_model_score",
+    "Distribution of model scores (0..1).",
+    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
+)
+DECISION_LATENCY = Histogram(
+    "fraud_transaction_decision_seconds",
+    "Time from a transaction reaching transaction-manager to its scoring decision.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+REQUEST_DURATION = Histogram(
+    "fraud_function_request_seconds",
+    "Time to handle one request-reply batch from the runtime, by function.",
+    ["function"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

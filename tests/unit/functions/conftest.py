@@ -1,0 +1,72 @@
+"""Fixtures: the real functions, wired with a scripted merchant client, behind the mini runtime."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from statefun import RequestReplyHandler
+
+from fraud_functions.addresses import FRAUD_COUNT, TRANSACTION_MANAGER
+from fraud_functions.merchant_client import LookupResult
+from fraud_functions.messages import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD
+from fraud_functions.model import load_model
+from fraud_functions.settings import FunctionSettings
+from fraud_functions.wiring import wire
+from tests.unit.functions.harness import Envelope, MiniRuntime
+
+
+class ScriptedMerchantClient:
+    """Answers lookups from a dict; a missing merchant is an outage (score None)."""
+
+    def __init__(self, scores: dict[str, float] | None = None) -> None:
+        self.scores = dict(scores or {})
+        self.calls: list[str] = []
+
+    async def score(self, merchant: str) -> LookupResult:
+        self.calls.append(merchant)
+        if merchant in self.scores:
+            return LookupResult(score=self.scores[merchant], attempts=1)
+        return LookupResult(score=None, attempts=3, error="timeout")
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def settings() -> FunctionSettings:
+    return FunctionSettings.from_env({})
+
+
+@pytest.fixture
+def merchants() -> ScriptedMerchantClient:
+    return ScriptedMerchantClient({"Hypergrid": 95, "Calmshop": 5, "Zeromart": 0})
+
+
+def make_runtime(settings: FunctionSettings, merchants: ScriptedMerchantClient, **overrides) -> MiniRuntime:
+    settings = replace(settings, **overrides)
+    wiring = wire(settings, merchants, load_model(settings.model_strategy, settings.model_path))
+    return MiniRuntime(RequestReplyHandler(wiring.functions))
+
+
+@pytest.fixture
+def runtime(settings, merchants) -> MiniRuntime:
+    return make_runtime(settings, merchants)
+
+
+def transaction(tx_id: str, account: str = "0x00F3CD51", merchant: str = "Hypergrid", amount=950,
+                timestamp: str = "2026-11-27T10:00:00", raw: bytes | None = None) -> Envelope:
+    """A `transactions` record as the Kafka ingress delivers it."""
+    value = raw if raw is not None else json.dumps(
+        {"account": account, "merchant": merchant, "amount": amount, "timestamp": timestamp}).encode()
+    return Envelope(TRANSACTION_MANAGER, tx_id, TRANSACTION_RECORD, value)
+
+
+def confirmation(account: str, raw: bytes | None = None) -> Envelope:
+    """A `confirmed` record as the Kafka ingress delivers it."""
+    value = raw if raw is not None else json.dumps({"account": account}).encode()
+    return Envelope(FRAUD_COUNT, account, CONFIRM_FRAUD_RECORD, value)

@@ -1,0 +1,56 @@
+"""fraud-count: the sliding window built from delayed self-messages."""
+
+from __future__ import annotations
+
+import json
+
+from fraud_functions.addresses import FRAUD_COUNT, TRANSACTION_MANAGER
+from fraud_functions.messages import ExpireFraud, FraudCount, QueryFraud
+from fraud_functions.metrics import UNEXPECTED
+from tests.unit.functions.conftest import confirmation, make_runtime
+from tests.unit.functions.harness import Envelope
+
+
+async def query(runtime, account: str) -> int:
+    out = await runtime.invoke([Envelope(FRAUD_COUNT, account, QueryFraud.TYPENAME,
+                                         json.dumps({"transaction_id": "t1"}).encode(),
+                                         caller=(TRANSACTION_MANAGER, "t1"))])
+    assert [(m.target, m.id, m.typename) for m in out] == [(TRANSACTION_MANAGER, "t1", FraudCount.TYPENAME)]
+    return json.loads(out[0].value)["count"]
+
+
+async def test_confirmations_count_and_schedule_an_expiry_after_the_window(settings, merchants):
+    runtime = make_runtime(settings, merchants, fraud_window_seconds=90)
+    await runtime.deliver(confirmation("acc"), confirmation("acc"))
+    assert await query(runtime, "acc") == 2
+    assert [(d.envelope.target, d.envelope.id, d.envelope.typename, d.delay_ms) for d in runtime.delayed] == [
+        (FRAUD_COUNT, "acc", ExpireFraud.TYPENAME, 90_000)] * 2
+
+
+async def test_expiry_decrements_and_deletes_at_zero(runtime):
+    await runtime.deliver(confirmation("acc"), confirmation("acc"))
+    first, second = runtime.delayed
+    runtime.delayed = [first]
+    await runtime.fire_delayed()
+    assert await query(runtime, "acc") == 1
+    runtime.delayed = [second]
+    await runtime.fire_delayed()
+    assert await query(runtime, "acc") == 0
+    assert runtime.value_of(FRAUD_COUNT, "acc", "count") is None  # deleted, not stored as 0
+
+
+async def test_expiry_without_state_never_goes_negative_or_raises(runtime):
+    before = UNEXPECTED.labels(FRAUD_COUNT, "expire_without_count")._value.get()
+    expire = Envelope(FRAUD_COUNT, "ghost", ExpireFraud.TYPENAME,
+                      json.dumps({"account": "ghost", "confirmed_at_ms": 1}).encode(), caller=(FRAUD_COUNT, "ghost"))
+    await runtime.deliver(expire, expire)
+    assert await query(runtime, "ghost") == 0
+    assert runtime.value_of(FRAUD_COUNT, "ghost", "count") is None
+    assert UNEXPECTED.labels(FRAUD_COUNT, "expire_without_count")._value.get() == before + 2
+
+
+async def test_query_without_a_caller_is_counted_not_answered(runtime):
+    before = UNEXPECTED.labels(FRAUD_COUNT, "no_caller")._value.get()
+    out = await runtime.invoke([Envelope(FRAUD_COUNT, "acc", QueryFraud.TYPENAME, b'{"transaction_id": "t"}')])
+    assert out == []
+    assert UNEXPECTED.labels(FRAUD_COUNT, "no_caller")._value.get() == before + 1

@@ -1,0 +1,92 @@
+"""Contract: the module spec the runtime loads agrees with the functions this package registers."""
+
+from __future__ import annotations
+
+import pytest
+
+from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC
+from fraud_functions import addresses, module_spec
+from fraud_functions.settings import FunctionSettings
+from fraud_functions.wiring import INGRESS_RECORD_TYPES, wire
+from tests.unit.functions.conftest import ScriptedMerchantClient
+from fraud_functions.model import load_model
+
+
+@pytest.fixture(scope="module")
+def spec() -> list[dict]:
+    rendered = module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(), module_spec.placeholders({}))
+    return module_spec.documents(rendered)
+
+
+def of_kind(spec, kind: str) -> list[dict]:
+    return [doc["spec"] for doc in spec if doc["kind"] == kind]
+
+
+def test_the_endpoint_serves_every_registered_function_over_the_async_transport(spec):
+    (endpoint,) = of_kind(spec, "io.statefun.endpoints.v2/http")
+    namespace = endpoint["functions"].removesuffix("/*")
+    assert namespace == addresses.NAMESPACE
+    assert all(typename.startswith(namespace + "/") for typename in addresses.ALL_FUNCTIONS)
+    assert endpoint["urlPathTemplate"] == "http://127.0.0.1:8000/statefun"
+    assert endpoint["transport"]["type"] == "io.statefun.transports.v1/async"
+
+
+def test_namespace_is_usable_in_flink_metric_names():
+    assert addresses.NAMESPACE.isalnum() and addresses.NAMESPACE.islower()
+
+
+def test_call_timeout_exceeds_the_merchant_worst_case(spec):
+    (endpoint,) = of_kind(spec, "io.statefun.endpoints.v2/http")
+    call = endpoint["transport"]["call"]
+    assert call.endswith("min")
+    assert int(call.removesuffix("min")) * 60 > FunctionSettings.from_env({}).merchant_worst_case_seconds() * 2
+
+
+def test_ingresses_route_each_topic_to_the_function_that_parses_its_record_type(spec):
+    routes = {
+        topic["topic"]: (topic["valueType"], tuple(topic["targets"]))
+        for ingress in of_kind(spec, "io.statefun.kafka.v1/ingress")
+        for topic in ingress["topics"]
+    }
+    assert routes == {
+        TRANSACTIONS_TOPIC: (INGRESS_RECORD_TYPES[addresses.TRANSACTION_MANAGER], (addresses.TRANSACTION_MANAGER,)),
+        CONFIRMED_TOPIC: (INGRESS_RECORD_TYPES[addresses.FRAUD_COUNT], (addresses.FRAUD_COUNT,)),
+    }
+
+
+def test_ingresses_never_start_from_latest_and_read_committed(spec):
+    for ingress in of_kind(spec, "io.statefun.kafka.v1/ingress"):
+        assert ingress["startupPosition"]["type"] in {"group-offsets", "earliest"}
+        assert ingress["autoOffsetResetPosition"] == "earliest"
+        assert {"isolation.level": "read_committed"} in ingress["properties"]
+
+
+def test_egresses_are_the_ones_the_functions_emit_to_and_exactly_once(spec):
+    egresses = {egress["id"]: egress for egress in of_kind(spec, "io.statefun.kafka.v1/egress")}
+    assert set(egresses) == {addresses.ALERTS_EGRESS, addresses.DEAD_LETTERS_EGRESS}
+    for egress in egresses.values():
+        assert egress["deliverySemantic"]["type"] == "exactly-once"
+        assert egress["deliverySemantic"]["transactionTimeout"]
+
+
+def test_every_function_that_declares_state_is_served_and_spec_names_are_unique():
+    settings = FunctionSettings.from_env({})
+    wiring = wire(settings, ScriptedMerchantClient(), load_model("model-file", settings.model_path))
+    assert set(wiring.specs) == set(addresses.ALL_FUNCTIONS)
+    for typename, specs in wiring.specs.items():
+        names = [spec.name for spec in specs]
+        assert len(names) == len(set(names)), typename
+
+
+def test_rendering_fills_every_placeholder_from_the_environment():
+    template = module_spec.DEFAULT_TEMPLATE.read_text()
+    rendered = module_spec.render(template, module_spec.placeholders({
+        "FUNCTIONS_ENDPOINT": "http://functions.fraud.svc:8000/statefun",
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka-kafka-bootstrap:9092"}))
+    assert "${" not in rendered
+    assert "http://functions.fraud.svc:8000/statefun" in rendered and "kafka-kafka-bootstrap:9092" in rendered
+
+
+def test_a_placeholder_without_a_value_is_an_error():
+    with pytest.raises(ValueError, match="NOPE"):
+        module_spec.render("a: ${NOPE}", {})

@@ -1,0 +1,114 @@
+"""Bad records from Kafka and unknown messages never raise: they become dead letters with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fraud_functions.addresses import DEAD_LETTERS_EGRESS, FRAUD_COUNT, MERCHANT, MODEL, TRANSACTION_MANAGER
+from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS
+from tests.unit.functions.conftest import confirmation, transaction
+from tests.unit.functions.harness import Envelope
+
+
+def dead_letters(runtime) -> list[dict]:
+    return [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
+
+
+BAD_TRANSACTIONS = [
+    (b"{not json", "invalid_json"),
+    (b"", "empty_value"),
+    (b"\xff\xfe", "invalid_utf8"),
+    (b"[1, 2]", "not_an_object"),
+    (json.dumps({"merchant": "Hypergrid", "amount": 5, "timestamp": "2026-11-27T10:00:00"}).encode(), "missing_field"),
+    (json.dumps({"account": 7, "merchant": "Hypergrid", "amount": 5, "timestamp": "2026-11-27T10:00:00"}).encode(),
+     "wrong_type"),
+    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": "5", "timestamp": "2026-11-27T10:00:00"}).encode(),
+     "wrong_type"),
+    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": True, "timestamp": "2026-11-27T10:00:00"}).encode(),
+     "wrong_type"),
+    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": -1, "timestamp": "2026-11-27T10:00:00"}).encode(),
+     "negative_amount"),
+    (json.dumps({"account": "a", "merchant": "Hyper/grid", "amount": 1, "timestamp": "2026-11-27T10:00:00"}).encode(),
+     "invalid_value"),
+    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": 1, "timestamp": "yesterday"}).encode(),
+     "invalid_value"),
+    (b"x" * 70_000, "too_large"),
+]
+
+
+@pytest.mark.parametrize("raw, reason", BAD_TRANSACTIONS)
+async def test_malformed_transaction_is_dead_lettered_with_its_reason(runtime, raw, reason):
+    before = DEAD_LETTERS.labels(TRANSACTION_MANAGER, reason)._value.get()
+    await runtime.deliver(transaction("bad-1", raw=raw))
+
+    letters = dead_letters(runtime)
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter["reason"] == reason and letter["key"] == "bad-1"
+    assert letter["source"] == "kafka:transactions" and letter["function"] == TRANSACTION_MANAGER
+    assert letter["detail"]
+    assert DEAD_LETTERS.labels(TRANSACTION_MANAGER, reason)._value.get() == before + 1
+    # nothing else happened: no queries, no state
+    assert runtime.value_of(TRANSACTION_MANAGER, "bad-1", "pending") is None
+
+
+async def test_dead_letter_keeps_the_original_payload(runtime):
+    await runtime.deliver(transaction("bad-2", raw=b'{"account": "a"'))
+    assert dead_letters(runtime)[0]["payload"] == '{"account": "a"'
+
+
+async def test_invalid_transaction_key_is_dead_lettered(runtime):
+    await runtime.deliver(transaction("has space"))
+    assert [d["reason"] for d in dead_letters(runtime)] == ["invalid_key"]
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"nope", "invalid_json"),
+    (json.dumps({"account": "0xOTHER"}).encode(), "key_mismatch"),
+    (json.dumps({}).encode(), "missing_field"),
+    (json.dumps({"account": None}).encode(), "wrong_type"),
+])
+async def test_malformed_confirmation_is_dead_lettered_and_counts_nothing(runtime, raw, reason):
+    await runtime.deliver(confirmation("0x00F3CD51", raw=raw))
+    assert [(d["reason"], d["source"]) for d in dead_letters(runtime)] == [(reason, "kafka:confirmed")]
+    assert runtime.value_of(FRAUD_COUNT, "0x00F3CD51", "count") is None
+    assert runtime.delayed == []
+
+
+@pytest.mark.parametrize("target", [TRANSACTION_MANAGER, FRAUD_COUNT, MERCHANT, MODEL])
+async def test_unknown_message_type_is_dead_lettered_by_every_function(runtime, target):
+    await runtime.deliver(Envelope(target, "id-1", "fraud/SomethingElse", b"{}"))
+    letters = dead_letters(runtime)
+    assert [(d["reason"], d["function"]) for d in letters] == [("unknown_message_type", target)]
+    assert "fraud/SomethingElse" in letters[0]["detail"]
+
+
+async def test_a_bug_in_a_function_dead_letters_the_message_instead_of_failing(runtime, merchants):
+    async def broken(merchant: str):
+        raise RuntimeError("boom")
+
+    merchants.score = broken  # the merchant function now hits an unexpected exception
+    before = FUNCTION_ERRORS.labels(MERCHANT)._value.get()
+    await runtime.deliver(transaction("tx-bug", merchant="Newshop"))
+    letters = dead_letters(runtime)
+    assert [(d["reason"], d["function"]) for d in letters] == [("internal_error", MERCHANT)]
+    assert "boom" in letters[0]["detail"]
+    assert FUNCTION_ERRORS.labels(MERCHANT)._value.get() == before + 1
+
+
+async def test_workshop_format_record_is_accepted(runtime):
+    # Exactly what the workshop's simulator writes: integer amount, naive isoformat timestamp.
+    raw = json.dumps({"account": "0x00A1B2C3", "merchant": "Hypergrid", "amount": 36,
+                      "timestamp": "2026-11-27T10:00:00.123456"}, ensure_ascii=False).encode()
+    await runtime.deliver(transaction("0f3a9c", raw=raw))
+    assert dead_letters(runtime) == []
+    assert runtime.value_of(TRANSACTION_MANAGER, "0f3a9c", "pending") is None  # decided and cleared
+
+
+async def test_extra_fields_are_accepted(runtime):
+    raw = json.dumps({"account": "a1", "merchant": "Calmshop", "amount": 2.5,
+                      "timestamp": "2026-11-27T10:00:00Z", "channel": "web"}).encode()
+    await runtime.deliver(transaction("t-extra", raw=raw))
+    assert dead_letters(runtime) == []
