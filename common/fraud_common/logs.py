@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
+from typing import TextIO
 
 from fraud_common.settings import env_str
 
@@ -41,9 +42,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(component: str) -> None:
-    """Route all logging to stdout as JSON; LOG_LEVEL sets the level (default INFO)."""
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(component: str, stream: TextIO | None = None) -> None:
+    """Route all logging to `stream` (default stdout) as JSON; LOG_LEVEL sets the level (default INFO).
+
+    A command whose stdout is its product (the simulator's alert lines) passes stderr.
+    """
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter(component))
     root = logging.getLogger()
     root.handlers[:] = [handler]

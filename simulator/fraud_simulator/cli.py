@@ -1,0 +1,251 @@
+"""`fraud-simulator run | scenario`: argument parsing, wiring and clean shutdown.
+
+Every flag defaults from its environment variable (see settings.py), so the
+container needs no arguments. Ctrl-C / SIGTERM stop production, flush the
+producer, close the consumer and exit 0; Kafka being unreachable is a clear
+one-line message and a non-zero exit code, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import random
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
+
+from fraud_common.contract import Transaction
+from fraud_common.logs import configure_logging
+from fraud_common.settings import SettingsError
+
+from fraud_simulator import kafka_io
+from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
+from fraud_simulator.kafka_io import KafkaUnavailable, RecordSink, RecordSource, connect_with_retry
+from fraud_simulator.loops import Metrics, finish, run_live
+from fraud_simulator.population import AccountPopulation
+from fraud_simulator.rate_limiter import TokenBucket
+from fraud_simulator.scenario import run_scenario, summary_json
+from fraud_simulator.settings import MAX_ACCOUNTS, SimulatorSettings, effective_burst, load_settings
+from fraud_simulator.status import StatusReporter, report_periodically
+from fraud_simulator.transactions import TransactionGenerator, scenario_transactions
+
+PROG = "fraud-simulator"
+EXIT_OK = 0
+EXIT_KAFKA = 1
+EXIT_USAGE = 2
+
+
+def _number(kind: type, minimum: float | None = None, maximum: float | None = None) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if kind is float and value != value:
+            raise argparse.ArgumentTypeError("NaN is not allowed")
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"{raw} is below the minimum {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{raw} is above the maximum {maximum}")
+        return value
+
+    return parse
+
+
+def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
+    """The argument parser, with defaults taken from `settings` (i.e. the environment)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Produce card transactions to Kafka and print the pipeline's fraud alerts.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,scenario}")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--bootstrap-servers", default=settings.bootstrap_servers,
+                         help="Kafka bootstrap servers (KAFKA_BOOTSTRAP_SERVERS, default %(default)s)")
+        sub.add_argument("--rate", type=_number(float, 0.001), default=settings.rate,
+                         help="transactions per second (SIMULATOR_RATE, default %(default)s)")
+        sub.add_argument("--burst", type=_number(float, 1.0), default=settings.burst,
+                         help="token bucket size (SIMULATOR_BURST, default: one second's worth)")
+        sub.add_argument("--status-interval", type=_number(float, 0.0), default=settings.status_interval,
+                         help="seconds between status lines on stderr, 0 = off (SIMULATOR_STATUS_INTERVAL, default %(default)s)")
+        sub.add_argument("--connect-timeout", type=_number(float, 0.0), default=settings.connect_timeout,
+                         help="give up reaching Kafka after this many seconds (SIMULATOR_CONNECT_TIMEOUT, default %(default)s)")
+
+    run = commands.add_parser("run", help="produce continuously, print alerts, confirm a share of them")
+    common(run)
+    run.add_argument("--accounts", type=_number(int, 1, MAX_ACCOUNTS), default=settings.accounts,
+                     help="size of the account population (SIMULATOR_ACCOUNTS, default %(default)s)")
+    run.add_argument("--skew", type=_number(float, 0.0), default=settings.skew,
+                     help="Zipf exponent of account popularity, 0 = uniform (SIMULATOR_SKEW, default %(default)s)")
+    run.add_argument("--seed", type=_number(int), default=settings.seed,
+                     help="seed for accounts, merchants, amounts and confirmations (SIMULATOR_SEED, default random)")
+    run.add_argument("--group", default=settings.group,
+                     help="consumer group for alerts (SIMULATOR_GROUP, default %(default)s)")
+    run.add_argument("--confirm-share", type=_number(float, 0.0, 1.0), default=settings.confirm_share,
+                     help="share of alerts confirmed as fraud (SIMULATOR_CONFIRM_SHARE, default %(default)s)")
+    run.add_argument("--max-transactions", type=_number(int, 1), default=settings.max_transactions,
+                     help="stop after this many transactions (SIMULATOR_MAX_TRANSACTIONS, default unlimited)")
+    run.add_argument("--drain", type=_number(float, 0.0), default=settings.drain_seconds,
+                     help="after --max-transactions, keep reading alerts this long (SIMULATOR_DRAIN_SECONDS, default %(default)s)")
+
+    scenario = commands.add_parser("scenario", help="produce a deterministic batch and print a JSON summary")
+    common(scenario)
+    scenario.add_argument("--seed", type=_number(int), default=settings.seed if settings.seed is not None else 0,
+                          help="scenario seed (SIMULATOR_SEED, default %(default)s)")
+    scenario.add_argument("--count", type=_number(int, 0), default=settings.scenario_count,
+                          help="transactions to produce (SIMULATOR_SCENARIO_COUNT, default %(default)s)")
+    scenario.add_argument("--timeout", type=_number(float, 0.0), default=settings.scenario_timeout,
+                          help="seconds to collect alerts after producing (SIMULATOR_SCENARIO_TIMEOUT, default %(default)s)")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> argparse.Namespace:
+    """Parse the command line; no sub-command means `run`. Raises SettingsError for a bad variable."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        args.insert(0, "run")
+    return build_parser(load_settings(env)).parse_args(args)
+
+
+@dataclass
+class KafkaFactories:
+    """How to open the Kafka clients; tests substitute fakes."""
+
+    producer: Callable[[str], Awaitable[RecordSink]] = kafka_io.open_producer
+    alerts: Callable[[str, str], Awaitable[RecordSource]] = kafka_io.open_alert_consumer
+    alerts_at_end: Callable[[str], Awaitable[RecordSource]] = kafka_io.open_alert_consumer_at_end
+
+
+def live_transactions(args: argparse.Namespace) -> Iterator[Transaction]:
+    """The endless (or --max-transactions long) stream of live transactions."""
+    rng = random.Random(args.seed)
+    generator = TransactionGenerator(rng, AccountPopulation(rng, args.accounts, args.skew))
+    stream: Iterable[Transaction] = (generator.next() for _ in itertools.count())
+    if args.max_transactions is not None:
+        stream = itertools.islice(stream, args.max_transactions)
+    return iter(stream)
+
+
+def confirmation_rng(seed: int | None) -> random.Random:
+    """Its own RNG, so alert arrival order cannot perturb the transaction stream."""
+    return random.Random() if seed is None else random.Random(f"confirm:{seed}")
+
+
+def _count_failures(sink: RecordSink, metrics: Metrics) -> None:
+    if isinstance(sink, kafka_io.ProducerSink):
+        sink.counters = metrics.counters
+
+
+async def run_command(
+    args: argparse.Namespace,
+    stop: asyncio.Event,
+    factories: KafkaFactories | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Execute a parsed command; returns the exit code."""
+    factories = factories or KafkaFactories()
+    out = out or sys.stdout
+    err = err or sys.stderr
+    limiter = TokenBucket(args.rate, effective_burst(args.rate, args.burst))
+    metrics = Metrics()
+    if args.command == "scenario":
+        transactions = scenario_transactions(args.seed, args.count)
+        # The consumer first: its end offsets must be pinned before we produce.
+        source = await connect_with_retry(lambda: factories.alerts_at_end(args.bootstrap_servers),
+                                          "alerts consumer", args.connect_timeout, stop=stop, err=err)
+        if source is None:
+            return EXIT_OK
+        try:
+            sink = await connect_with_retry(lambda: factories.producer(args.bootstrap_servers),
+                                            "producer", args.connect_timeout, stop=stop, err=err)
+            if sink is None:
+                return EXIT_OK
+            _count_failures(sink, metrics)
+            reporter = StatusReporter(metrics.counters, metrics.latency, metrics.clock)
+            status = asyncio.create_task(report_periodically(reporter, args.status_interval, err))
+            try:
+                summary = await run_scenario(transactions, sink, source, limiter, args.timeout, stop, metrics)
+            finally:
+                await finish(status)
+                await sink.close()
+            print(summary_json(summary), file=out, flush=True)
+        finally:
+            await source.close()
+        return EXIT_OK
+
+    sink = await connect_with_retry(lambda: factories.producer(args.bootstrap_servers),
+                                    "producer", args.connect_timeout, stop=stop, err=err)
+    if sink is None:
+        return EXIT_OK
+    _count_failures(sink, metrics)
+    try:
+        source = await connect_with_retry(lambda: factories.alerts(args.bootstrap_servers, args.group),
+                                          "alerts consumer", args.connect_timeout, stop=stop, err=err)
+        if source is None:
+            return EXIT_OK
+        try:
+            await run_live(
+                live_transactions(args),
+                sink,
+                source,
+                limiter,
+                ConfirmationPolicy(args.confirm_share, confirmation_rng(args.seed)),
+                stop,
+                printer=AlertPrinter(out),
+                metrics=metrics,
+                status_interval=args.status_interval,
+                status_out=err,
+                drain_seconds=args.drain,
+            )
+        finally:
+            await source.close()
+    finally:
+        await sink.close()
+    return EXIT_OK
+
+
+def configure_stderr_logging() -> None:
+    """JSON logs like every component, but on stderr: stdout carries alerts and the scenario summary."""
+    configure_logging(PROG, sys.stderr)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # we report its connection failures, once each
+
+
+async def _main_async(args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on the main thread / platform
+            pass
+    return await run_command(args, stop)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point (`fraud-simulator`, `python -m fraud_simulator`)."""
+    try:
+        args = parse_args(argv)
+    except SettingsError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_stderr_logging()
+    try:
+        return asyncio.run(_main_async(args))
+    except KafkaUnavailable as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_KAFKA
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as error:
+        from aiokafka.errors import KafkaError
+
+        if isinstance(error, KafkaError):
+            print(f"{PROG}: error: Kafka failed: {error}", file=sys.stderr)
+            return EXIT_KAFKA
+        raise

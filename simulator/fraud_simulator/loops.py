@@ -1,0 +1,147 @@
+"""The producing and consuming loops, and the orchestration of a live run.
+
+Kept free of aiokafka and of signal handling: the loops see only a
+`RecordSink`, a `RecordSource`, a rate limiter and a stop event, so the whole
+live run can be exercised in unit tests with fakes and a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, TextIO
+
+from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
+
+from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
+from fraud_simulator.kafka_io import RecordSink, RecordSource
+from fraud_simulator.rate_limiter import TokenBucket
+from fraud_simulator.status import Counters, LatencyTracker, StatusReporter, report_periodically
+
+
+@dataclass
+class Metrics:
+    """Counters and latency bookkeeping shared by the loops and the status line."""
+
+    counters: Counters = field(default_factory=Counters)
+    latency: LatencyTracker = field(default_factory=LatencyTracker)
+    clock: Callable[[], float] = time.monotonic
+
+
+def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
+    """Kafka key and value of a transaction: id as key, the workshop's four fields as JSON."""
+    return transaction.transaction_id.encode("utf-8"), encode(transaction.to_record())
+
+
+def confirmation_record(account: str) -> tuple[bytes, bytes]:
+    """Kafka key and value of a confirmation: account as key, ``{"account": ...}`` as value."""
+    return account.encode("utf-8"), encode({"account": account})
+
+
+async def produce_transactions(
+    transactions: Iterable[Transaction],
+    sink: RecordSink,
+    limiter: TokenBucket,
+    metrics: Metrics,
+    stop: asyncio.Event,
+) -> int:
+    """Send transactions at the limiter's pace until exhausted or stopped; returns how many were sent."""
+    sent = 0
+    for transaction in transactions:
+        if stop.is_set():
+            break
+        await limiter.acquire()
+        if stop.is_set():
+            break
+        key, value = transaction_record(transaction)
+        await sink.send(TRANSACTIONS_TOPIC, key, value)
+        metrics.latency.produced(transaction.transaction_id, metrics.clock())
+        metrics.counters.produced += 1
+        sent += 1
+    return sent
+
+
+async def consume_alerts(
+    source: RecordSource,
+    printer: AlertPrinter,
+    metrics: Metrics,
+    policy: ConfirmationPolicy | None = None,
+    sink: RecordSink | None = None,
+) -> None:
+    """Print every alert, measure its latency and send the confirmations the policy picks."""
+    async for record in source:
+        alert = printer.handle(record.value)
+        if alert is None:
+            metrics.counters.malformed_alerts += 1
+            continue
+        metrics.counters.alerts += 1
+        metrics.latency.alerted(alert.get("transaction_id"), metrics.clock())
+        if policy is None or sink is None:
+            continue
+        account = policy.decide(alert)
+        if account is not None:
+            key, value = confirmation_record(account)
+            await sink.send(CONFIRMED_TOPIC, key, value)
+            metrics.counters.confirmations += 1
+
+
+async def finish(*tasks: asyncio.Task[object]) -> None:
+    """Cancel tasks and wait for them, so nothing outlives the run."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_live(
+    transactions: Iterable[Transaction],
+    sink: RecordSink,
+    source: RecordSource,
+    limiter: TokenBucket,
+    policy: ConfirmationPolicy,
+    stop: asyncio.Event,
+    *,
+    printer: AlertPrinter | None = None,
+    metrics: Metrics | None = None,
+    status_interval: float = 0.0,
+    status_out: TextIO | None = None,
+    drain_seconds: float = 5.0,
+) -> Metrics:
+    """Produce and consume concurrently until `stop` is set or `transactions` run out.
+
+    When the transactions run out (--max-transactions), the producer is
+    flushed and alerts are still read for up to `drain_seconds` so that the
+    last transactions' alerts are printed. A failing loop is re-raised.
+    """
+    metrics = metrics or Metrics()
+    printer = printer or AlertPrinter()
+    producer = asyncio.create_task(produce_transactions(transactions, sink, limiter, metrics, stop))
+    consumer = asyncio.create_task(consume_alerts(source, printer, metrics, policy, sink))
+    reporter = StatusReporter(metrics.counters, metrics.latency, metrics.clock)
+    status = asyncio.create_task(report_periodically(reporter, status_interval, status_out or _stderr()))
+    stopped = asyncio.create_task(stop.wait())
+    watched: set[asyncio.Task[object]] = {producer, consumer, stopped}  # type: ignore[arg-type]
+    try:
+        while True:
+            done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            if stopped in done:
+                break
+            if producer in done:
+                await sink.flush()
+                if not consumer.done() and drain_seconds > 0:
+                    await asyncio.wait({consumer, stopped}, timeout=drain_seconds, return_when=asyncio.FIRST_COMPLETED)
+                break
+            watched -= done  # the source ended (only fakes do); keep producing
+    finally:
+        await finish(producer, consumer, status, stopped)
+    await sink.flush()
+    return metrics
+
+
+def _stderr() -> TextIO:
+    import sys
+
+    return sys.stderr

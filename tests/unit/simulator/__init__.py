@@ -1,0 +1,1 @@
+"""Unit tests of the fraud simulator (no Kafka, no real time)."""
