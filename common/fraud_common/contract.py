@@ -27,6 +27,10 @@ MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = 1_000_000_000
 
+# The runtime's tolerant Kafka ingress (runtime/src/.../ingress) gives a record without a key the id
+# "(missing key) <topic>/<partition>/<offset>"; it must match the Java constant of the same meaning.
+MISSING_KEY_MARKER = "(missing key)"
+
 # Merchants become StateFun addresses and URL path segments of merchant-service:
 # letters, digits and a few separators, starting with a letter or digit.
 MERCHANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.&'\-]{0,127}$")
@@ -140,6 +144,8 @@ def _required_string(value: Mapping[str, Any], name: str, pattern: re.Pattern[st
 
 def validate_identifier(name: str, value: str | None) -> str:
     """Check a Kafka key or id: present, printable, at most 128 characters."""
+    if value is not None and value.startswith(MISSING_KEY_MARKER):
+        raise ContractError("missing_key", f"the record has no {name}; it was at {value[len(MISSING_KEY_MARKER):].strip()}")
     if value is None or not IDENTIFIER.fullmatch(value):
         raise ContractError("invalid_key", f"{name} {str(value)[:64]!r} is empty, too long or not printable")
     return value

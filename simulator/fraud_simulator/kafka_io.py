@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Protocol, TextIO, TypeVar
 
 from fraud_common.contract import ALERTS_TOPIC
+from fraud_common.kafka import stop_consumer, topic_partitions
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class ConsumerSource:
             yield ConsumedRecord(key=message.key, value=message.value)
 
     async def close(self) -> None:
-        await self.consumer.stop()
+        await stop_consumer(self.consumer)
 
 
 T = TypeVar("T")
@@ -175,7 +176,7 @@ async def open_alert_consumer(bootstrap_servers: str, group: str) -> ConsumerSou
     try:
         await consumer.start()
     except BaseException:
-        await _quietly(consumer.stop())
+        await _quietly(stop_consumer(consumer))
         raise
     return ConsumerSource(consumer)
 
@@ -186,7 +187,7 @@ async def open_alert_consumer_at_end(bootstrap_servers: str) -> ConsumerSource:
     Scenario mode must see only the alerts its own records cause, so it pins
     the end offsets *before* producing instead of reading old history.
     """
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
@@ -198,16 +199,16 @@ async def open_alert_consumer_at_end(bootstrap_servers: str) -> ConsumerSource:
     )
     try:
         await consumer.start()
-        partitions = consumer.partitions_for_topic(ALERTS_TOPIC)
-        if not partitions:
-            raise RuntimeError(f"topic '{ALERTS_TOPIC}' does not exist yet")
-        assigned = [TopicPartition(ALERTS_TOPIC, p) for p in sorted(partitions)]
+        try:
+            assigned = await topic_partitions(bootstrap_servers, ALERTS_TOPIC)
+        except LookupError as err:
+            raise RuntimeError(f"{err} yet") from None
         consumer.assign(assigned)
         await consumer.seek_to_end(*assigned)
         for partition in assigned:
             await consumer.position(partition)  # resolves the end offset now
     except BaseException:
-        await _quietly(consumer.stop())
+        await _quietly(stop_consumer(consumer))
         raise
     return ConsumerSource(consumer)
 

@@ -41,6 +41,12 @@ def test_transaction_keys_must_be_printable_ids(key):
     assert error.value.reason == "invalid_key"
 
 
+def test_a_record_the_ingress_marked_as_keyless_is_reported_as_missing_key():
+    with pytest.raises(ContractError) as error:
+        parse_transaction("(missing key) transactions/2/417", encode(WORKSHOP_RECORD))
+    assert error.value.reason == "missing_key" and "transactions/2/417" in error.value.detail
+
+
 def test_amounts_may_be_fractional_or_zero_but_not_infinite():
     assert parse_transaction("t", encode(dict(WORKSHOP_RECORD, amount=0))).amount == 0
     assert parse_transaction("t", encode(dict(WORKSHOP_RECORD, amount=12.5))).amount == 12.5

@@ -45,7 +45,7 @@ def test_call_timeout_exceeds_the_merchant_worst_case(spec):
 def test_ingresses_route_each_topic_to_the_function_that_parses_its_record_type(spec):
     routes = {
         topic["topic"]: (topic["valueType"], tuple(topic["targets"]))
-        for ingress in of_kind(spec, "io.statefun.kafka.v1/ingress")
+        for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")
         for topic in ingress["topics"]
     }
     assert routes == {
@@ -55,7 +55,7 @@ def test_ingresses_route_each_topic_to_the_function_that_parses_its_record_type(
 
 
 def test_ingresses_never_start_from_latest_and_read_committed(spec):
-    for ingress in of_kind(spec, "io.statefun.kafka.v1/ingress"):
+    for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress"):
         assert ingress["startupPosition"]["type"] in {"group-offsets", "earliest"}
         assert ingress["autoOffsetResetPosition"] == "earliest"
         assert {"isolation.level": "read_committed"} in ingress["properties"]
@@ -90,3 +90,11 @@ def test_rendering_fills_every_placeholder_from_the_environment():
 def test_a_placeholder_without_a_value_is_an_error():
     with pytest.raises(ValueError, match="NOPE"):
         module_spec.render("a: ${NOPE}", {})
+
+
+def test_the_missing_key_marker_agrees_with_the_runtime_ingress():
+    from fraud_common.contract import MISSING_KEY_MARKER
+
+    java = (module_spec.REPO_ROOT / "runtime" / "src" / "main" / "java" / "io" / "fraudplatform" / "runtime"
+            / "ingress" / "TolerantKafkaIngressDeserializer.java").read_text()
+    assert f'MISSING_KEY_MARKER = "{MISSING_KEY_MARKER}"' in java

@@ -1,0 +1,3 @@
+from fraud_stack.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Where the stack runs and on which ports, from environment variables with defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from fraud_common.settings import env_int, env_str
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Ports:
+    kafka: int = 9092
+    kafka_controller: int = 9093
+    merchant_service: int = 8090
+    functions: int = 8000
+    flink_rest: int = 8081
+    flink_metrics: int = 9249
+
+    # The variable that sets each port, for error messages that say how to fix a clash.
+    VARIABLES = {
+        "kafka": "KAFKA_PORT",
+        "kafka_controller": "KAFKA_CONTROLLER_PORT",
+        "merchant_service": "MERCHANT_SERVICE_PORT",
+        "functions": "FUNCTIONS_PORT",
+        "flink_rest": "FLINK_REST_PORT",
+        "flink_metrics": "PROMETHEUS_PORT",
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Ports":
+        defaults = cls()
+        return cls(**{
+            name: env_int(variable, getattr(defaults, name), env, minimum=1, maximum=65535)
+            for name, variable in cls.VARIABLES.items()
+        })
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    run_dir: Path
+    ports: Ports
+    runtime_heap: str = "768m"
+    kafka_heap: str = "512m"
+    # Extra environment for the Python services (e.g. a short fraud window in tests).
+    service_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
+        return cls(
+            run_dir=Path(env_str("STACK_RUN_DIR", str(REPO_ROOT / ".run"), env)).resolve(),
+            ports=Ports.from_env(env),
+            runtime_heap=env_str("STATEFUN_HEAP", "768m", env),
+            kafka_heap=env_str("KAFKA_HEAP", "512m", env),
+        )
+
+    @property
+    def logs(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"localhost:{self.ports.kafka}"

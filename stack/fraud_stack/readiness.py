@@ -1,0 +1,35 @@
+"""Readiness checks: an open TCP port, an HTTP 200, a Flink job with every task running."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+
+
+def tcp_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost only
+        return response.status == 200
+
+
+def _get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost only
+        return json.loads(response.read())
+
+
+def flink_job_running(rest_port: int) -> bool:
+    """True when a job is RUNNING and so is every one of its tasks (ingress, functions, egress)."""
+    base = f"http://127.0.0.1:{rest_port}"
+    jobs = _get_json(f"{base}/jobs/overview").get("jobs", [])
+    running = [job for job in jobs if job.get("state") == "RUNNING"]
+    if not running:
+        return False
+    detail = _get_json(f"{base}/jobs/{running[0]['jid']}")
+    vertices = detail.get("vertices", [])
+    return bool(vertices) and all(vertex.get("status") == "RUNNING" for vertex in vertices)

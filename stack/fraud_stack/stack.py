@@ -1,0 +1,166 @@
+"""Starts the pipeline's processes in dependency order, each after the previous is ready.
+
+Order: Kafka (then its topics), merchant-service, the function server, the
+StateFun runtime (which needs the functions and Kafka to run its job), and
+optionally the simulator. Stopping goes the other way.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from fraud_functions import module_spec
+from fraud_stack import kafka
+from fraud_stack.config import REPO_ROOT, StackConfig
+from fraud_stack.maven import classpath
+from fraud_stack.prerequisites import check_ports, java_executable
+from fraud_stack.process import Service
+from fraud_stack.readiness import flink_job_running, http_ok
+
+RUNTIME = REPO_ROOT / "runtime"
+Say = Callable[[str], None]
+
+
+def say_to_stderr(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def prune_checkpoints(directory: Path, keep: int = 2) -> list[Path]:
+    """Delete all but the `keep` newest job directories of retained checkpoints; returns the deleted ones.
+
+    Every run is a new Flink job with its own directory. The restored job's first
+    checkpoint is a full one (Flink's default NO_CLAIM restore mode), so older
+    job directories are no longer referenced; without pruning they pile up.
+    """
+    if not directory.is_dir():
+        return []
+    jobs = sorted((path for path in directory.iterdir() if path.is_dir()), key=lambda path: path.stat().st_mtime)
+    stale = jobs[:-keep] if keep else jobs
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+class LocalStack:
+    """The whole pipeline on this machine; use as a context manager or call start()/stop()."""
+
+    def __init__(self, config: StackConfig, simulator_args: Sequence[str] | None = None, say: Say = say_to_stderr):
+        self.config = config
+        self.simulator_args = simulator_args
+        self.say = say
+        self.services: list[Service] = []
+
+    # -- public -------------------------------------------------------------------------------
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            if service.running:
+                self.say(f"stopping {service.name}")
+                service.stop()
+        self.services.clear()
+
+    def __enter__(self) -> "LocalStack":
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def restart_runtime(self) -> None:
+        """Stop the StateFun runtime (SIGTERM: cancel, checkpoints kept) and start it again from the newest one."""
+        runtime = next(s for s in self.services if s.name == "statefun-runtime")
+        runtime.stop()
+        self.say("statefun-runtime stopped; starting it again")
+        runtime.start()
+        runtime.wait_ready(lambda: flink_job_running(self.config.ports.flink_rest), 240)
+        self.say(f"statefun-runtime ready again (pid {runtime.pid})")
+
+    @property
+    def simulator(self) -> Service | None:
+        return next((s for s in self.services if s.name == "simulator"), None)
+
+    def service_env(self) -> dict[str, str]:
+        """Environment shared by the Python services and the module spec."""
+        ports = self.config.ports
+        return {
+            "PYTHONUNBUFFERED": "1",
+            "KAFKA_BOOTSTRAP_SERVERS": self.config.bootstrap_servers,
+            "MERCHANT_SERVICE_PORT": str(ports.merchant_service),
+            "MERCHANT_SERVICE_URL": f"http://127.0.0.1:{ports.merchant_service}",
+            "FUNCTIONS_PORT": str(ports.functions),
+            "FUNCTIONS_ENDPOINT": f"http://127.0.0.1:{ports.functions}/statefun",
+            **self.config.service_env,
+        }
+
+    # -- steps --------------------------------------------------------------------------------
+    def _start(self) -> None:
+        config = self.config
+        java = java_executable()
+        check_ports(config.ports)
+        config.logs.mkdir(parents=True, exist_ok=True)
+        self.say(f"logs: {config.logs}")
+        broker_cp = classpath(RUNTIME / "kafka", config.logs / "maven.log")
+        runtime_cp = classpath(RUNTIME, config.logs / "maven.log")
+
+        self._launch(kafka.broker(config, java, broker_cp), lambda: kafka.broker_ready(config.bootstrap_servers), 90)
+        created = kafka.create_topics(config.bootstrap_servers)
+        if created:
+            self.say(f"created topics {', '.join(created)}")
+
+        env = self.service_env()
+        merchant_port, functions_port = config.ports.merchant_service, config.ports.functions
+        self._launch(self._python("merchant-service", ["-m", "merchant_service"], env),
+                     lambda: http_ok(f"http://127.0.0.1:{merchant_port}/readyz"), 60)
+        self._launch(self._python("functions", ["-m", "fraud_functions.server"], env),
+                     lambda: http_ok(f"http://127.0.0.1:{functions_port}/readyz"), 60)
+        self._launch(self._runtime(java, runtime_cp, env), lambda: flink_job_running(config.ports.flink_rest), 240)
+        self.say(f"StateFun runtime running: web UI http://localhost:{config.ports.flink_rest}, "
+                 f"metrics http://localhost:{config.ports.flink_metrics}/metrics")
+        if self.simulator_args is not None:
+            simulator = self._python("simulator", ["-m", "fraud_simulator", *self.simulator_args], env)
+            simulator.inherit_stdout = True
+            self._launch(simulator, lambda: True, 10)
+
+    def _launch(self, service: Service, ready: Callable[[], bool], timeout: float) -> None:
+        self.say(f"starting {service.name}")
+        service.start()
+        self.services.append(service)
+        service.wait_ready(ready, timeout)
+        self.say(f"{service.name} ready (pid {service.pid})")
+
+    def _python(self, name: str, args: list[str], env: dict[str, str]) -> Service:
+        return Service(name=name, argv=[sys.executable, *args], log_path=self.config.logs / f"{name}.log",
+                       env=env, cwd=REPO_ROOT, stop_timeout=15)
+
+    def _runtime(self, java: str, runtime_cp: str, env: dict[str, str]) -> Service:
+        module = self.config.run_dir / "conf" / "module.yaml"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        template = module_spec.DEFAULT_TEMPLATE.read_text(encoding="utf-8")
+        module.write_text(module_spec.render(template, module_spec.placeholders(env)), encoding="utf-8")
+        checkpoints: Path = self.config.run_dir / "checkpoints"
+        prune_checkpoints(checkpoints)
+        return Service(
+            name="statefun-runtime",
+            argv=[java, f"@{RUNTIME / 'conf' / 'jvm-options.txt'}", f"-Xmx{self.config.runtime_heap}",
+                  "-cp", f"{RUNTIME / 'target' / 'classes'}:{runtime_cp}",
+                  "io.fraudplatform.runtime.LocalStatefunRuntime"],
+            log_path=self.config.logs / "statefun-runtime.log",
+            env={
+                "FLINK_CONF_DIR": str(RUNTIME / "conf"),
+                "STATEFUN_CHECKPOINT_DIR": str(checkpoints),
+                "STATEFUN_MODULE": str(module),
+                "FLINK_REST_PORT": str(self.config.ports.flink_rest),
+                "PROMETHEUS_PORT": str(self.config.ports.flink_metrics),
+            },
+            cwd=REPO_ROOT,
+            stop_timeout=60,
+        )

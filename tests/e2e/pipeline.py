@@ -1,0 +1,177 @@
+"""Helpers for end-to-end tests: Kafka I/O, the functions' metrics, Flink's REST API, the expected outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+import uuid
+from typing import Any, Callable, Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from fraud_common.contract import Transaction
+from fraud_common.kafka import stop_consumer, topic_partitions
+from fraud_functions.messages import FeatureVector
+from fraud_functions.model import load_model
+from fraud_functions.settings import FunctionSettings
+from fraud_stack.stack import LocalStack
+from merchant_service.scoring import risk_score
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def merchant_with_risk(low: int, high: int, prefix: str = "Shop") -> str:
+    """A fresh merchant name whose merchant-service score lies in [low, high]."""
+    for _ in range(100_000):
+        name = new_id(prefix)
+        if low <= risk_score(name) <= high:
+            return name
+    raise AssertionError(f"no merchant with risk in [{low}, {high}]")
+
+
+def expected_alert(transaction: Transaction, fraud_count: int = 0, threshold: float = 0.8) -> bool:
+    """Whether the shipped model alerts on this transaction, given merchant-service's stable score."""
+    settings = FunctionSettings.from_env({})
+    model = load_model(settings.model_strategy, settings.model_path)
+    vector = FeatureVector(transaction.transaction_id, transaction.account, transaction.merchant,
+                           transaction.amount, fraud_count, float(risk_score(transaction.merchant)), False)
+    return model.score(vector).score >= threshold
+
+
+class Kafka:
+    """Produce records and read committed records of the local broker (blocking wrappers around aiokafka)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    def produce(self, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> None:
+        async def send() -> None:
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True)
+            await producer.start()
+            try:
+                for key, value in records:
+                    await producer.send_and_wait(topic, key=key, value=value)
+            finally:
+                await producer.stop()
+
+        asyncio.run(send())
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        async def ends() -> dict[int, int]:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed")
+            await consumer.start()
+            try:
+                partitions = await topic_partitions(self.bootstrap, topic)
+                return {tp.partition: offset for tp, offset in (await consumer.end_offsets(partitions)).items()}
+            finally:
+                await stop_consumer(consumer)
+
+        return asyncio.run(ends())
+
+    def read(self, topic: str, since: dict[int, int], until: Callable[[list[dict[str, Any]]], bool],
+             timeout: float) -> list[dict[str, Any]]:
+        """Committed records after `since`, polled until `until(records)` holds or the timeout passes."""
+
+        async def consume() -> list[dict[str, Any]]:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed",
+                                        enable_auto_commit=False)
+            await consumer.start()
+            try:
+                partitions = [TopicPartition(topic, p) for p in since]
+                consumer.assign(partitions)
+                for tp in partitions:
+                    consumer.seek(tp, since[tp.partition])
+                records: list[dict[str, Any]] = []
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline and not until(records):
+                    batch = await consumer.getmany(timeout_ms=500)
+                    for messages in batch.values():
+                        records.extend(
+                            {"key": m.key.decode() if m.key else None, "value": json.loads(m.value)}
+                            for m in messages
+                        )
+                return records
+            finally:
+                await stop_consumer(consumer)
+
+        return asyncio.run(consume())
+
+
+def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
+    return transaction.transaction_id.encode(), json.dumps(transaction.to_record()).encode()
+
+
+def function_metric(stack: LocalStack, name: str, labels: dict[str, str] | None = None) -> float:
+    """Sum of a counter's samples on the function server, optionally filtered by labels."""
+    url = f"http://127.0.0.1:{stack.config.ports.functions}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - localhost
+        text = response.read().decode()
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in (labels or {}).items()):
+                total += sample.value
+    return total
+
+
+def flink(stack: LocalStack, path: str) -> Any:
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.ports.flink_rest}{path}", timeout=5) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def running_job(stack: LocalStack) -> str:
+    jobs = [job for job in flink(stack, "/jobs/overview")["jobs"] if job["state"] == "RUNNING"]
+    assert jobs, "the StateFun job is not running"
+    return jobs[0]["jid"]
+
+
+def restarts(stack: LocalStack) -> int:
+    metrics = flink(stack, f"/jobs/{running_job(stack)}/metrics?get=numRestarts")
+    return int(float(metrics[0]["value"]))
+
+
+def completed_checkpoints(stack: LocalStack) -> int:
+    return int(flink(stack, f"/jobs/{running_job(stack)}/checkpoints")["counts"]["completed"])
+
+
+def wait_for_metric(stack: LocalStack, name: str, at_least: float, labels: dict[str, str] | None = None,
+                    timeout: float = 90) -> None:
+    """Wait until a function-server counter reaches `at_least`."""
+    deadline = time.monotonic() + timeout
+    while function_metric(stack, name, labels) < at_least:
+        assert time.monotonic() < deadline, f"{name}{labels or ''} did not reach {at_least} in {timeout}s"
+        time.sleep(0.5)
+
+
+def wait_for_checkpoints(stack: LocalStack, count: int = 2, timeout: float = 60) -> None:
+    """Wait for `count` more completed checkpoints.
+
+    Alerts and dead letters go out in Kafka transactions committed when a
+    checkpoint completes; after two more checkpoints everything the functions
+    emitted before is visible to read_committed consumers, so "no alert" can
+    be asserted rather than guessed from a sleep.
+    """
+    deadline = time.monotonic() + timeout
+    target = completed_checkpoints(stack) + count
+    while completed_checkpoints(stack) < target:
+        assert time.monotonic() < deadline, "checkpoints did not complete in time"
+        time.sleep(0.5)
+
+
+def scored(stack: LocalStack) -> float:
+    return function_metric(stack, "fraud_transactions_scored_total")
+
+
+CONFIRMATIONS = {"function": "fraud/fraud-count", "message_type": "fraud/ConfirmFraud"}
+
+
+def confirm_frauds(stack: LocalStack, kafka: Kafka, account: str, times: int) -> None:
+    """Confirm `times` frauds for `account` on `confirmed` and wait until fraud-count has handled them."""
+    handled = function_metric(stack, "fraud_function_messages_total", CONFIRMATIONS)
+    kafka.produce("confirmed", [(account.encode(), json.dumps({"account": account}).encode())] * times)
+    wait_for_metric(stack, "fraud_function_messages_total", handled + times, CONFIRMATIONS)

@@ -1,0 +1,102 @@
+"""The local stack's parts that need no JVM: settings, prerequisites, processes, Kafka config, pruning."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+
+import pytest
+
+from fraud_common.settings import SettingsError
+from fraud_stack.config import Ports, StackConfig
+from fraud_stack.kafka import server_properties
+from fraud_stack.prerequisites import PrerequisiteError, check_ports, port_is_free
+from fraud_stack.process import Service, ServiceError
+from fraud_stack.stack import LocalStack, prune_checkpoints
+
+
+def test_ports_come_from_the_environment_and_bad_ones_are_named():
+    assert Ports.from_env({}).kafka == 9092
+    assert Ports.from_env({"KAFKA_PORT": "19092", "FLINK_REST_PORT": "18081"}).flink_rest == 18081
+    with pytest.raises(SettingsError, match="FUNCTIONS_PORT"):
+        Ports.from_env({"FUNCTIONS_PORT": "http"})
+
+
+def test_a_taken_port_is_reported_with_the_variable_that_moves_it():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        assert not port_is_free(taken)
+        with pytest.raises(PrerequisiteError, match=f"{taken} \\(MERCHANT_SERVICE_PORT\\)"):
+            check_ports(_ports_with(merchant_service=taken))
+
+
+def _ports_with(**taken: int) -> Ports:
+    free = {}
+    for name in Ports.VARIABLES:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            free[name] = probe.getsockname()[1]
+    return Ports(**{**free, **taken})
+
+
+def test_broker_properties_carry_this_stacks_ports_and_data_dir(tmp_path):
+    config = StackConfig(run_dir=tmp_path, ports=Ports(kafka=19092, kafka_controller=19093))
+    text = server_properties(config).read_text()
+    last = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in text.splitlines() if "=" in line
+            and not line.startswith("#")}
+    assert last["listeners"] == "PLAINTEXT://localhost:19092,CONTROLLER://localhost:19093"
+    assert last["controller.quorum.voters"] == "1@localhost:19093"
+    assert last["log.dirs"] == str(tmp_path / "kafka" / "data")
+    assert last["transaction.state.log.replication.factor"] == "1"  # exactly-once on one broker
+
+
+def test_a_service_that_dies_before_it_is_ready_is_reported_with_its_log(tmp_path):
+    service = Service("broken", [sys.executable, "-c", "import sys; print('boom: no config'); sys.exit(3)"],
+                      tmp_path / "broken.log")
+    service.start()
+    with pytest.raises(ServiceError, match="(?s)broken exited \\(code 3\\).*boom: no config"):
+        service.wait_ready(lambda: False, timeout=30)
+
+
+def test_a_service_that_never_becomes_ready_times_out(tmp_path):
+    service = Service("slow", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "slow.log")
+    service.start()
+    try:
+        with pytest.raises(ServiceError, match="slow was not ready"):
+            service.wait_ready(lambda: False, timeout=0.5, interval=0.1)
+    finally:
+        service.stop()
+    assert not service.running
+
+
+def test_stop_escalates_to_kill_when_sigterm_is_ignored(tmp_path):
+    script = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    service = Service("stubborn", [sys.executable, "-c", script], tmp_path / "stubborn.log", stop_timeout=0.5)
+    service.start()
+    service.wait_ready(lambda: "up" in (tmp_path / "stubborn.log").read_text(), timeout=30, interval=0.05)
+    service.stop()
+    assert not service.running and service.returncode() == -9
+
+
+def test_checkpoint_pruning_keeps_the_newest_jobs(tmp_path):
+    for job in ["old", "older", "newer", "newest"]:
+        (tmp_path / job / "chk-1").mkdir(parents=True)
+        stamp = time.time() - 100 + {"older": 0, "old": 10, "newer": 20, "newest": 30}[job]
+        os.utime(tmp_path / job, (stamp, stamp))
+    deleted = prune_checkpoints(tmp_path, keep=2)
+    assert sorted(p.name for p in deleted) == ["old", "older"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["newer", "newest"]
+    assert prune_checkpoints(tmp_path / "absent") == []
+
+
+def test_python_services_get_the_stacks_addresses(tmp_path):
+    config = StackConfig(run_dir=tmp_path, ports=Ports(kafka=1, merchant_service=2, functions=3),
+                         service_env={"FRAUD_WINDOW_SECONDS": "5"})
+    env = LocalStack(config).service_env()
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "localhost:1"
+    assert env["MERCHANT_SERVICE_URL"] == "http://127.0.0.1:2" and env["FUNCTIONS_ENDPOINT"].endswith(":3/statefun")
+    assert env["FRAUD_WINDOW_SECONDS"] == "5"
