@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from aiohttp import web
 from google.protobuf.message import DecodeError
@@ -20,10 +21,12 @@ from statefun import RequestReplyHandler
 from statefun.request_reply_pb2 import ToFunction
 
 from fraud_common.logs import configure_logging
+from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
+from fraud_common.settings import SettingsError
 from fraud_functions.addresses import ALL_FUNCTIONS
 from fraud_functions.merchant_client import MerchantScoreClient
 from fraud_functions.metrics import REQUEST_DURATION
-from fraud_functions.model import Model, load_model
+from fraud_functions.model import Model, ModelError, load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import merchant_client, wire
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 HANDLER = web.AppKey("handler", RequestReplyHandler)
 CLIENT = web.AppKey("client", MerchantScoreClient)
 READY = web.AppKey("ready", dict)
+EXIT_BAD_SETTINGS = 2
 
 
 class BadRequest(web.HTTPBadRequest):
@@ -118,13 +122,24 @@ async def app_factory() -> web.Application:
     return make_app(settings, load_model(settings.model_strategy, settings.model_path))
 
 
-def main() -> None:
-    """Serve in this process (local stack, tests); fails fast on bad settings or a bad model file."""
+def main() -> int:
+    """Serve in this process (local stack, tests); fails fast on bad settings or a bad model file.
+
+    SIGTERM turns readiness off, keeps serving FUNCTIONS_SHUTDOWN_DRAIN_SECONDS,
+    then finishes in-flight requests (fraud_common.serving).
+    """
     configure_logging("functions")
-    settings = FunctionSettings.from_env()
-    app = make_app(settings, load_model(settings.model_strategy, settings.model_path))
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None, shutdown_timeout=10)
+    try:
+        settings = FunctionSettings.from_env()
+        model = load_model(settings.model_strategy, settings.model_path)
+    except (SettingsError, ModelError) as err:
+        log.error("cannot start: %s", err)
+        return EXIT_BAD_SETTINGS
+    app = make_app(settings, model)
+    options = ServingOptions(host=settings.host, port=settings.port, drain_seconds=settings.shutdown_drain_seconds,
+                             shutdown_timeout_seconds=settings.shutdown_timeout_seconds)
+    return run_until_signalled(GracefulServer(app, options, lambda: app[READY].update(ready=False)), options)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

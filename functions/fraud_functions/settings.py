@@ -33,6 +33,8 @@ class FunctionSettings:
     alert_threshold: float
     model_strategy: str
     model_path: Path
+    shutdown_drain_seconds: float
+    shutdown_timeout_seconds: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "FunctionSettings":
@@ -55,6 +57,8 @@ class FunctionSettings:
             alert_threshold=env_float("ALERT_THRESHOLD", 0.8, env, minimum=0, maximum=1),
             model_strategy=strategy,
             model_path=Path(env_str("MODEL_PATH", str(DEFAULT_MODEL_PATH), env)),
+            shutdown_drain_seconds=env_float("FUNCTIONS_SHUTDOWN_DRAIN_SECONDS", 0.0, env, minimum=0),
+            shutdown_timeout_seconds=env_float("FUNCTIONS_SHUTDOWN_TIMEOUT_SECONDS", 10.0, env, minimum=0),
         )
 
     def merchant_worst_case_seconds(self) -> float:

@@ -87,3 +87,23 @@ async def test_metrics_expose_the_pipeline_counters(client):
                  "fraud_merchant_lookups_total", "fraud_transactions_scored_total"):
         assert name in text
     assert 'fraud_function_request_seconds_count{function="fraud/transaction-manager"}' in text
+
+
+@pytest.mark.parametrize("variable, value", [("MODEL_PATH", "/nonexistent/model.json"), ("FUNCTIONS_PORT", "x")])
+def test_main_refuses_to_start_with_bad_settings_or_model(monkeypatch, variable, value):
+    from fraud_functions import server
+
+    monkeypatch.setenv(variable, value)
+    assert server.main() == server.EXIT_BAD_SETTINGS
+
+
+def test_main_reports_a_taken_port_as_exit_code_one(monkeypatch):
+    import socket
+
+    from fraud_functions import server
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        monkeypatch.setenv("FUNCTIONS_PORT", str(holder.getsockname()[1]))
+        assert server.main() == 1

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from merchant_service.app import STATE, make_app
-from merchant_service.server import Server
+from merchant_service.server import graceful_server
 from merchant_service.settings import Settings
 
 
@@ -21,7 +21,7 @@ async def test_stop_flips_readiness_before_closing_the_socket() -> None:
             async with session.get(f"{base}/readyz") as ready, session.get(f"{base}/healthz") as health:
                 seen_during_drain.append((seconds, ready.status, health.status))
 
-    server = Server(app, settings, sleep=drain)
+    server = graceful_server(app, settings, sleep=drain)
     await server.start()
     base = f"http://127.0.0.1:{server.port}"
     async with aiohttp.ClientSession() as session:
@@ -42,7 +42,7 @@ async def test_stop_without_drain_does_not_sleep() -> None:
         calls.append(seconds)
 
     settings = Settings(host="127.0.0.1", port=0)
-    server = Server(make_app(settings), settings, sleep=sleep)
+    server = graceful_server(make_app(settings), settings, sleep=sleep)
     await server.start()
     await server.stop()
     assert calls == []
