@@ -56,12 +56,12 @@ class MerchantScorer:
         query = read_request(MERCHANT, context, message, QueryMerchant)
         if query is None:
             return
-        score, degraded, source = await self._score(context)
+        score, degraded, source = await self._score(context, query.transaction_id)
         MERCHANT_LOOKUPS.labels(source).inc()
         reply_to_caller(context, MerchantScore(transaction_id=query.transaction_id, merchant=context.address.id,
                                                score=score, degraded=degraded, source=source))
 
-    async def _score(self, context: Context) -> tuple[float, bool, str]:
+    async def _score(self, context: Context, transaction_id: str) -> tuple[float, bool, str]:
         cached = self._fresh(context.storage.cached)
         if cached is not None:
             return cached["score"], cached["degraded"], "cache"
@@ -72,7 +72,8 @@ class MerchantScorer:
         context.storage.cached = {"score": score, "degraded": degraded, "fetched_at_ms": self._clock_ms()}
         if degraded:
             log.warning("merchant-service unavailable; using the fallback score",
-                        extra={"merchant": merchant, "attempts": result.attempts, "error": result.error})
+                        extra={"merchant": merchant, "transaction_id": transaction_id,
+                               "attempts": result.attempts, "error": result.error})
             return score, True, "fallback"
         return score, False, "service"
 

@@ -16,7 +16,7 @@ from typing import Awaitable, Callable, TypeVar
 from statefun import Context, Message, kafka_egress_message
 
 from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, dead_letter, encode
-from fraud_functions.addresses import DEAD_LETTERS_EGRESS
+from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.messages import JsonMessage, outgoing
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, MESSAGES, UNEXPECTED
 
@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, Message], Awaitable[None]]
 M = TypeVar("M", bound=JsonMessage)
+
+
+def log_context(function: str, context: Context) -> dict[str, str]:
+    """Log fields naming the address; a transaction-manager id is the transaction id, logged as such."""
+    fields = {"function": function, "address_id": context.address.id}
+    if function == TRANSACTION_MANAGER:
+        fields["transaction_id"] = context.address.id
+    return fields
 
 
 def source_of(context: Context, function: str) -> str:
@@ -47,14 +55,13 @@ def send_to_dead_letters(
     )
     DEAD_LETTERS.labels(function, error.reason).inc()
     log.warning("dead-lettered a message",
-                extra={"function": function, "key": key, "reason": error.reason, "detail": error.detail})
+                extra={**log_context(function, context), "reason": error.reason, "detail": error.detail})
 
 
 def drop_unexpected(function: str, context: Context, reason: str, detail: str) -> None:
     """Count and log a message that needs no action (late reply, duplicate, unreadable internal message)."""
     UNEXPECTED.labels(function, reason).inc()
-    log.info("dropped an unexpected message",
-             extra={"function": function, "key": context.address.id, "reason": reason, "detail": detail})
+    log.info("dropped an unexpected message", extra={**log_context(function, context), "reason": reason, "detail": detail})
 
 
 def read_message(function: str, context: Context, message: Message, kind: type[M]) -> M | None:
@@ -99,7 +106,7 @@ def guarded(function: str, handler: Handler) -> Handler:
             await handler(context, message)
         except Exception as err:  # noqa: BLE001 - the whole point: never let a bug fail the job
             FUNCTION_ERRORS.labels(function).inc()
-            log.exception("function failed; dead-lettering the message", extra={"function": function})
+            log.exception("function failed; dead-lettering the message", extra=log_context(function, context))
             send_to_dead_letters(
                 context, function, source_of(context, function),
                 ContractError("internal_error", f"{type(err).__name__}: {err}"), message.raw_value(),

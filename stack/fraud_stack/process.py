@@ -35,7 +35,8 @@ class Service:
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     stop_timeout: float = 30.0
-    inherit_stdout: bool = False
+    # The simulator writes to the terminal (alerts on stdout, status lines on stderr) instead of a log file.
+    to_terminal: bool = False
     _process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -44,8 +45,8 @@ class Service:
         try:
             self._process = subprocess.Popen(
                 list(self.argv),
-                stdout=None if self.inherit_stdout else log,
-                stderr=log,
+                stdout=None if self.to_terminal else log,
+                stderr=None if self.to_terminal else log,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.env},
                 cwd=self.cwd,

@@ -7,6 +7,7 @@ optionally the simulator. Stopping goes the other way.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -126,8 +127,9 @@ class LocalStack:
         self.say(f"StateFun runtime running: web UI http://localhost:{config.ports.flink_rest}, "
                  f"metrics http://localhost:{config.ports.flink_metrics}/metrics")
         if self.simulator_args is not None:
-            simulator = self._python("simulator", ["-m", "fraud_simulator", *self.simulator_args], env)
-            simulator.inherit_stdout = True
+            simulator = self._python("simulator", ["-m", "fraud_simulator", *self.simulator_args],
+                                     {**env, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")})
+            simulator.to_terminal = True
             self._launch(simulator, lambda: True, 10)
 
     def _launch(self, service: Service, ready: Callable[[], bool], timeout: float) -> None:

@@ -54,6 +54,13 @@ async def test_malformed_transaction_is_dead_lettered_with_its_reason(runtime, r
     assert runtime.value_of(TRANSACTION_MANAGER, "bad-1", "pending") is None
 
 
+async def test_dead_letter_is_logged_with_the_transaction_id_and_reason(runtime, caplog):
+    caplog.set_level("WARNING", logger="fraud_functions.outcomes")
+    await runtime.deliver(transaction("bad-log", raw=b"{"))
+    (record,) = [r for r in caplog.records if r.getMessage() == "dead-lettered a message"]
+    assert (record.transaction_id, record.reason, record.function) == ("bad-log", "invalid_json", TRANSACTION_MANAGER)
+
+
 async def test_dead_letter_keeps_the_original_payload(runtime):
     await runtime.deliver(transaction("bad-2", raw=b'{"account": "a"'))
     assert dead_letters(runtime)[0]["payload"] == '{"account": "a"'
