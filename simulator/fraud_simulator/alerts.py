@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import sys
+import time
 from collections import OrderedDict
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from fraud_common.contract import ContractError, format_alert, parse_alert
 
@@ -53,16 +54,30 @@ class ConfirmationPolicy:
     """Confirms about `share` of alerts, each alert (and so its account) at most once.
 
     One RNG draw per distinct alert; redelivered alerts are recognised by
-    `alert_identity` in a bounded LRU set and never confirmed again.
+    `alert_identity` in a bounded LRU set and never confirmed again. An account
+    confirmed less than `cooldown_seconds` ago is not confirmed again: an analyst
+    confirms a compromised card once, not on every alert it raises. Without the
+    cooldown the loop feeds itself (each confirmation raises the account's
+    alerts, which bring more confirmations) and the alert rate keeps climbing.
     """
 
-    def __init__(self, share: float, rng: random.Random, remember: int = 100_000) -> None:
+    def __init__(
+        self,
+        share: float,
+        rng: random.Random,
+        remember: int = 100_000,
+        cooldown_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not 0.0 <= share <= 1.0:
             raise ValueError("share must be between 0 and 1")
         self.share = share
         self._rng = rng
         self._remember = remember
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._cooldown = cooldown_seconds
+        self._clock = clock
+        self._confirmed_at: OrderedDict[str, float] = OrderedDict()
 
     def decide(self, alert: dict[str, Any]) -> str | None:
         """The account to confirm for this alert, or None."""
@@ -78,4 +93,14 @@ class ConfirmationPolicy:
         account = alert.get("account")
         if not isinstance(account, str) or not account:
             return None
-        return account if self._rng.random() < self.share else None
+        if self._rng.random() >= self.share:
+            return None
+        now = self._clock()
+        last = self._confirmed_at.get(account)
+        if last is not None and now - last < self._cooldown:
+            return None
+        self._confirmed_at[account] = now
+        self._confirmed_at.move_to_end(account)
+        if len(self._confirmed_at) > self._remember:
+            self._confirmed_at.popitem(last=False)
+        return account

@@ -88,6 +88,9 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
                      help="consumer group for alerts (SIMULATOR_GROUP, default %(default)s)")
     run.add_argument("--confirm-share", type=_number(float, 0.0, 1.0), default=settings.confirm_share,
                      help="share of alerts confirmed as fraud (SIMULATOR_CONFIRM_SHARE, default %(default)s)")
+    run.add_argument("--confirm-cooldown", type=_number(float, 0.0), default=settings.confirm_cooldown,
+                     help="seconds before an account is confirmed again; match the pipeline's fraud window "
+                          "(SIMULATOR_CONFIRM_COOLDOWN, default %(default)s)")
     run.add_argument("--max-transactions", type=_number(int, 1), default=settings.max_transactions,
                      help="stop after this many transactions (SIMULATOR_MAX_TRANSACTIONS, default unlimited)")
     run.add_argument("--drain", type=_number(float, 0.0), default=settings.drain_seconds,
@@ -195,7 +198,8 @@ async def run_command(
                 sink,
                 source,
                 limiter,
-                ConfirmationPolicy(args.confirm_share, confirmation_rng(args.seed)),
+                ConfirmationPolicy(args.confirm_share, confirmation_rng(args.seed),
+                                   cooldown_seconds=args.confirm_cooldown),
                 stop,
                 printer=AlertPrinter(out),
                 metrics=metrics,

@@ -23,11 +23,12 @@ class SimulatorSettings:
     bootstrap_servers: str = "localhost:9092"
     rate: float = 10.0
     burst: float | None = None  # None: one second's worth of tokens, see effective_burst
-    accounts: int = 1000
-    skew: float = 1.1
+    accounts: int = 10_000
+    skew: float = 0.8
     seed: int | None = None
     group: str = "fraud-simulator"
     confirm_share: float = 0.05
+    confirm_cooldown: float = 1800.0
     status_interval: float = 5.0
     max_transactions: int | None = None
     drain_seconds: float = 5.0
@@ -68,11 +69,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> SimulatorSettings:
         bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092", env),
         rate=rate,
         burst=burst,
-        accounts=env_int("SIMULATOR_ACCOUNTS", 1000, env, minimum=1, maximum=MAX_ACCOUNTS),
-        skew=env_float("SIMULATOR_SKEW", 1.1, env, minimum=0.0),
+        accounts=env_int("SIMULATOR_ACCOUNTS", 10_000, env, minimum=1, maximum=MAX_ACCOUNTS),
+        skew=env_float("SIMULATOR_SKEW", 0.8, env, minimum=0.0),
         seed=_optional_int("SIMULATOR_SEED", env),
         group=env_str("SIMULATOR_GROUP", "fraud-simulator", env),
         confirm_share=env_float("SIMULATOR_CONFIRM_SHARE", 0.05, env, minimum=0.0, maximum=1.0),
+        confirm_cooldown=env_float("SIMULATOR_CONFIRM_COOLDOWN", 1800.0, env, minimum=0.0),
         status_interval=env_float("SIMULATOR_STATUS_INTERVAL", 5.0, env, minimum=0.0),
         max_transactions=None if max_transactions == 0 else max_transactions,
         drain_seconds=env_float("SIMULATOR_DRAIN_SECONDS", 5.0, env, minimum=0.0),

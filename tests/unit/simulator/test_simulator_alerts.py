@@ -76,3 +76,21 @@ def test_remembered_alerts_are_bounded():
     for i in range(10_000):
         policy.decide(_alert("a", f"t{i}"))
     assert len(policy._seen) == 100
+
+
+def test_an_account_is_not_confirmed_again_within_the_cooldown():
+    now = [0.0]
+    policy = ConfirmationPolicy(1.0, random.Random(1), cooldown_seconds=1800, clock=lambda: now[0])
+    assert policy.decide(_alert("acct", "t1")) == "acct"
+    now[0] = 1799.0
+    assert policy.decide(_alert("acct", "t2")) is None
+    assert policy.decide(_alert("other", "t3")) == "other"  # the cooldown is per account
+    now[0] = 1800.0
+    assert policy.decide(_alert("acct", "t4")) == "acct"
+
+
+def test_remembered_confirmations_are_bounded():
+    policy = ConfirmationPolicy(1.0, random.Random(1), remember=50, cooldown_seconds=1800, clock=lambda: 0.0)
+    for i in range(1_000):
+        policy.decide(_alert(f"a{i}", f"t{i}"))
+    assert len(policy._confirmed_at) == 50

@@ -27,7 +27,7 @@ def test_run_defaults_come_from_the_environment():
 
 def test_builtin_defaults():
     args = cli.parse_args(["run"], env={})
-    assert (args.bootstrap_servers, args.rate, args.burst, args.accounts, args.skew) == ("localhost:9092", 10, None, 1000, 1.1)
+    assert (args.bootstrap_servers, args.rate, args.burst, args.accounts, args.skew) == ("localhost:9092", 10, None, 10_000, 0.8)
     assert (args.seed, args.group, args.confirm_share, args.status_interval, args.max_transactions) == (None, "fraud-simulator", 0.05, 5, None)
 
 

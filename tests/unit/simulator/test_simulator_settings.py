@@ -10,7 +10,7 @@ def test_defaults():
     s = load_settings({})
     assert s.bootstrap_servers == "localhost:9092"
     assert s.rate == 10.0 and s.burst is None and effective_burst(s.rate, s.burst) == 10.0
-    assert s.accounts == 1000 and s.skew == 1.1 and s.seed is None
+    assert s.accounts == 10_000 and s.skew == 0.8 and s.seed is None and s.confirm_cooldown == 1800.0
     assert s.group == "fraud-simulator"
     assert s.confirm_share == 0.05 and s.status_interval == 5.0
     assert s.max_transactions is None
