@@ -35,7 +35,7 @@ MISSING_KEY_MARKER = "(missing key)"
 # letters, digits and a few separators, starting with a letter or digit.
 MERCHANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.&'\-]{0,127}$")
 # Accounts and transaction ids: printable, no whitespace, no control characters.
-IDENTIFIER = re.compile(r"^[\x21-\x7E]{1,128}$")
+IDENTIFIER = re.compile(rf"^[\x21-\x7E]{{1,{MAX_ID_LENGTH}}}$")
 
 
 class ContractError(ValueError):
@@ -147,7 +147,8 @@ def validate_identifier(name: str, value: str | None) -> str:
     if value is not None and value.startswith(MISSING_KEY_MARKER):
         raise ContractError("missing_key", f"the record has no {name}; it was at {value[len(MISSING_KEY_MARKER):].strip()}")
     if value is None or not IDENTIFIER.fullmatch(value):
-        raise ContractError("invalid_key", f"{name} {str(value)[:64]!r} is empty, too long or not printable")
+        raise ContractError("invalid_key",
+                            f"{name} {str(value)[:64]!r} is empty, longer than {MAX_ID_LENGTH} or not printable ASCII")
     return value
 
 

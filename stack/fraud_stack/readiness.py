@@ -1,16 +1,9 @@
-"""Readiness checks: an open TCP port, an HTTP 200, a Flink job with every task running."""
+"""Readiness checks: an HTTP 200, a Flink job with every task running (Kafka's is in kafka.py)."""
 
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
-
-
-def tcp_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((host, port)) == 0
 
 
 def http_ok(url: str) -> bool:
