@@ -32,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="arguments for `fraud-simulator run` (after --)")
     args = parser.parse_args(argv)
     simulator_args = ["run", *[a for a in args.simulator_args if a != "--"]]
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(simulator_args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(simulator_args: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="[stack] %(message)s", stream=sys.stderr)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "cannot connect" while the broker starts is expected
     try:
@@ -48,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         say_to_stderr(f"simulator finished (exit {code})")
         return code
     except KeyboardInterrupt:
-        say_to_stderr("stopping (Ctrl-C)")
+        say_to_stderr("stopping")
         return 0
     except (PrerequisiteError, ServiceError) as err:
         say_to_stderr(f"error: {err}")

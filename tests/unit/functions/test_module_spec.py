@@ -98,3 +98,11 @@ def test_the_missing_key_marker_agrees_with_the_runtime_ingress():
     java = (module_spec.REPO_ROOT / "runtime" / "src" / "main" / "java" / "io" / "fraudplatform" / "runtime"
             / "ingress" / "TolerantKafkaIngressDeserializer.java").read_text()
     assert f'MISSING_KEY_MARKER = "{MISSING_KEY_MARKER}"' in java
+
+
+def test_the_command_line_writes_the_rendered_spec(tmp_path, monkeypatch):
+    monkeypatch.setenv("FUNCTIONS_ENDPOINT", "http://functions:8000/statefun")
+    out = tmp_path / "conf" / "module.yaml"
+    assert module_spec.main(["--out", str(out)]) == 0
+    docs = module_spec.documents(out.read_text())
+    assert docs[0]["spec"]["urlPathTemplate"] == "http://functions:8000/statefun"

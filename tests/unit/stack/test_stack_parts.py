@@ -100,3 +100,24 @@ def test_python_services_get_the_stacks_addresses(tmp_path):
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "localhost:1"
     assert env["MERCHANT_SERVICE_URL"] == "http://127.0.0.1:2" and env["FUNCTIONS_ENDPOINT"].endswith(":3/statefun")
     assert env["FRAUD_WINDOW_SECONDS"] == "5"
+
+
+def test_run_stops_before_starting_anything_when_a_port_is_taken(monkeypatch, tmp_path, capsys):
+    from fraud_stack import cli
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        monkeypatch.setenv("FLINK_REST_PORT", str(holder.getsockname()[1]))
+        monkeypatch.setenv("STACK_RUN_DIR", str(tmp_path))
+        assert cli.main(["run"]) == 1
+    assert "(FLINK_REST_PORT)" in capsys.readouterr().err
+    assert not (tmp_path / "logs").exists()  # nothing was started
+
+
+def test_run_rejects_a_bad_port_setting(monkeypatch, capsys):
+    from fraud_stack import cli
+
+    monkeypatch.setenv("KAFKA_PORT", "ninety-two")
+    assert cli.main(["run"]) == 2
+    assert "KAFKA_PORT" in capsys.readouterr().err
