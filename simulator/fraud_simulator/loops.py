@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
 
@@ -27,6 +27,12 @@ class Metrics:
     counters: Counters = field(default_factory=Counters)
     latency: LatencyTracker = field(default_factory=LatencyTracker)
     clock: Callable[[], float] = time.monotonic
+
+    def alert_received(self, alert: dict[str, Any]) -> None:
+        """Count an alert; it is this run's own when it answers a transaction this run sent (and is timed)."""
+        self.counters.alerts += 1
+        if self.latency.alerted(alert.get("transaction_id"), self.clock()) is not None:
+            self.counters.own_alerts += 1
 
 
 def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
@@ -75,8 +81,7 @@ async def consume_alerts(
         if alert is None:
             metrics.counters.malformed_alerts += 1
             continue
-        metrics.counters.alerts += 1
-        metrics.latency.alerted(alert.get("transaction_id"), metrics.clock())
+        metrics.alert_received(alert)
         if policy is None or sink is None:
             continue
         account = policy.decide(alert)

@@ -51,8 +51,7 @@ class ScenarioCollector:
             log.warning("unreadable alert skipped", extra={"reason": err.reason, "detail": err.detail})
             return
         if self._metrics:
-            self._metrics.counters.alerts += 1
-            self._metrics.latency.alerted(alert.get("transaction_id"), self._metrics.clock())
+            self._metrics.alert_received(alert)
         transaction_id = alert.get("transaction_id")
         if not isinstance(transaction_id, str) or transaction_id not in self._order:
             self.unknown.append(alert_entry(alert))

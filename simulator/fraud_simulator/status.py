@@ -77,6 +77,8 @@ class Counters:
     produced: int = 0
     delivery_failures: int = 0
     alerts: int = 0
+    # Alerts for transactions this run sent; the rest are older (a backlog from before a restart) or foreign.
+    own_alerts: int = 0
     malformed_alerts: int = 0
     confirmations: int = 0
 
@@ -102,16 +104,18 @@ class StatusReporter:
         elapsed = now - self._last_time
         per_second = (c.produced - self._last_produced) / elapsed if elapsed > 0 else 0.0
         self._last_time, self._last_produced = now, c.produced
-        alert_rate = 100.0 * c.alerts / c.produced if c.produced else 0.0
+        alert_rate = 100.0 * c.own_alerts / c.produced if c.produced else 0.0
         parts = [
             f"produced/s={per_second:.1f}",
             f"produced={c.produced}",
-            f"alerts={c.alerts}",
+            f"alerts={c.own_alerts}",
             f"alert_rate={alert_rate:.2f}%",
             f"confirmations={c.confirmations}",
             f"latency_p50={_millis(self.latency.percentile(0.50))}",
             f"latency_p95={_millis(self.latency.percentile(0.95))}",
         ]
+        if c.alerts > c.own_alerts:
+            parts.append(f"earlier_alerts={c.alerts - c.own_alerts}")
         if c.malformed_alerts:
             parts.append(f"malformed_alerts={c.malformed_alerts}")
         if c.delivery_failures:

@@ -69,15 +69,28 @@ def test_status_line_shows_rate_alerts_confirmations_and_latency():
     reporter = StatusReporter(counters, latency, clock)
     latency.produced("t", 0.0)
     latency.alerted("t", 0.25)
-    counters.produced, counters.alerts, counters.confirmations = 50, 2, 1
+    counters.produced, counters.alerts, counters.own_alerts, counters.confirmations = 50, 2, 2, 1
     clock.advance(5.0)
     line = reporter.line()
     assert "produced/s=10.0" in line and "produced=50" in line
     assert "alerts=2" in line and "alert_rate=4.00%" in line and "confirmations=1" in line
+    assert "earlier_alerts" not in line
     assert "latency_p50=250ms" in line and "latency_p95=250ms" in line
     counters.produced = 60
     clock.advance(10.0)
     assert "produced/s=1.0" in reporter.line()  # measured since the previous line
+
+
+def test_alerts_for_transactions_this_run_did_not_send_do_not_count_in_the_rate():
+    from fraud_simulator.loops import Metrics
+
+    metrics = Metrics(clock=lambda: 1.0)
+    metrics.latency.produced("mine", 0.5)
+    metrics.counters.produced = 10
+    for transaction_id in ("mine", "from-before-a-restart", "another-old-one"):
+        metrics.alert_received({"transaction_id": transaction_id})
+    line = StatusReporter(metrics.counters, metrics.latency, FakeClock()).line()
+    assert "alerts=1 alert_rate=10.00%" in line and "earlier_alerts=2" in line
 
 
 def test_status_without_data_does_not_divide_by_zero():
