@@ -47,6 +47,14 @@ class ContractError(ValueError):
         self.detail = detail
 
 
+WORKSHOP_FIELDS = ("account", "merchant", "amount", "timestamp")
+
+
+def workshop_fields(record: Any) -> dict[str, Any]:
+    """The four fields, in the workshop's order, that a transaction and an alert both start with."""
+    return {name: getattr(record, name) for name in WORKSHOP_FIELDS}
+
+
 @dataclass(frozen=True)
 class Transaction:
     """A card transaction as it arrives on the `transactions` topic."""
@@ -59,12 +67,7 @@ class Transaction:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value written to Kafka (the workshop's four fields)."""
-        return {
-            "account": self.account,
-            "merchant": self.merchant,
-            "amount": self.amount,
-            "timestamp": self.timestamp,
-        }
+        return workshop_fields(self)
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,7 @@ class Alert:
     def to_record(self) -> dict[str, Any]:
         """The JSON value, workshop fields first (dicts keep insertion order)."""
         return {
-            "account": self.account,
-            "merchant": self.merchant,
-            "amount": self.amount,
-            "timestamp": self.timestamp,
+            **workshop_fields(self),
             "transaction_id": self.transaction_id,
             "score": self.score,
             "threshold": self.threshold,

@@ -22,7 +22,7 @@ from fraud_functions.addresses import MERCHANT
 from fraud_functions.merchant_client import MerchantScoreClient
 from fraud_functions.messages import MerchantScore, QueryMerchant
 from fraud_functions.metrics import MERCHANT_LOOKUPS
-from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
+from fraud_functions.outcomes import read_request, reply_to_caller
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,6 @@ class MerchantScorer:
         self._clock_ms = clock_ms
 
     async def __call__(self, context: Context, message: Message) -> None:
-        if not message.is_type(QueryMerchant.STATEFUN_TYPE):
-            reject_unknown_type(MERCHANT, context, message)
-            return
         query = read_request(MERCHANT, context, message, QueryMerchant)
         if query is None:
             return

@@ -12,7 +12,7 @@ from fraud_functions.addresses import MODEL
 from fraud_functions.messages import FeatureVector, ModelScore
 from fraud_functions.metrics import MODEL_SCORES
 from fraud_functions.model import Model
-from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
+from fraud_functions.outcomes import read_request, reply_to_caller
 
 
 class ModelScorer:
@@ -20,9 +20,6 @@ class ModelScorer:
         self._model = model
 
     async def __call__(self, context: Context, message: Message) -> None:
-        if not message.is_type(FeatureVector.STATEFUN_TYPE):
-            reject_unknown_type(MODEL, context, message)
-            return
         features = read_request(MODEL, context, message, FeatureVector)
         if features is None:
             return

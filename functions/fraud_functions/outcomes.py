@@ -74,7 +74,11 @@ def read_message(function: str, context: Context, message: Message, kind: type[M
 
 
 def read_request(function: str, context: Context, message: Message, kind: type[M]) -> M | None:
-    """Decode a request that needs an answer: readable, and sent by a function we can reply to."""
+    """Decode a request that needs an answer: of the expected type (else dead-lettered), readable,
+    and sent by a function we can reply to (else counted and dropped)."""
+    if not message.is_type(kind.STATEFUN_TYPE):
+        reject_unknown_type(function, context, message)
+        return None
     request = read_message(function, context, message, kind)
     if request is not None and context.caller is None:
         drop_unexpected(function, context, "no_caller", f"{kind.TYPENAME} needs a caller to reply to")

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable, TextIO
 
-from fraud_common.contract import ContractError, format_alert, parse_alert
+from fraud_common.contract import WORKSHOP_FIELDS, ContractError, format_alert, parse_alert
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def alert_identity(alert: dict[str, Any]) -> str:
     if isinstance(transaction_id, str) and transaction_id:
         return transaction_id
     # Workshop-style alerts carry no id; their four fields identify them.
-    return "|".join(str(alert.get(name)) for name in ("account", "merchant", "amount", "timestamp"))
+    return "|".join(str(alert.get(name)) for name in WORKSHOP_FIELDS)
 
 
 class ConfirmationPolicy:
