@@ -83,12 +83,9 @@ class TransactionManager:
         transaction_id = context.address.id
         try:
             transaction = parse_transaction(transaction_id, message.raw_value())
+            if context.storage.pending is not None:
+                raise ContractError("duplicate_transaction_id", f"transaction {transaction_id} is already in flight")
         except ContractError as error:
-            send_to_dead_letters(context, TRANSACTION_MANAGER, f"kafka:{TRANSACTIONS_TOPIC}", error,
-                                 message.raw_value())
-            return
-        if context.storage.pending is not None:
-            error = ContractError("duplicate_transaction_id", f"transaction {transaction_id} is already in flight")
             send_to_dead_letters(context, TRANSACTION_MANAGER, f"kafka:{TRANSACTIONS_TOPIC}", error,
                                  message.raw_value())
             return
