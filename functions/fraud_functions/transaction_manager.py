@@ -96,12 +96,10 @@ class TransactionManager:
         log.debug("transaction received", extra={"transaction_id": transaction_id})
 
     def _on_reply(self, context: Context, message: Message, kind: type[FraudCount] | type[MerchantScore]) -> None:
-        reply = read_message(TRANSACTION_MANAGER, context, message, kind)
-        if reply is None:
+        joined = self._reply_with_pending(context, message, kind)
+        if joined is None:
             return
-        pending = self._pending(context, kind.TYPENAME)
-        if pending is None:
-            return
+        reply, pending = joined
         if isinstance(reply, FraudCount):
             if pending.fraud_count is not None:
                 drop_unexpected(TRANSACTION_MANAGER, context, "duplicate_reply", kind.TYPENAME)
@@ -133,12 +131,10 @@ class TransactionManager:
         pending.scoring = True
 
     def _on_score(self, context: Context, message: Message) -> None:
-        score = read_message(TRANSACTION_MANAGER, context, message, ModelScore)
-        if score is None:
+        joined = self._reply_with_pending(context, message, ModelScore)
+        if joined is None:
             return
-        pending = self._pending(context, ModelScore.TYPENAME)
-        if pending is None:
-            return
+        score, pending = joined
         if not pending.scoring:
             drop_unexpected(TRANSACTION_MANAGER, context, "premature_score", "score before features")
             return
@@ -164,10 +160,15 @@ class TransactionManager:
         DECISION_LATENCY.observe(max(0, self._clock_ms() - pending.received_ms) / 1000.0)
         del context.storage.pending
 
-    def _pending(self, context: Context, what: str) -> Pending | None:
+    @staticmethod
+    def _reply_with_pending(context: Context, message: Message, kind):
+        """A readable reply and the transaction it belongs to, or None (counted) for either missing."""
+        reply = read_message(TRANSACTION_MANAGER, context, message, kind)
+        if reply is None:
+            return None
         value = context.storage.pending
         if value is None:
             # Expired by TTL, already decided, or never existed: nothing to join with.
-            drop_unexpected(TRANSACTION_MANAGER, context, "late_reply", what)
+            drop_unexpected(TRANSACTION_MANAGER, context, "late_reply", kind.TYPENAME)
             return None
-        return Pending.load(value)
+        return reply, Pending.load(value)
