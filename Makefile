@@ -39,4 +39,4 @@ test-e2e: $(STAMP) jvm-tools ## End-to-end tests on the real StateFun runtime an
 test: test-unit test-java test-e2e ## Every test.
 
 clean: ## Remove the virtualenv, build output and local run state (checkpoints too); keeps the Maven cache.
-	rm -rf $(VENV) .run runtime/target runtime/kafka/target
+	rm -rf $(VENV) .run runtime/*/target

@@ -27,7 +27,7 @@ MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = 1_000_000_000
 
-# The runtime's tolerant Kafka ingress (runtime/src/.../ingress) gives a record without a key the id
+# The runtime's tolerant Kafka ingress (runtime/extension/src/.../ingress) gives a record without a key the id
 # "(missing key) <topic>/<partition>/<offset>"; it must match the Java constant of the same meaning.
 MISSING_KEY_MARKER = "(missing key)"
 

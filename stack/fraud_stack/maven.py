@@ -1,8 +1,9 @@
 """Resolves the JVM classpaths with Maven, once, and reuses them until a pom changes.
 
-`mvn package` on runtime/pom.xml compiles the launcher and writes the runtime
-classpath; on runtime/kafka/pom.xml it writes the broker's. Both land in
-target/classpath.txt next to their pom. The first resolution downloads about
+`mvn package` on runtime/pom.xml builds the extension and the launcher and writes
+the runtime classpath to runtime/launcher/target/classpath.txt; on
+runtime/kafka/pom.xml it writes the broker's to runtime/kafka/target/classpath.txt.
+The first resolution downloads about
 300 MB from Maven Central into the local Maven repository (~/.m2, or
 MAVEN_REPO_LOCAL); later runs work offline in a few seconds or not at all.
 """
@@ -20,14 +21,14 @@ log = logging.getLogger(__name__)
 
 
 def _newest_input(project: Path) -> float:
-    inputs = [project / "pom.xml", *(project / "src").rglob("*.java")] if (project / "src").exists() \
-        else [project / "pom.xml"]
+    """The newest pom or Java source of the project and its modules (build output excluded)."""
+    inputs = [path for pattern in ("pom.xml", "*.java") for path in project.rglob(pattern)
+              if "target" not in path.relative_to(project).parts]
     return max(path.stat().st_mtime for path in inputs)
 
 
-def classpath(project: Path, log_file: Path) -> str:
-    """The classpath of a Maven project, running `mvn package` only when its inputs changed."""
-    output = project / "target" / "classpath.txt"
+def classpath(project: Path, output: Path, log_file: Path) -> str:
+    """The classpath that `mvn package` of `project` writes to `output`, rebuilt only when an input changed."""
     if not output.exists() or output.stat().st_mtime < _newest_input(project):
         log.info("resolving jars with Maven (the first run downloads from Maven Central)",
                  extra={"project": str(project), "log": str(log_file)})

@@ -22,6 +22,8 @@ from fraud_stack.process import Service
 from fraud_stack.readiness import flink_job_running, http_ok
 
 RUNTIME = REPO_ROOT / "runtime"
+LAUNCHER = RUNTIME / "launcher"
+KAFKA_PROJECT = RUNTIME / "kafka"
 Say = Callable[[str], None]
 
 
@@ -109,8 +111,8 @@ class LocalStack:
         check_ports(config.ports)
         config.logs.mkdir(parents=True, exist_ok=True)
         self.say(f"logs: {config.logs}")
-        broker_cp = classpath(RUNTIME / "kafka", config.logs / "maven.log")
-        runtime_cp = classpath(RUNTIME, config.logs / "maven.log")
+        broker_cp = classpath(KAFKA_PROJECT, KAFKA_PROJECT / "target" / "classpath.txt", config.logs / "maven.log")
+        runtime_cp = classpath(RUNTIME, LAUNCHER / "target" / "classpath.txt", config.logs / "maven.log")
 
         self._launch(kafka.broker(config, java, broker_cp), lambda: kafka.broker_ready(config.bootstrap_servers), 90)
         created = kafka.create_topics(config.bootstrap_servers)
@@ -153,7 +155,7 @@ class LocalStack:
         return Service(
             name="statefun-runtime",
             argv=[java, f"@{RUNTIME / 'conf' / 'jvm-options.txt'}", f"-Xmx{self.config.runtime_heap}",
-                  "-cp", f"{RUNTIME / 'target' / 'classes'}:{runtime_cp}",
+                  "-cp", f"{LAUNCHER / 'target' / 'statefun-local-launcher.jar'}:{runtime_cp}",
                   "io.fraudplatform.runtime.LocalStatefunRuntime"],
             log_path=self.config.logs / "statefun-runtime.log",
             env={

@@ -95,7 +95,7 @@ def test_a_placeholder_without_a_value_is_an_error():
 def test_the_missing_key_marker_agrees_with_the_runtime_ingress():
     from fraud_common.contract import MISSING_KEY_MARKER
 
-    java = (module_spec.REPO_ROOT / "runtime" / "src" / "main" / "java" / "io" / "fraudplatform" / "runtime"
+    java = (module_spec.REPO_ROOT / "runtime" / "extension" / "src" / "main" / "java" / "io" / "fraudplatform" / "runtime"
             / "ingress" / "TolerantKafkaIngressDeserializer.java").read_text()
     assert f'MISSING_KEY_MARKER = "{MISSING_KEY_MARKER}"' in java
 

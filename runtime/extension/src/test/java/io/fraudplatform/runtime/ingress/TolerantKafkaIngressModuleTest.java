@@ -82,7 +82,7 @@ class TolerantKafkaIngressModuleTest {
 
   @Test
   void theModuleTemplateUsesTheTolerantKindForEveryIngress() throws Exception {
-    Path template = Paths.get("conf/module.yaml.tmpl"); // surefire runs in runtime/
+    Path template = Paths.get("../conf/module.yaml.tmpl"); // surefire runs in runtime/extension/
     List<JsonNode> ingresses =
         Yaml.documents(Files.readString(template)).stream()
             .filter(d -> d.path("kind").asText().endsWith("/ingress"))

@@ -47,7 +47,10 @@ import org.slf4j.LoggerFactory;
  * <p>Configuration, lowest to highest precedence:
  *
  * <ol>
- *   <li>{@code $FLINK_CONF_DIR/flink-conf.yaml} (default {@code runtime/conf});
+ *   <li>{@code $FLINK_CONF_DIR/flink-conf.yaml} (default {@code runtime/conf}): the portable keys,
+ *       shared with the Kubernetes FlinkDeployment;
+ *   <li>{@code $FLINK_CONF_DIR/local/flink-conf.yaml}, if present: keys that only make sense on
+ *       one machine (for example the REST endpoint bound to localhost);
  *   <li>environment: {@code STATEFUN_CHECKPOINT_DIR}, {@code STATEFUN_MODULE}, {@code
  *       FLINK_REST_PORT}, {@code PROMETHEUS_PORT};
  *   <li>program arguments {@code -Dkey=value} (any Flink or StateFun key).
@@ -59,6 +62,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalStatefunRuntime {
 
+  static final String LOCAL_CONF_DIR = "local";
   static final String CHECKPOINT_DIR = "state.checkpoints.dir";
   static final String SAVEPOINT_PATH = "execution.savepoint.path";
   static final String REST_PORT = "rest.port";
@@ -91,6 +95,11 @@ public final class LocalStatefunRuntime {
     }
     log.info("Loading Flink configuration from {}", confDir);
     Configuration conf = GlobalConfiguration.loadConfiguration(confDir.toString());
+    Path localDir = confDir.resolve(LOCAL_CONF_DIR);
+    if (Files.isRegularFile(localDir.resolve(GlobalConfiguration.FLINK_CONF_FILENAME))) {
+      log.info("Adding the local-only Flink configuration from {}", localDir);
+      conf.addAll(GlobalConfiguration.loadConfiguration(localDir.toString()));
+    }
 
     applyEnv(conf, log);
     applyArgs(conf, args, log);
