@@ -22,6 +22,18 @@ TRANSACTIONS_TOPIC = "transactions"
 CONFIRMED_TOPIC = "confirmed"
 ALERTS_TOPIC = "alerts"
 DEAD_LETTERS_TOPIC = "dead-letters"
+DECISIONS_TOPIC = "decisions"
+
+# Every topic the pipeline uses, with its partition count: the one list that the local stack
+# creates and the Kubernetes chart's KafkaTopics must match. Partitions bound the parallelism a
+# larger deployment can use for each topic; dead letters are rare and kept in order.
+TOPIC_PARTITIONS = {
+    TRANSACTIONS_TOPIC: 4,
+    CONFIRMED_TOPIC: 4,
+    ALERTS_TOPIC: 4,
+    DECISIONS_TOPIC: 4,
+    DEAD_LETTERS_TOPIC: 1,
+}
 
 MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128

@@ -9,14 +9,11 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from fraud_common.contract import ALERTS_TOPIC, CONFIRMED_TOPIC, DEAD_LETTERS_TOPIC, TRANSACTIONS_TOPIC
+from fraud_common.contract import TOPIC_PARTITIONS
 from fraud_stack.config import REPO_ROOT, StackConfig
 from fraud_stack.process import Service
 
 KAFKA_CONF = REPO_ROOT / "runtime" / "kafka" / "conf"
-
-# Partitions bound the parallelism a later, larger deployment can use for each topic.
-TOPICS = {TRANSACTIONS_TOPIC: 4, CONFIRMED_TOPIC: 4, ALERTS_TOPIC: 4, DEAD_LETTERS_TOPIC: 1}
 
 
 def server_properties(config: StackConfig) -> Path:
@@ -65,7 +62,7 @@ async def _create_topics(bootstrap: str) -> list[str]:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, 1) for name, partitions in TOPICS.items() if name not in existing]
+        missing = [NewTopic(name, partitions, 1) for name, partitions in TOPIC_PARTITIONS.items() if name not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)
