@@ -1,4 +1,4 @@
-"""`fraud-simulator run | scenario`: argument parsing, wiring and clean shutdown.
+"""`fraud-simulator run | scenario | smoke`: argument parsing, wiring and clean shutdown.
 
 Every flag defaults from its environment variable (see settings.py), so the
 container needs no arguments. Ctrl-C / SIGTERM stop production, flush the
@@ -29,7 +29,9 @@ from fraud_simulator.loops import Metrics, finish, run_live
 from fraud_simulator.population import AccountPopulation
 from fraud_simulator.rate_limiter import TokenBucket
 from fraud_simulator.scenario import run_scenario, summary_json
+from fraud_simulator.health import start_health_server
 from fraud_simulator.settings import MAX_ACCOUNTS, SimulatorSettings, effective_burst, load_settings
+from fraud_simulator.smoke import run_smoke, smoke_transaction
 from fraud_simulator.status import StatusReporter, report_periodically
 from fraud_simulator.transactions import TransactionGenerator, scenario_transactions
 
@@ -37,6 +39,7 @@ PROG = "fraud-simulator"
 EXIT_OK = 0
 EXIT_KAFKA = 1
 EXIT_USAGE = 2
+EXIT_SMOKE_FAILED = 3
 
 
 def _number(kind: type, minimum: float | None = None, maximum: float | None = None) -> Callable[[str], float]:
@@ -62,7 +65,7 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
         prog=PROG,
         description="Produce card transactions to Kafka and print the pipeline's fraud alerts.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,scenario}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,scenario,smoke}")
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--bootstrap-servers", default=settings.bootstrap_servers,
@@ -95,6 +98,10 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
                      help="stop after this many transactions (SIMULATOR_MAX_TRANSACTIONS, default unlimited)")
     run.add_argument("--drain", type=_number(float, 0.0), default=settings.drain_seconds,
                      help="after --max-transactions, keep reading alerts this long (SIMULATOR_DRAIN_SECONDS, default %(default)s)")
+    run.add_argument("--health-port", type=_number(int, 0, 65535), default=settings.health_port,
+                     help="serve /healthz and /metrics on this port, 0 = off (SIMULATOR_HEALTH_PORT, default %(default)s)")
+    run.add_argument("--health-host", default=settings.health_host,
+                     help="address of the health server (SIMULATOR_HEALTH_HOST, default %(default)s)")
 
     scenario = commands.add_parser("scenario", help="produce a deterministic batch and print a JSON summary")
     common(scenario)
@@ -104,6 +111,17 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
                           help="transactions to produce (SIMULATOR_SCENARIO_COUNT, default %(default)s)")
     scenario.add_argument("--timeout", type=_number(float, 0.0), default=settings.scenario_timeout,
                           help="seconds to collect alerts after producing (SIMULATOR_SCENARIO_TIMEOUT, default %(default)s)")
+
+    smoke = commands.add_parser("smoke", help="send one transaction built to alert and wait for its record")
+    smoke.add_argument("--bootstrap-servers", default=settings.bootstrap_servers,
+                       help="Kafka bootstrap servers (KAFKA_BOOTSTRAP_SERVERS, default %(default)s)")
+    smoke.add_argument("--connect-timeout", type=_number(float, 0.0), default=settings.connect_timeout,
+                       help="give up reaching Kafka after this many seconds (SIMULATOR_CONNECT_TIMEOUT, default %(default)s)")
+    smoke.add_argument("--topic", default=settings.smoke_topic,
+                       help="topic to wait on: alerts (key = account) or decisions (key = transaction id) "
+                            "(SIMULATOR_SMOKE_TOPIC, default %(default)s)")
+    smoke.add_argument("--timeout", type=_number(float, 0.0), default=settings.smoke_timeout,
+                       help="seconds to wait for the record (SIMULATOR_SMOKE_TIMEOUT, default %(default)s)")
     return parser
 
 
@@ -121,7 +139,7 @@ class KafkaFactories:
 
     producer: Callable[[str], Awaitable[RecordSink]] = kafka_io.open_producer
     alerts: Callable[[str, str], Awaitable[RecordSource]] = kafka_io.open_alert_consumer
-    alerts_at_end: Callable[[str], Awaitable[RecordSource]] = kafka_io.open_alert_consumer_at_end
+    alerts_at_end: Callable[..., Awaitable[RecordSource]] = kafka_io.open_alert_consumer_at_end
 
 
 def live_transactions(args: argparse.Namespace) -> Iterator[Transaction]:
@@ -155,6 +173,8 @@ async def run_command(
     factories = factories or KafkaFactories()
     out = out or sys.stdout
     err = err or sys.stderr
+    if args.command == "smoke":
+        return await smoke_command(args, stop, factories, out, err)
     limiter = TokenBucket(args.rate, effective_burst(args.rate, args.burst))
     metrics = Metrics()
     if args.command == "scenario":
@@ -214,6 +234,28 @@ async def run_command(
     return EXIT_OK
 
 
+async def smoke_command(args: argparse.Namespace, stop: asyncio.Event, factories: KafkaFactories,
+                        out: TextIO, err: TextIO) -> int:
+    """Pin the end of the topic, send one transaction built to alert, wait for its record; print one JSON line."""
+    source = await connect_with_retry(lambda: factories.alerts_at_end(args.bootstrap_servers, args.topic),
+                                      f"{args.topic} consumer", args.connect_timeout, stop=stop, err=err)
+    if source is None:
+        return EXIT_OK
+    try:
+        sink = await connect_with_retry(lambda: factories.producer(args.bootstrap_servers),
+                                        "producer", args.connect_timeout, stop=stop, err=err)
+        if sink is None:
+            return EXIT_OK
+        try:
+            result = await run_smoke(smoke_transaction(random.Random()), args.topic, sink, source, args.timeout)
+        finally:
+            await sink.close()
+    finally:
+        await source.close()
+    print(result.to_json(), file=out, flush=True)
+    return EXIT_OK if result.ok else EXIT_SMOKE_FAILED
+
+
 def configure_stderr_logging() -> None:
     """JSON logs like every component, but on stderr: stdout carries alerts and the scenario summary."""
     configure_logging(PROG, sys.stderr)
@@ -228,7 +270,14 @@ async def _main_async(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # not on the main thread / platform
             pass
-    return await run_command(args, stop)
+    health = None
+    if args.command == "run" and args.health_port:
+        health = await start_health_server(args.health_host, args.health_port)
+    try:
+        return await run_command(args, stop)
+    finally:
+        if health is not None:
+            await health.cleanup()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

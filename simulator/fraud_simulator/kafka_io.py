@@ -181,11 +181,11 @@ async def open_alert_consumer(bootstrap_servers: str, group: str) -> ConsumerSou
     return ConsumerSource(consumer)
 
 
-async def open_alert_consumer_at_end(bootstrap_servers: str) -> ConsumerSource:
-    """A group-less consumer positioned at the current end of `alerts`.
+async def open_alert_consumer_at_end(bootstrap_servers: str, topic: str = ALERTS_TOPIC) -> ConsumerSource:
+    """A group-less consumer positioned at the current end of `topic` (default `alerts`).
 
-    Scenario mode must see only the alerts its own records cause, so it pins
-    the end offsets *before* producing instead of reading old history.
+    Scenario and smoke mode must see only the records their own transactions cause,
+    so they pin the end offsets *before* producing instead of reading old history.
     """
     from aiokafka import AIOKafkaConsumer
 
@@ -200,7 +200,7 @@ async def open_alert_consumer_at_end(bootstrap_servers: str) -> ConsumerSource:
     try:
         await consumer.start()
         try:
-            assigned = await topic_partitions(bootstrap_servers, ALERTS_TOPIC)
+            assigned = await topic_partitions(bootstrap_servers, topic)
         except LookupError as err:
             raise RuntimeError(f"{err} yet") from None
         consumer.assign(assigned)

@@ -35,6 +35,10 @@ class SimulatorSettings:
     connect_timeout: float = 60.0
     scenario_count: int = 100
     scenario_timeout: float = 30.0
+    health_host: str = "127.0.0.1"
+    health_port: int = 0  # 0: no health server
+    smoke_topic: str = "alerts"
+    smoke_timeout: float = 180.0
 
 
 def _optional_int(name: str, env: Mapping[str, str] | None, minimum: int | None = None) -> int | None:
@@ -81,4 +85,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> SimulatorSettings:
         connect_timeout=env_float("SIMULATOR_CONNECT_TIMEOUT", 60.0, env, minimum=0.0),
         scenario_count=env_int("SIMULATOR_SCENARIO_COUNT", 100, env, minimum=0),
         scenario_timeout=env_float("SIMULATOR_SCENARIO_TIMEOUT", 30.0, env, minimum=0.0),
+        health_host=env_str("SIMULATOR_HEALTH_HOST", "127.0.0.1", env),
+        health_port=env_int("SIMULATOR_HEALTH_PORT", 0, env, minimum=0, maximum=65535),
+        smoke_topic=env_str("SIMULATOR_SMOKE_TOPIC", "alerts", env),
+        smoke_timeout=env_float("SIMULATOR_SMOKE_TIMEOUT", 180.0, env, minimum=0.0),
     )
