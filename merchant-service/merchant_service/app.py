@@ -6,6 +6,7 @@ so tests can build several independent apps with a fake RNG and a fake sleep.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import random
@@ -24,6 +25,7 @@ log = logging.getLogger("merchant_service.app")
 
 # Admin bodies are three numbers; anything large is a mistake or an attack.
 MAX_BODY_BYTES = 16 * 1024
+ADMIN_PREFIX = "/admin/"
 # Route label for requests that matched no route: keeps metric cardinality bounded.
 UNMATCHED_ROUTE = "unmatched"
 
@@ -128,6 +130,19 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={hdrs.CONTENT_TYPE: content_type})
 
 
+@web.middleware
+async def require_admin_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin routes answer only a caller that presents the token: `Authorization: Bearer <token>`."""
+    if not request.path.startswith(ADMIN_PREFIX):
+        return await handler(request)
+    expected = f"Bearer {request.app[STATE].settings.admin_token}".encode()
+    presented = request.headers.get(hdrs.AUTHORIZATION, "").encode()
+    if not hmac.compare_digest(presented, expected):
+        return error_response(401, "the admin endpoint needs 'Authorization: Bearer <MERCHANT_ADMIN_TOKEN>'",
+                              {hdrs.WWW_AUTHENTICATE: "Bearer"})
+    return await handler(request)
+
+
 async def get_faults(request: web.Request) -> web.Response:
     """GET /admin/faults: the fault settings in force."""
     return web.json_response(request.app[STATE].injector.settings.to_dict())
@@ -190,7 +205,9 @@ def make_app(
         rng=rng if rng is not None else random.Random(settings.fault_seed),
         sleep=sleep,
     )
-    app = web.Application(middlewares=[observe_and_handle_errors], client_max_size=MAX_BODY_BYTES)
+    middlewares = [observe_and_handle_errors, require_admin_token] if settings.admin_enabled \
+        else [observe_and_handle_errors]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[STATE] = AppState(settings=settings, injector=injector, metrics=metrics)
     # [\s\S]* rather than the default [^{}/]+: an encoded or raw '/', a newline
     # or an empty name must reach the validator (400), not fall through to 404.
@@ -199,8 +216,8 @@ def make_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
     if settings.admin_enabled:
-        app.router.add_get("/admin/faults", get_faults)
-        app.router.add_put("/admin/faults", put_faults)
+        app.router.add_get(f"{ADMIN_PREFIX}faults", get_faults)
+        app.router.add_put(f"{ADMIN_PREFIX}faults", put_faults)
     app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
     return app

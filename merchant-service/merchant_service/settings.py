@@ -16,6 +16,8 @@ from fraud_common.settings import SettingsError, env_bool, env_float, env_int, e
 # An injected latency above one minute is a misconfiguration, not a test scenario;
 # the bound is shared with the admin endpoint (see faults.py).
 MAX_LATENCY_MS = 60_000.0
+# A shorter admin token is guessable; 16 characters of a random token are not.
+MIN_ADMIN_TOKEN_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class Settings:
     latency_ms_max: float = 30.0
     error_rate: float = 0.0
     fault_seed: int | None = None
-    admin_enabled: bool = True
+    admin_enabled: bool = False
+    admin_token: str = ""
     access_log: bool = False
     shutdown_drain_seconds: float = 0.0
     shutdown_timeout_seconds: float = 10.0
@@ -49,6 +52,13 @@ class Settings:
         raw_seed = source.get("MERCHANT_FAULT_SEED")
         # Unset means "non-reproducible": env_int needs an int default, so None is handled here.
         seed = None if raw_seed is None or raw_seed.strip() == "" else env_int("MERCHANT_FAULT_SEED", 0, source)
+        admin_enabled = env_bool("MERCHANT_ADMIN_ENABLED", False, source)
+        admin_token = env_str("MERCHANT_ADMIN_TOKEN", "", source)
+        if admin_enabled and len(admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise SettingsError(
+                f"MERCHANT_ADMIN_ENABLED=true needs MERCHANT_ADMIN_TOKEN of at least {MIN_ADMIN_TOKEN_LENGTH} "
+                "characters: the admin endpoint changes how the service fails"
+            )
         return cls(
             host=env_str("MERCHANT_SERVICE_HOST", "127.0.0.1", source),
             port=env_int("MERCHANT_SERVICE_PORT", 8090, source, minimum=1, maximum=65535),
@@ -56,7 +66,8 @@ class Settings:
             latency_ms_max=latency_max,
             error_rate=env_float("MERCHANT_ERROR_RATE", 0.0, source, minimum=0.0, maximum=1.0),
             fault_seed=seed,
-            admin_enabled=env_bool("MERCHANT_ADMIN_ENABLED", True, source),
+            admin_enabled=admin_enabled,
+            admin_token=admin_token,
             access_log=env_bool("MERCHANT_ACCESS_LOG", False, source),
             shutdown_drain_seconds=env_float(
                 "MERCHANT_SHUTDOWN_DRAIN_SECONDS", 0.0, source, minimum=0.0, maximum=300.0

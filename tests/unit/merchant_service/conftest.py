@@ -29,6 +29,7 @@ def fake_sleep() -> FakeSleep:
 
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
+ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
 @pytest.fixture
@@ -36,8 +37,9 @@ def make_client(aiohttp_client: Any, fake_sleep: FakeSleep) -> ClientFactory:
     """Build an app from Settings overrides and return a test client (never sleeps for real)."""
 
     async def factory(rng: random.Random | None = None, **overrides: Any) -> TestClient:
-        settings = Settings(**overrides)
+        """The admin endpoint is on, and the client presents its token, unless the overrides say otherwise."""
+        settings = Settings(**{"admin_enabled": True, "admin_token": ADMIN_TOKEN, **overrides})
         app: web.Application = make_app(settings, rng=rng or random.Random(1234), sleep=fake_sleep)
-        return await aiohttp_client(app)
+        return await aiohttp_client(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
 
     return factory

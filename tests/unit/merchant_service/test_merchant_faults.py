@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import aiohttp
 import pytest
 
 from merchant_service.faults import FaultConfigError, FaultInjector, FaultSettings, apply_update
@@ -146,6 +147,20 @@ async def test_admin_put_oversized_body_is_rejected(make_client) -> None:
     assert response.status == 413
     assert "error" in await response.json()
     assert await (await client.get("/admin/faults")).json() == DEFAULT_FAULTS
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-0123456789", "test-admin-token-0123456789",
+                                           "Basic dGVzdA=="])
+async def test_admin_without_the_token_is_401_and_changes_nothing(make_client, aiohttp_client, authorization) -> None:
+    client = await make_client()
+    headers = {} if authorization is None else {"Authorization": authorization}
+    async with aiohttp.ClientSession() as session:  # a client without the fixture's default token
+        url = client.make_url("/admin/faults")
+        response = await session.put(url, json={"error_rate": 1.0}, headers=headers)
+        assert response.status == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+        assert (await session.get(url, headers=headers)).status == 401
+    assert await (await client.get("/admin/faults")).json() == DEFAULT_FAULTS
+    assert (await client.get("/merchants/Acme/score")).status == 200
 
 
 async def test_admin_disabled_is_404(make_client) -> None:

@@ -21,7 +21,7 @@ def test_defaults_with_empty_environment() -> None:
         latency_ms_max=30.0,
         error_rate=0.0,
         fault_seed=None,
-        admin_enabled=True,
+        admin_enabled=False,
         access_log=False,
         shutdown_drain_seconds=0.0,
         shutdown_timeout_seconds=10.0,
@@ -53,6 +53,15 @@ def test_valid_values_are_read() -> None:
         shutdown_drain_seconds=5.0,
         shutdown_timeout_seconds=3.0,
     )
+
+
+def test_the_admin_endpoint_is_off_by_default_and_needs_a_token_when_on() -> None:
+    assert Settings.from_env({}).admin_enabled is False
+    for token in ("", "short-token"):
+        with pytest.raises(SettingsError, match="MERCHANT_ADMIN_TOKEN of at least 16"):
+            Settings.from_env({"MERCHANT_ADMIN_ENABLED": "true", "MERCHANT_ADMIN_TOKEN": token})
+    settings = Settings.from_env({"MERCHANT_ADMIN_ENABLED": "true", "MERCHANT_ADMIN_TOKEN": "x" * 16})
+    assert (settings.admin_enabled, settings.admin_token) == (True, "x" * 16)
 
 
 def test_process_environment_is_the_default_source(monkeypatch) -> None:
