@@ -11,6 +11,7 @@ the transaction's four fields. Extra fields are accepted and ignored.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -39,13 +40,11 @@ MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = 1_000_000_000
 
-# The runtime's tolerant Kafka ingress (runtime/extension/src/.../ingress) gives a record without a key the id
-# "(missing key) <topic>/<partition>/<offset>"; it must match the Java constant of the same meaning.
-MISSING_KEY_MARKER = "(missing key)"
-
 # Merchants become StateFun addresses and URL path segments of merchant-service:
 # letters, digits and a few separators, starting with a letter or digit.
 MERCHANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.&'\-]{0,127}$")
+# Control characters other than tab, newline and carriage return.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Accounts and transaction ids: printable, no whitespace, no control characters.
 IDENTIFIER = re.compile(rf"^[\x21-\x7E]{{1,{MAX_ID_LENGTH}}}$")
 
@@ -121,23 +120,90 @@ class Alert:
         }
 
 
+DECISION_OUTCOMES = ("alert", "no_alert", "dead_letter", "expired")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one transaction on the `decisions` topic (key = transaction id): the audit trail.
+
+    `alert` and `no_alert` carry the score, threshold, model version and which
+    features were degraded (a fallback that kept a score below the threshold is
+    visible here); `dead_letter` and `expired` carry the `reason`. A transaction
+    id has one decision, except that a dead-lettered transaction that is fixed
+    and replayed gets a second one that supersedes it (same key: a compacted
+    topic keeps the last).
+    """
+
+    transaction_id: str
+    outcome: str
+    decided_at_ms: int
+    transaction: Mapping[str, Any] | None = None
+    score: float | None = None
+    threshold: float | None = None
+    model_version: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    degraded: list[str] = field(default_factory=list)
+    reason: str | None = None
+    latency_ms: int | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON value: the workshop's four fields first when the transaction was readable."""
+        return {
+            **(dict(self.transaction) if self.transaction else {}),
+            "transaction_id": self.transaction_id,
+            "outcome": self.outcome,
+            "score": self.score,
+            "threshold": self.threshold,
+            "model_version": self.model_version,
+            "reasons": list(self.reasons),
+            "degraded": list(self.degraded),
+            "reason": self.reason,
+            "decided_at_ms": self.decided_at_ms,
+            "latency_ms": self.latency_ms,
+        }
+
+
 def encode(record: Mapping[str, Any]) -> bytes:
     """Serialise a record value as compact UTF-8 JSON."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _non_finite(literal: str) -> Any:
+    raise ContractError("non_finite_number", f"{literal} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise ContractError("non_finite_number", f"{literal[:32]} does not fit a 64-bit float")
+    return number
+
+
 def decode_object(raw: bytes | None) -> dict[str, Any]:
-    """Parse a record value that must be a JSON object."""
+    """Parse a record value that must be a JSON object, naming what is wrong with anything else.
+
+    Python's json module accepts NaN and Infinity (not JSON), turns 1e999 into
+    inf, raises ValueError (not JSONDecodeError) for an integer of thousands of
+    digits and RecursionError for deep nesting; each becomes its own reason here
+    instead of an internal error.
+    """
     if raw is None or len(raw) == 0:
         raise ContractError("empty_value", "the record has no value")
     if len(raw) > MAX_RECORD_BYTES:
         raise ContractError("too_large", f"{len(raw)} bytes exceed {MAX_RECORD_BYTES}")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=_non_finite, parse_float=_finite_float)
+    except ContractError:
+        raise
     except UnicodeDecodeError as err:
         raise ContractError("invalid_utf8", str(err)) from None
     except json.JSONDecodeError as err:
         raise ContractError("invalid_json", str(err)) from None
+    except RecursionError:
+        raise ContractError("too_deeply_nested", "the value nests deeper than the JSON parser allows") from None
+    except ValueError as err:  # int() refuses integers of more than 4300 digits
+        raise ContractError("number_out_of_range", str(err)[:200]) from None
     if not isinstance(value, dict):
         raise ContractError("not_an_object", f"expected a JSON object, got {type(value).__name__}")
     return value
@@ -150,14 +216,12 @@ def _required_string(value: Mapping[str, Any], name: str, pattern: re.Pattern[st
     if not isinstance(item, str):
         raise ContractError("wrong_type", f"'{name}' must be a string, got {type(item).__name__}")
     if not pattern.fullmatch(item):
-        raise ContractError("invalid_value", f"'{name}' has an invalid value {item[:64]!r}")
+        raise ContractError(f"invalid_{name}", f"'{name}' has an invalid value {item[:64]!r}")
     return item
 
 
 def validate_identifier(name: str, value: str | None) -> str:
     """Check a Kafka key or id: present, printable, at most 128 characters."""
-    if value is not None and value.startswith(MISSING_KEY_MARKER):
-        raise ContractError("missing_key", f"the record has no {name}; it was at {value[len(MISSING_KEY_MARKER):].strip()}")
     if value is None or not IDENTIFIER.fullmatch(value):
         raise ContractError("invalid_key",
                             f"{name} {str(value)[:64]!r} is empty, longer than {MAX_ID_LENGTH} or not printable ASCII")
@@ -172,11 +236,11 @@ def _amount(value: Mapping[str, Any]) -> int | float:
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
         raise ContractError("wrong_type", f"'amount' must be a number, got {type(amount).__name__}")
     if not math.isfinite(amount):
-        raise ContractError("invalid_value", "'amount' must be finite")
+        raise ContractError("non_finite_number", "'amount' must be finite")
     if amount < 0:
         raise ContractError("negative_amount", f"'amount' {amount} is negative")
     if amount > MAX_AMOUNT:
-        raise ContractError("invalid_value", f"'amount' {amount} exceeds {MAX_AMOUNT}")
+        raise ContractError("amount_out_of_range", f"'amount' {str(amount)[:32]} exceeds {MAX_AMOUNT}")
     return amount
 
 
@@ -189,7 +253,7 @@ def _timestamp(value: Mapping[str, Any]) -> str:
     try:
         datetime.fromisoformat(stamp)
     except ValueError:
-        raise ContractError("invalid_value", f"'timestamp' {stamp[:64]!r} is not ISO-8601") from None
+        raise ContractError("invalid_timestamp", f"'timestamp' {stamp[:64]!r} is not ISO-8601") from None
     return stamp
 
 
@@ -234,20 +298,59 @@ def format_alert(alert: Mapping[str, Any]) -> str:
     return f"Suspected Fraud for account id {alert['account']} at {alert['merchant']} for {alert['amount']} USD"
 
 
-def dead_letter(
-    source: str,
-    key: str | None,
-    error: ContractError,
-    payload: bytes | None,
-    function: str,
-) -> dict[str, Any]:
-    """The value of a `dead-letters` record: where it came from, why, and the original bytes."""
-    text = None if payload is None else payload[:MAX_RECORD_BYTES].decode("utf-8", errors="replace")
+def _text_or_base64(name: str, data: bytes | None, force_base64: bool = False) -> dict[str, Any]:
+    """`name` as text when it is clean UTF-8, else `name_base64`, so a replay gets the exact bytes back.
+
+    Text with control characters goes as base64 too: JSON would escape each one
+    into six characters, and a dead letter must stay within the egress's limits.
+    """
+    if data is None:
+        return {name: None}
+    if not force_base64:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and not CONTROL_CHARACTERS.search(text):
+            return {name: text}
+    return {name: None, f"{name}_base64": base64.b64encode(data).decode("ascii")}
+
+
+@dataclass(frozen=True)
+class DeadLetterOrigin:
+    """Where a dead-lettered message came from: a Kafka record (with its position) or a function."""
+
+    source: str
+    key: bytes | None
+    value: bytes | None
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    timestamp_ms: int | None = None
+    value_size: int | None = None
+    truncated: bool = False
+
+
+def dead_letter(origin: DeadLetterOrigin, error: ContractError, function: str, address_id: str) -> dict[str, Any]:
+    """The value of a `dead-letters` record: why, where from, and the original bytes for a replay.
+
+    `topic`, `partition`, `offset`, `key` and `value` are the record as it was on
+    Kafka (bytes that are not clean UTF-8 go as `key_base64`/`value_base64`); a
+    value the ingress cut short is flagged `truncated` and cannot be replayed.
+    """
     return {
-        "source": source,
-        "function": function,
-        "key": key,
         "reason": error.reason,
         "detail": error.detail,
-        "payload": text,
+        "function": function,
+        "source": origin.source,
+        "address_id": address_id,
+        "topic": origin.topic,
+        "partition": origin.partition,
+        "offset": origin.offset,
+        "timestamp": origin.timestamp_ms,
+        **_text_or_base64("key", origin.key),
+        **_text_or_base64("value", origin.value, force_base64=origin.truncated),
+        "value_size": len(origin.value) if origin.value_size is None and origin.value is not None
+        else origin.value_size,
+        "truncated": origin.truncated,
     }

@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from statefun import Context, IntType, Message, ValueSpec
 
-from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirmation
+from fraud_common.contract import ContractError, parse_confirmation
+from fraud_common.envelope import parse_record
 from fraud_functions.addresses import FRAUD_COUNT
 from fraud_functions.messages import CONFIRM_FRAUD_RECORD, ExpireFraud, FraudCount, QueryFraud, outgoing
 from fraud_functions.outcomes import (
@@ -52,9 +53,10 @@ class FraudCounter:
 
     def _on_confirmation(self, context: Context, message: Message) -> None:
         try:
-            confirmation = parse_confirmation(context.address.id, message.raw_value())
+            _, confirmation = parse_record(message.raw_value(), context.address.id, "account key",
+                                           parse_confirmation)
         except ContractError as error:
-            send_to_dead_letters(context, FRAUD_COUNT, f"kafka:{CONFIRMED_TOPIC}", error, message.raw_value())
+            send_to_dead_letters(FRAUD_COUNT, context, message, error)
             return
         context.storage.count = (context.storage.count or 0) + 1
         expiry = ExpireFraud(account=confirmation.account, confirmed_at_ms=self._clock_ms())

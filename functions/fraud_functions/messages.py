@@ -173,6 +173,20 @@ class ModelScore(JsonMessage, typename="fraud/ModelScore"):
         _require(isinstance(self.reasons, list), self.TYPENAME, "reasons must be a list")
 
 
+@dataclass(frozen=True)
+class DecisionDeadline(JsonMessage, typename="fraud/DecisionDeadline"):
+    """transaction-manager → itself, delayed: the transaction must be decided by now.
+
+    `token` is the cancellation token it was scheduled with; a deadline whose
+    token is not the pending transaction's own is stale and ignored.
+    """
+
+    token: str
+
+    def check(self) -> None:
+        _require(isinstance(self.token, str), self.TYPENAME, "token must be a string")
+
+
 def outgoing(target_typename: str, target_id: str, message: JsonMessage) -> Message:
     """A StateFun message carrying `message` as JSON to (typename, id)."""
     return message_builder(

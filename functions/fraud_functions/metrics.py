@@ -28,9 +28,10 @@ FUNCTION_ERRORS = Counter(
     ["function"],
 )
 DECISIONS = Counter(
-    "fraud_transactions_scored_total",
-    "Transactions scored, by outcome (alert or pass).",
-    ["outcome"],
+    "fraud_decisions_total",
+    "Transactions decided, by outcome (alert, no_alert, dead_letter, expired) and whether a feature "
+    "was degraded (a fallback score that kept a transaction below the threshold shows as no_alert, true).",
+    ["outcome", "degraded"],
 )
 MERCHANT_LOOKUPS = Counter(
     "fraud_merchant_lookups_total",
@@ -49,8 +50,13 @@ MODEL_SCORES = Histogram(
 )
 DECISION_LATENCY = Histogram(
     "fraud_transaction_decision_seconds",
-    "Time from a transaction reaching transaction-manager to its scoring decision.",
+    "Time from a transaction reaching transaction-manager to its decision.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+REJECTED_REQUESTS = Counter(
+    "fraud_rejected_requests_total",
+    "Requests to /statefun answered without reaching a function, by reason (e.g. not_protobuf, unknown_function).",
+    ["reason"],
 )
 REQUEST_DURATION = Histogram(
     "fraud_function_request_seconds",

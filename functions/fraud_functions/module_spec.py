@@ -7,6 +7,7 @@ between the local stack and Kubernetes, and they come from the environment:
     KAFKA_BOOTSTRAP_SERVERS  Kafka bootstrap servers (default localhost:9092)
     KAFKA_CONSUMER_GROUP     consumer group of the ingresses (default fraud-statefun)
     STATEFUN_CALL_TIMEOUT    runtime's budget for one call, retries included (default 1min)
+    ALERTS_DELIVERY          exactly-once (default) or at-least-once, for the `alerts` egress
 
 Usage: python -m fraud_functions.module_spec [--template PATH] [--out PATH]
 """
@@ -21,18 +22,26 @@ from typing import Any, Mapping
 
 import yaml
 
-from fraud_common.settings import env_str
+from fraud_common.settings import SettingsError, env_str
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPO_ROOT / "runtime" / "conf" / "module.yaml.tmpl"
 
 
+ALERTS_DELIVERY_CHOICES = ("exactly-once", "at-least-once")
+
+
 def placeholders(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The value of every placeholder, from the environment; raises SettingsError for a bad one."""
+    delivery = env_str("ALERTS_DELIVERY", "exactly-once", env)
+    if delivery not in ALERTS_DELIVERY_CHOICES:
+        raise SettingsError(f"ALERTS_DELIVERY={delivery!r} is not one of {', '.join(ALERTS_DELIVERY_CHOICES)}")
     return {
         "FUNCTIONS_ENDPOINT": env_str("FUNCTIONS_ENDPOINT", "http://127.0.0.1:8000/statefun", env),
         "KAFKA_BOOTSTRAP_SERVERS": env_str("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092", env),
         "KAFKA_CONSUMER_GROUP": env_str("KAFKA_CONSUMER_GROUP", "fraud-statefun", env),
         "STATEFUN_CALL_TIMEOUT": env_str("STATEFUN_CALL_TIMEOUT", "1min", env),
+        "ALERTS_DELIVERY": delivery,
     }
 
 

@@ -3,27 +3,35 @@
 Raising inside a remote function makes the runtime retry the batch until its
 call budget runs out and then restart the job from the last checkpoint, where
 the same record waits again: a restart loop. So bad input never raises. A bad
-record from Kafka goes to the `dead-letters` egress with its reason (nothing is
-lost, an operator can replay it); a late or duplicate internal reply is logged
-and counted. `guarded` is the last line of defence against bugs.
+record from Kafka goes to the `dead-letters` egress with its reason, its
+position and its original bytes (nothing is lost, an operator can replay it);
+a late or duplicate internal reply is logged and counted. `guarded` is the
+last line of defence against bugs: it undoes the failed message's effects and
+dead-letters it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
 from statefun import Context, Message, kafka_egress_message
 
-from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, dead_letter, encode
+from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, DeadLetterOrigin, dead_letter, encode
+from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
-from fraud_functions.messages import JsonMessage, outgoing
+from fraud_functions.messages import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD, JsonMessage, outgoing
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, MESSAGES, UNEXPECTED
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, Message], Awaitable[None]]
+FailureHook = Callable[[Context, Message, ContractError], None]
 M = TypeVar("M", bound=JsonMessage)
+
+# Value types of the Kafka ingresses, by topic: their payloads are record envelopes.
+INGRESS_TOPICS = {TRANSACTION_RECORD: "transactions", CONFIRM_FRAUD_RECORD: "confirmed"}
 
 
 def log_context(function: str, context: Context) -> dict[str, str]:
@@ -34,22 +42,25 @@ def log_context(function: str, context: Context) -> dict[str, str]:
     return fields
 
 
-def source_of(context: Context, function: str) -> str:
-    """Where a message came from: the caller function, or the ingress when there is none."""
+def origin_of(context: Context, message: Message) -> DeadLetterOrigin:
+    """Where a message came from: a Kafka record (position and original bytes) or another function."""
+    raw = message.raw_value()
+    topic = INGRESS_TOPICS.get(message.value_typename())
+    if topic is not None and context.caller is None:
+        try:
+            return dead_letter_origin(read_envelope(raw), context.address.id, f"kafka:{topic}")
+        except ContractError:
+            pass  # a broken envelope: keep the bytes as they are
+        return DeadLetterOrigin(source=f"kafka:{topic}", key=context.address.id.encode("utf-8"), value=raw)
     caller = context.caller
-    return f"function:{caller.typename}" if caller is not None else f"ingress:{function}"
+    source = f"function:{caller.typename}" if caller is not None else "unknown"
+    return DeadLetterOrigin(source=source, key=context.address.id.encode("utf-8"), value=raw)
 
 
-def send_to_dead_letters(
-    context: Context,
-    function: str,
-    source: str,
-    error: ContractError,
-    payload: bytes | None,
-) -> None:
+def send_to_dead_letters(function: str, context: Context, message: Message, error: ContractError) -> None:
     """Emit one dead-letter record (key = the address id) and count it."""
     key = context.address.id
-    record = dead_letter(source=source, key=key, error=error, payload=payload, function=function)
+    record = dead_letter(origin_of(context, message), error, function, key)
     context.send_egress(
         kafka_egress_message(typename=DEAD_LETTERS_EGRESS, topic=DEAD_LETTERS_TOPIC, key=key, value=encode(record))
     )
@@ -95,25 +106,69 @@ def reply_to_caller(context: Context, reply: JsonMessage) -> None:
 def reject_unknown_type(function: str, context: Context, message: Message) -> None:
     """A message type this function does not handle: dead-letter it so it is visible and replayable."""
     error = ContractError("unknown_message_type", f"{function} does not handle {message.value_typename()}")
-    send_to_dead_letters(context, function, source_of(context, function), error, message.raw_value())
+    send_to_dead_letters(function, context, message, error)
 
 
-def guarded(function: str, handler: Handler) -> Handler:
-    """Wrap a handler so that a bug dead-letters the message instead of failing the job.
+@dataclass(frozen=True)
+class _Effects:
+    """How far a context's outgoing lists and state had got before one message was handled.
 
-    The SDK requires a plain two-argument coroutine function, which this returns.
+    The SDK runs a batch of messages over one shared context and sends whatever
+    that context holds at the end, so a message that fails half-way would
+    otherwise leave half its effects behind (a query sent without the state
+    that expects its answer, a delayed message without its owner). Reaches
+    into the SDK's context; flink-statefun is pinned, and the guard's tests
+    fail if its internals move.
+    """
+
+    messages: int
+    delayed: int
+    egress: int
+    cells: dict[str, tuple[object, bool]]
+
+    @classmethod
+    def of(cls, context: Context) -> "_Effects":
+        cells = context.storage._cells  # noqa: SLF001 - see the class docstring
+        return cls(
+            messages=len(context._outgoing_messages),  # noqa: SLF001
+            delayed=len(context._outgoing_delayed_messages),  # noqa: SLF001
+            egress=len(context._outgoing_egress_messages),  # noqa: SLF001
+            cells={name: (cell.typed_value, cell.dirty) for name, cell in cells.items()},
+        )
+
+    def restore(self, context: Context) -> None:
+        del context._outgoing_messages[self.messages:]  # noqa: SLF001
+        del context._outgoing_delayed_messages[self.delayed:]  # noqa: SLF001
+        del context._outgoing_egress_messages[self.egress:]  # noqa: SLF001
+        for name, cell in context.storage._cells.items():  # noqa: SLF001
+            cell.typed_value, cell.dirty = self.cells[name]
+
+
+def guarded(function: str, handler: Handler, on_failure: FailureHook | None = None) -> Handler:
+    """Wrap a handler so that a bug undoes the message's effects and dead-letters it instead of failing the job.
+
+    `on_failure` lets a function record what the failure means for it (after
+    the undo), for example a decision for a transaction that would otherwise
+    have none. The SDK requires a plain two-argument coroutine function, which
+    this returns.
     """
 
     async def invoke(context: Context, message: Message) -> None:
         MESSAGES.labels(function, message.value_typename()).inc()
+        before = _Effects.of(context)
         try:
             await handler(context, message)
         except Exception as err:  # noqa: BLE001 - the whole point: never let a bug fail the job
+            before.restore(context)
             FUNCTION_ERRORS.labels(function).inc()
-            log.exception("function failed; dead-lettering the message", extra=log_context(function, context))
-            send_to_dead_letters(
-                context, function, source_of(context, function),
-                ContractError("internal_error", f"{type(err).__name__}: {err}"), message.raw_value(),
-            )
+            log.exception("function failed; its effects are undone and the message dead-lettered",
+                          extra=log_context(function, context))
+            error = ContractError("internal_error", f"{type(err).__name__}: {err}")
+            send_to_dead_letters(function, context, message, error)
+            if on_failure is not None:
+                try:
+                    on_failure(context, message, error)
+                except Exception:  # noqa: BLE001 - a failing hook must not fail the job either
+                    log.exception("the failure hook failed too", extra=log_context(function, context))
 
     return invoke

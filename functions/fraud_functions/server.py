@@ -1,10 +1,17 @@
 """The HTTP server the StateFun runtime calls: POST /statefun, plus health and metrics.
 
-Runs directly (`fraud-functions`, one process, for local work) or under gunicorn
-with the aiohttp worker in containers (`gunicorn fraud_functions.server:app_factory
---worker-class aiohttp.GunicornWebWorker`). A body that is not a StateFun
-request gets a 400 with the reason, an unknown function type a 404, so a
-misrouted or garbage request is told what is wrong instead of crashing anything.
+One aiohttp process per container, scaled by replicas (`python -m
+fraud_functions.server`). Every request is screened before the SDK sees it
+(request_screen): a body that is not a StateFun request gets a 400 with the
+reason, an unknown function type a 404, so a misrouted or garbage request is
+told what is wrong instead of crashing anything; an error that still escapes
+is logged, counted and answered 500.
+
+Shutdown (SIGTERM): readiness turns off, and for FUNCTIONS_SHUTDOWN_DRAIN_SECONDS
+the server keeps answering, but with `Connection: close`, so the runtime's
+pooled keep-alive connections move to other pods instead of landing on a
+closed socket; then in-flight requests finish, and only then is the
+merchant-service client closed (a lookup in progress completes).
 """
 
 from __future__ import annotations
@@ -14,19 +21,17 @@ import os
 import sys
 
 from aiohttp import web
-from google.protobuf.message import DecodeError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from statefun import RequestReplyHandler
-from statefun.request_reply_pb2 import ToFunction
 
 from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
-from fraud_functions.addresses import ALL_FUNCTIONS
 from fraud_functions.merchant_client import MerchantScoreClient
-from fraud_functions.metrics import REQUEST_DURATION
+from fraud_functions.metrics import REJECTED_REQUESTS, REQUEST_DURATION
 from fraud_functions.model import Model, ModelError, load_model
+from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import merchant_client, wire
 
@@ -37,36 +42,41 @@ CLIENT = web.AppKey("client", MerchantScoreClient)
 READY = web.AppKey("ready", dict)
 EXIT_BAD_SETTINGS = 2
 
-
-class BadRequest(web.HTTPBadRequest):
-    def __init__(self, reason: str) -> None:
-        super().__init__(text=reason + "\n")
-
-
-def target_of(body: bytes) -> str:
-    """The function type a request addresses; raises an HTTP error for anything that is not a valid request."""
-    if not body:
-        raise BadRequest("empty body: expected a serialized io.statefun ToFunction message")
-    request = ToFunction()
-    try:
-        request.ParseFromString(body)
-    except DecodeError as err:
-        raise BadRequest(f"body is not a ToFunction protobuf message: {err}") from None
-    if not request.HasField("invocation"):
-        raise BadRequest("ToFunction message carries no invocation batch")
-    target = request.invocation.target
-    typename = f"{target.namespace}/{target.type}"
-    if typename not in ALL_FUNCTIONS:
-        raise web.HTTPNotFound(text=f"unknown function type {typename!r}; served: {', '.join(ALL_FUNCTIONS)}\n")
-    return typename
+# The largest request body accepted. The runtime's largest request is one address's batch:
+# maxNumBatchRequests messages of at most MAX_RECORD_BYTES each (the ingress cuts larger records
+# short) plus the address's state; tests/unit/functions/test_size_limits.py checks the margin.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 async def statefun(request: web.Request) -> web.Response:
     body = await request.read()
-    typename = target_of(body)
-    with REQUEST_DURATION.labels(typename).time():
-        response = await request.app[HANDLER].handle_async(body)
+    try:
+        screened = screen(body)
+    except Rejected as rejected:
+        REJECTED_REQUESTS.labels(rejected.reason).inc()
+        return web.Response(status=rejected.status, text=f"{rejected.reason}: {rejected.detail}\n")
+    if not screened.has_id:
+        REJECTED_REQUESTS.labels("empty_address_id").inc()
+        log.error("the runtime sent a batch to an empty address id; dead-lettering it",
+                  extra={"function": screened.typename})
+        return web.Response(body=dead_letter_batch(screened), content_type="application/octet-stream")
+    with REQUEST_DURATION.labels(screened.typename).time():
+        try:
+            response = await request.app[HANDLER].handle_async(body)
+        except Exception:  # noqa: BLE001 - a bug past the screen and the guard: say so, keep serving
+            REJECTED_REQUESTS.labels("internal_error").inc()
+            log.exception("request failed outside the functions", extra={"function": screened.typename})
+            return web.Response(status=500, text="internal_error: see the function server's log\n")
     return web.Response(body=response, content_type="application/octet-stream")
+
+
+@web.middleware
+async def close_connections_while_draining(request: web.Request, handler) -> web.StreamResponse:
+    """Once readiness is off, answer with `Connection: close` so clients reconnect elsewhere."""
+    response = await handler(request)
+    if not request.app[READY]["ready"]:
+        response.force_close()
+    return response
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -92,7 +102,7 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantScoreClie
     """The application; `client` is injectable so tests can point it anywhere."""
     client = client or merchant_client(settings)
     wiring = wire(settings, client, model)
-    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[close_connections_while_draining])
     app[HANDLER] = RequestReplyHandler(wiring.functions)
     app[CLIENT] = client
     app[READY] = {"ready": False}
@@ -102,12 +112,16 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantScoreClie
         app[READY]["ready"] = True
         log.info("function server ready", extra={"model_version": model.version, "port": settings.port})
 
-    async def stop(app: web.Application) -> None:
+    async def not_ready(app: web.Application) -> None:
         app[READY]["ready"] = False
+
+    async def close_client(app: web.Application) -> None:
+        # on_cleanup runs after in-flight requests have finished; on_shutdown runs before.
         await app[CLIENT].close()
 
     app.on_startup.append(start)
-    app.on_shutdown.append(stop)
+    app.on_shutdown.append(not_ready)
+    app.on_cleanup.append(close_client)
     app.router.add_post("/statefun", statefun)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -125,8 +139,9 @@ async def app_factory() -> web.Application:
 def main() -> int:
     """Serve in this process (local stack, tests); fails fast on bad settings or a bad model file.
 
-    SIGTERM turns readiness off, keeps serving FUNCTIONS_SHUTDOWN_DRAIN_SECONDS,
-    then finishes in-flight requests (fraud_common.serving).
+    SIGTERM turns readiness off, keeps serving FUNCTIONS_SHUTDOWN_DRAIN_SECONDS
+    (closing connections after each answer), then finishes in-flight requests
+    (fraud_common.serving).
     """
     configure_logging("functions")
     try:

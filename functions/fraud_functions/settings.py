@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from fraud_common.settings import SettingsError, env_float, env_int, env_str
+from fraud_common.settings import SettingsError, env_bool, env_float, env_int, env_str
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "fraud-model.json"
 MODEL_STRATEGIES = ("model-file", "random")
@@ -29,7 +29,10 @@ class FunctionSettings:
     merchant_cache_ttl_seconds: int
     merchant_degraded_ttl_seconds: int
     fraud_window_seconds: int
+    decision_deadline_seconds: int
     transaction_ttl_seconds: int
+    decided_retention_seconds: int
+    decisions_enabled: bool
     alert_threshold: float
     model_strategy: str
     model_path: Path
@@ -41,6 +44,12 @@ class FunctionSettings:
         strategy = env_str("MODEL_STRATEGY", "model-file", env)
         if strategy not in MODEL_STRATEGIES:
             raise SettingsError(f"MODEL_STRATEGY={strategy!r} is not one of {', '.join(MODEL_STRATEGIES)}")
+        deadline = env_int("DECISION_DEADLINE_SECONDS", 120, env, minimum=1)
+        ttl = env_int("TRANSACTION_TTL_SECONDS", 600, env, minimum=1)
+        if ttl <= deadline:
+            # The TTL is the backstop behind the deadline: expiring first, it would drop a
+            # transaction without a decision.
+            raise SettingsError(f"TRANSACTION_TTL_SECONDS={ttl} must exceed DECISION_DEADLINE_SECONDS={deadline}")
         return cls(
             host=env_str("FUNCTIONS_HOST", "127.0.0.1", env),
             port=env_int("FUNCTIONS_PORT", 8000, env, minimum=1, maximum=65535),
@@ -53,7 +62,10 @@ class FunctionSettings:
             merchant_cache_ttl_seconds=env_int("MERCHANT_CACHE_TTL_SECONDS", 3600, env, minimum=1),
             merchant_degraded_ttl_seconds=env_int("MERCHANT_DEGRADED_TTL_SECONDS", 60, env, minimum=0),
             fraud_window_seconds=env_int("FRAUD_WINDOW_SECONDS", 1800, env, minimum=1),
-            transaction_ttl_seconds=env_int("TRANSACTION_TTL_SECONDS", 600, env, minimum=1),
+            decision_deadline_seconds=deadline,
+            transaction_ttl_seconds=ttl,
+            decided_retention_seconds=env_int("DECIDED_RETENTION_SECONDS", 3600, env, minimum=1),
+            decisions_enabled=env_bool("DECISIONS_ENABLED", True, env),
             alert_threshold=env_float("ALERT_THRESHOLD", 0.8, env, minimum=0, maximum=1),
             model_strategy=strategy,
             model_path=Path(env_str("MODEL_PATH", str(DEFAULT_MODEL_PATH), env)),

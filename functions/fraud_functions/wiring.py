@@ -47,8 +47,13 @@ def merchant_client(settings: FunctionSettings) -> MerchantScoreClient:
 
 def wire(settings: FunctionSettings, client: MerchantScoreClient, model: Model) -> Wiring:
     """Register every function, each behind the guard that turns bugs into dead letters."""
+    manager = TransactionManager(
+        alert_threshold=settings.alert_threshold,
+        decision_deadline_seconds=settings.decision_deadline_seconds,
+        decisions_enabled=settings.decisions_enabled,
+    )
     handlers = {
-        TRANSACTION_MANAGER: TransactionManager(alert_threshold=settings.alert_threshold),
+        TRANSACTION_MANAGER: manager,
         FRAUD_COUNT: FraudCounter(window_seconds=settings.fraud_window_seconds),
         MERCHANT: MerchantScorer(
             client,
@@ -59,12 +64,14 @@ def wire(settings: FunctionSettings, client: MerchantScoreClient, model: Model) 
         MODEL: ModelScorer(model),
     }
     specs = {
-        TRANSACTION_MANAGER: transaction_manager.state_specs(settings.transaction_ttl_seconds),
+        TRANSACTION_MANAGER: transaction_manager.state_specs(settings.transaction_ttl_seconds,
+                                                             settings.decided_retention_seconds),
         FRAUD_COUNT: fraud_count.state_specs(),
         MERCHANT: merchant.state_specs(settings.merchant_cache_ttl_seconds),
         MODEL: [],
     }
+    failure_hooks = {TRANSACTION_MANAGER: manager.on_failure}
     functions = StatefulFunctions()
     for typename, handler in handlers.items():
-        functions.register(typename, guarded(typename, handler), specs[typename])
+        functions.register(typename, guarded(typename, handler, failure_hooks.get(typename)), specs[typename])
     return Wiring(functions=functions, specs=specs)

@@ -16,7 +16,7 @@ from types import FrameType
 from fraud_common.settings import SettingsError
 from fraud_stack.config import StackConfig
 from fraud_stack.prerequisites import PrerequisiteError
-from fraud_stack.process import ServiceError
+from fraud_stack.process import ServiceError, log_tail
 from fraud_stack.stack import LocalStack, say_to_stderr
 
 
@@ -51,9 +51,14 @@ def _run(simulator_args: list[str]) -> int:
     try:
         stack.start()
         say_to_stderr("pipeline running; alerts follow. Ctrl-C stops everything.")
-        code = stack.simulator.wait() if stack.simulator else 0
-        say_to_stderr(f"simulator finished (exit {code})")
-        return code
+        exited = stack.wait_for_exit()
+        code = exited.returncode()
+        if exited.name == "simulator":
+            say_to_stderr(f"simulator finished (exit {code})")
+            return code or 0
+        say_to_stderr(f"error: {exited.name} exited unexpectedly (code {code}); stopping the stack. "
+                      f"Last lines of {exited.log_path}:\n{log_tail(exited.log_path)}")
+        return 1
     except KeyboardInterrupt:
         say_to_stderr("stopping")
         return 0

@@ -8,8 +8,10 @@ optionally the simulator. Stopping goes the other way.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -55,6 +57,8 @@ class LocalStack:
         self.simulator_args = simulator_args
         self.say = say
         self.services: list[Service] = []
+        # merchant-service's fault-injection endpoint is on locally, behind a token made per run.
+        self.admin_token = secrets.token_urlsafe(24)
 
     # -- public -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -86,6 +90,19 @@ class LocalStack:
         runtime.start()
         runtime.wait_ready(lambda: flink_job_running(self.config.ports.flink_rest), 240)
         self.say(f"statefun-runtime ready again (pid {runtime.pid})")
+
+    def wait_for_exit(self, poll_seconds: float = 0.5) -> Service:
+        """Block until one of the stack's processes exits, and return it.
+
+        The stack runs as long as all its processes do: a process that dies is
+        reported (by the caller) with the end of its log, and the stack stops,
+        rather than waiting forever next to a dead runtime or broker.
+        """
+        while True:
+            for service in self.services:
+                if not service.running:
+                    return service
+            time.sleep(poll_seconds)
 
     @property
     def simulator(self) -> Service | None:
@@ -121,7 +138,11 @@ class LocalStack:
 
         env = self.service_env()
         merchant_port, functions_port = config.ports.merchant_service, config.ports.functions
-        self._launch(self._python("merchant-service", ["-m", "merchant_service"], env),
+        token_file = config.run_dir / "merchant-admin-token"
+        token_file.write_text(self.admin_token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+        admin = {"MERCHANT_ADMIN_ENABLED": "true", "MERCHANT_ADMIN_TOKEN": self.admin_token}
+        self._launch(self._python("merchant-service", ["-m", "merchant_service"], {**env, **admin}),
                      lambda: http_ok(f"http://127.0.0.1:{merchant_port}/readyz"), 60)
         self._launch(self._python("functions", ["-m", "fraud_functions.server"], env),
                      lambda: http_ok(f"http://127.0.0.1:{functions_port}/readyz"), 60)
@@ -149,7 +170,9 @@ class LocalStack:
         module = self.config.run_dir / "conf" / "module.yaml"
         module.parent.mkdir(parents=True, exist_ok=True)
         template = module_spec.DEFAULT_TEMPLATE.read_text(encoding="utf-8")
-        module.write_text(module_spec.render(template, module_spec.placeholders(env)), encoding="utf-8")
+        # Settings given in the shell (e.g. ALERTS_DELIVERY) count too; the stack's own addresses win.
+        module.write_text(module_spec.render(template, module_spec.placeholders({**os.environ, **env})),
+                          encoding="utf-8")
         checkpoints: Path = self.config.run_dir / "checkpoints"
         prune_checkpoints(checkpoints)
         return Service(

@@ -163,8 +163,8 @@ def wait_for_checkpoints(stack: LocalStack, count: int = 2, timeout: float = 60)
         time.sleep(0.5)
 
 
-def scored(stack: LocalStack) -> float:
-    return function_metric(stack, "fraud_transactions_scored_total")
+def decided(stack: LocalStack) -> float:
+    return function_metric(stack, "fraud_decisions_total")
 
 
 CONFIRMATIONS = {"function": "fraud/fraud-count", "message_type": "fraud/ConfirmFraud"}

@@ -37,7 +37,7 @@ def test_malformed_records_are_dead_lettered_and_the_job_keeps_running(stack, ka
         (account, "invalid_json"), (account, "key_mismatch"),
     }
     keyless = [letter["value"] for letter in letters if letter["key"].startswith("(missing key) transactions/")]
-    assert [(letter["reason"], letter["payload"]) for letter in keyless] == [("missing_key", '{"account": "a"}')]
+    assert [(letter["reason"], letter["value"]) for letter in keyless] == [("missing_key", '{"account": "a"}')]
     assert {letter["value"]["source"] for letter in letters} == {"kafka:transactions", "kafka:confirmed"}
     assert len(letters) == 8
 

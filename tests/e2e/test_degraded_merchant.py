@@ -12,7 +12,7 @@ from tests.e2e.pipeline import (
     confirm_frauds,
     function_metric,
     new_id,
-    scored,
+    decided,
     transaction_record,
     wait_for_metric,
 )
@@ -21,7 +21,8 @@ from tests.e2e.pipeline import (
 def set_faults(stack, **faults) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{stack.config.ports.merchant_service}/admin/faults",
-        data=json.dumps(faults).encode(), method="PUT", headers={"Content-Type": "application/json"})
+        data=json.dumps(faults).encode(), method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"})
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
         assert response.status == 200
 
@@ -39,9 +40,9 @@ def test_transactions_are_scored_with_a_degraded_merchant_score(stack, kafka, fa
     try:
         tx = Transaction(new_id("tx"), account, new_id("Downshop"), 1000, "2026-11-27T12:00:00")
         since = kafka.end_offsets("alerts")
-        before = scored(stack)
+        before = decided(stack)
         kafka.produce("transactions", [transaction_record(tx)])
-        wait_for_metric(stack, "fraud_transactions_scored_total", before + 1)
+        wait_for_metric(stack, "fraud_decisions_total", before + 1)
     finally:
         set_faults(stack, error_rate=0.0, latency_ms_min=1, latency_ms_max=5)
 

@@ -10,7 +10,7 @@ from tests.e2e.pipeline import (
     confirm_frauds,
     merchant_with_risk,
     new_id,
-    scored,
+    decided,
     transaction_record,
     wait_for_checkpoints,
     wait_for_metric,
@@ -26,9 +26,9 @@ def test_confirmations_raise_scores_survive_a_restart_and_expire(stack, kafka):
 
     def decide(tx: Transaction) -> list[dict]:
         since = kafka.end_offsets("alerts")
-        before = scored(stack)
+        before = decided(stack)
         kafka.produce("transactions", [transaction_record(tx)])
-        wait_for_metric(stack, "fraud_transactions_scored_total", before + 1)
+        wait_for_metric(stack, "fraud_decisions_total", before + 1)
         wait_for_checkpoints(stack)
         alerts = kafka.read("alerts", since, lambda records: False, timeout=2)
         return [a["value"] for a in alerts if a["value"]["transaction_id"] == tx.transaction_id]

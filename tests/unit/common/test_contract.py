@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
 from fraud_common.contract import (
+    DECISION_OUTCOMES,
     Alert,
     ContractError,
+    DeadLetterOrigin,
+    Decision,
     dead_letter,
     encode,
     format_alert,
@@ -31,7 +35,7 @@ def test_merchant_names_are_checked_whole(merchant):
     record = dict(WORKSHOP_RECORD, merchant=merchant)
     with pytest.raises(ContractError) as error:
         parse_transaction("t", encode(record))
-    assert error.value.reason == "invalid_value"
+    assert error.value.reason == "invalid_merchant"
 
 
 @pytest.mark.parametrize("key", [None, "", "with space", "tab\t", "x" * 129, "line\n"])
@@ -41,17 +45,44 @@ def test_transaction_keys_must_be_printable_ids(key):
     assert error.value.reason == "invalid_key"
 
 
-def test_a_record_the_ingress_marked_as_keyless_is_reported_as_missing_key():
+def test_the_ingress_placeholder_id_of_a_keyless_record_is_not_a_transaction_id():
     with pytest.raises(ContractError) as error:
         parse_transaction("(missing key) transactions/2/417", encode(WORKSHOP_RECORD))
-    assert error.value.reason == "missing_key" and "transactions/2/417" in error.value.detail
+    assert error.value.reason == "invalid_key"
 
 
-def test_amounts_may_be_fractional_or_zero_but_not_infinite():
+def test_amounts_may_be_fractional_or_zero():
     assert parse_transaction("t", encode(dict(WORKSHOP_RECORD, amount=0))).amount == 0
     assert parse_transaction("t", encode(dict(WORKSHOP_RECORD, amount=12.5))).amount == 12.5
-    with pytest.raises(ContractError):
-        parse_transaction("t", b'{"account":"a","merchant":"M","amount":Infinity,"timestamp":"2026-01-01"}')
+
+
+def value_with(amount_literal: str) -> bytes:
+    return ('{"account":"a","merchant":"M","amount":%s,"timestamp":"2026-01-01"}' % amount_literal).encode()
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (value_with("Infinity"), "non_finite_number"),
+    (value_with("-Infinity"), "non_finite_number"),
+    (value_with("NaN"), "non_finite_number"),
+    (value_with("1e999"), "non_finite_number"),
+    (value_with("9" * 5000), "number_out_of_range"),
+    (value_with("1000000001"), "amount_out_of_range"),
+    (value_with("1e12"), "amount_out_of_range"),
+    (value_with("-0.5"), "negative_amount"),
+    (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "too_large"),
+    (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "too_deeply_nested"),
+    (b"[" * 10_000 + b"]" * 10_000, "too_deeply_nested"),
+    (b'{"account":"a","merchant":"M","amount":5,"timestamp":"2026-13-45"}', "invalid_timestamp"),
+    (b'{"account":"a b","merchant":"M","amount":5,"timestamp":"2026-01-01"}', "invalid_account"),
+    (b'"just a string"', "not_an_object"),
+    (b"\xff\xfe{}", "invalid_utf8"),
+    (b"{,}", "invalid_json"),
+])
+def test_every_class_of_malformed_value_has_its_own_reason(raw, reason):
+    with pytest.raises(ContractError) as error:
+        parse_transaction("t", raw)
+    assert error.value.reason == reason
+    assert error.value.detail and len(error.value.detail) <= 300
 
 
 def test_confirmation_key_must_match_the_body():
@@ -74,9 +105,46 @@ def test_alert_missing_fields_is_a_contract_error():
         parse_alert(b'{"account": "a"}')
 
 
-def test_dead_letter_carries_source_reason_and_payload_text():
+def origin(key: bytes | None, value: bytes | None, **position) -> DeadLetterOrigin:
+    return DeadLetterOrigin(source="kafka:transactions", key=key, value=value, **position)
+
+
+def test_a_dead_letter_keeps_position_reason_and_original_text():
     error = ContractError("invalid_json", "Expecting value")
-    letter = dead_letter("kafka:transactions", "k", error, b"\xffbad", "fraud/transaction-manager")
-    assert letter["reason"] == "invalid_json" and letter["key"] == "k"
-    assert letter["payload"] == "\ufffdbad"  # undecodable bytes are replaced, not lost silently
-    assert json.loads(encode(letter))["source"] == "kafka:transactions"
+    letter = dead_letter(origin(b"k", b'{"a":', topic="transactions", partition=2, offset=417, timestamp_ms=5),
+                         error, "fraud/transaction-manager", "k")
+    assert {k: letter[k] for k in ("reason", "detail", "source", "function", "address_id", "topic", "partition",
+                                   "offset", "timestamp", "key", "value", "value_size", "truncated")} == {
+        "reason": "invalid_json", "detail": "Expecting value", "source": "kafka:transactions",
+        "function": "fraud/transaction-manager", "address_id": "k", "topic": "transactions", "partition": 2,
+        "offset": 417, "timestamp": 5, "key": "k", "value": '{"a":', "value_size": 5, "truncated": False}
+    assert "value_base64" not in letter and "key_base64" not in letter
+
+
+@pytest.mark.parametrize("value", [b"\xffbad", b"ctl\x01\x02", b"\x00" * 10])
+def test_bytes_that_are_not_clean_text_go_as_base64_and_come_back_exactly(value):
+    letter = json.loads(encode(dead_letter(origin(b"\xc3(", value), ContractError("r", "d"), "f", "x")))
+    assert letter["value"] is None and base64.b64decode(letter["value_base64"]) == value
+    assert letter["key"] is None and base64.b64decode(letter["key_base64"]) == b"\xc3("
+
+
+def test_a_truncated_value_is_flagged_and_kept_as_base64():
+    letter = dead_letter(origin(b"k", b"{" * 16, value_size=70_000, truncated=True), ContractError("too_large", "d"),
+                         "f", "k")
+    assert letter["truncated"] is True and letter["value_size"] == 70_000
+    assert base64.b64decode(letter["value_base64"]) == b"{" * 16
+
+
+def test_a_record_without_key_or_value_says_so():
+    letter = dead_letter(origin(None, None), ContractError("missing_key", "d"), "f", "(missing key) t/0/1")
+    assert letter["key"] is None and letter["value"] is None and "key_base64" not in letter
+
+
+def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
+    decision = Decision("tx-1", "no_alert", 1764300000000, WORKSHOP_RECORD, score=0.42, threshold=0.8,
+                        model_version="v1", degraded=["merchant_score"], latency_ms=12)
+    value = json.loads(encode(decision.to_record()))
+    assert list(value)[:5] == ["account", "merchant", "amount", "timestamp", "transaction_id"]
+    assert (value["outcome"], value["score"], value["degraded"], value["reason"]) == \
+        ("no_alert", 0.42, ["merchant_score"], None)
+    assert value["outcome"] in DECISION_OUTCOMES

@@ -15,6 +15,7 @@ from fraud_functions.model import load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import wire
 from tests.unit.functions.harness import Envelope, MiniRuntime
+from tests.unit.ingress_records import ingress_record
 
 
 class ScriptedMerchantClient:
@@ -58,15 +59,25 @@ def runtime(settings, merchants) -> MiniRuntime:
     return make_runtime(settings, merchants)
 
 
-def transaction(tx_id: str, account: str = "0x00F3CD51", merchant: str = "Hypergrid", amount=950,
-                timestamp: str = "2026-11-27T10:00:00", raw: bytes | None = None) -> Envelope:
-    """A `transactions` record as the Kafka ingress delivers it."""
-    value = raw if raw is not None else json.dumps(
+NO_VALUE = object()
+
+
+def transaction(tx_id: str | bytes | None, account: str = "0x00F3CD51", merchant: str = "Hypergrid", amount=950,
+                timestamp: str = "2026-11-27T10:00:00", raw: bytes | None | object = None) -> Envelope:
+    """A `transactions` record (key = tx_id; None: no key) as the tolerant Kafka ingress delivers it.
+
+    `raw` replaces the value (NO_VALUE: a tombstone).
+    """
+    value = None if raw is NO_VALUE else raw if raw is not None else json.dumps(
         {"account": account, "merchant": merchant, "amount": amount, "timestamp": timestamp}).encode()
-    return Envelope(TRANSACTION_MANAGER, tx_id, TRANSACTION_RECORD, value)
+    key = tx_id.encode() if isinstance(tx_id, str) else tx_id
+    address, payload = ingress_record("transactions", key, value)
+    return Envelope(TRANSACTION_MANAGER, address, TRANSACTION_RECORD, payload)
 
 
-def confirmation(account: str, raw: bytes | None = None) -> Envelope:
-    """A `confirmed` record as the Kafka ingress delivers it."""
-    value = raw if raw is not None else json.dumps({"account": account}).encode()
-    return Envelope(FRAUD_COUNT, account, CONFIRM_FRAUD_RECORD, value)
+def confirmation(account: str | bytes | None, raw: bytes | None | object = None) -> Envelope:
+    """A `confirmed` record (key = account) as the tolerant Kafka ingress delivers it."""
+    value = None if raw is NO_VALUE else raw if raw is not None else json.dumps({"account": account}).encode()
+    key = account.encode() if isinstance(account, str) else account
+    address, payload = ingress_record("confirmed", key, value)
+    return Envelope(FRAUD_COUNT, address, CONFIRM_FRAUD_RECORD, payload)

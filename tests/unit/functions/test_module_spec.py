@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC
+from fraud_common.contract import CONFIRMED_TOPIC, MAX_RECORD_BYTES, TRANSACTIONS_TOPIC
+from fraud_common.settings import SettingsError
 from fraud_functions import addresses, module_spec
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import INGRESS_RECORD_TYPES, wire
@@ -61,12 +62,30 @@ def test_ingresses_never_start_from_latest_and_read_committed(spec):
         assert {"isolation.level": "read_committed"} in ingress["properties"]
 
 
-def test_egresses_are_the_ones_the_functions_emit_to_and_exactly_once(spec):
-    egresses = {egress["id"]: egress for egress in of_kind(spec, "io.statefun.kafka.v1/egress")}
-    assert set(egresses) == {addresses.ALERTS_EGRESS, addresses.DEAD_LETTERS_EGRESS}
+def egresses_of(spec) -> dict[str, dict]:
+    return {egress["id"]: egress for egress in of_kind(spec, "io.statefun.kafka.v1/egress")}
+
+
+def test_egresses_are_the_ones_the_functions_emit_to_and_exactly_once_by_default(spec):
+    egresses = egresses_of(spec)
+    assert set(egresses) == set(addresses.ALL_EGRESSES)
     for egress in egresses.values():
         assert egress["deliverySemantic"]["type"] == "exactly-once"
         assert egress["deliverySemantic"]["transactionTimeout"]
+
+
+def test_alerts_can_be_delivered_at_least_once_for_consumers_without_transactions():
+    rendered = module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(),
+                                  module_spec.placeholders({"ALERTS_DELIVERY": "at-least-once"}))
+    semantics = {name: egress["deliverySemantic"]["type"]
+                 for name, egress in egresses_of(module_spec.documents(rendered)).items()}
+    assert semantics == {addresses.ALERTS_EGRESS: "at-least-once", addresses.DECISIONS_EGRESS: "exactly-once",
+                         addresses.DEAD_LETTERS_EGRESS: "exactly-once"}
+
+
+def test_an_unknown_alerts_delivery_is_refused():
+    with pytest.raises(SettingsError, match="ALERTS_DELIVERY"):
+        module_spec.placeholders({"ALERTS_DELIVERY": "exactly-twice"})
 
 
 def test_every_function_that_declares_state_is_served_and_spec_names_are_unique():
@@ -92,12 +111,9 @@ def test_a_placeholder_without_a_value_is_an_error():
         module_spec.render("a: ${NOPE}", {})
 
 
-def test_the_missing_key_marker_agrees_with_the_runtime_ingress():
-    from fraud_common.contract import MISSING_KEY_MARKER
-
-    java = (module_spec.REPO_ROOT / "runtime" / "extension" / "src" / "main" / "java" / "io" / "fraudplatform" / "runtime"
-            / "ingress" / "TolerantKafkaIngressDeserializer.java").read_text()
-    assert f'MISSING_KEY_MARKER = "{MISSING_KEY_MARKER}"' in java
+def test_every_ingress_passes_records_whole_up_to_the_contract_limit(spec):
+    assert {ingress["maxValueBytes"] for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")} == \
+        {MAX_RECORD_BYTES}
 
 
 def test_the_command_line_writes_the_rendered_spec(tmp_path, monkeypatch):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, FRAUD_COUNT, MERCHANT, MODEL, TRANSACTION_MANAGER
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS
-from tests.unit.functions.conftest import confirmation, transaction
+from tests.unit.functions.conftest import NO_VALUE, confirmation, transaction
 from tests.unit.functions.harness import Envelope
 
 
@@ -31,10 +32,15 @@ BAD_TRANSACTIONS = [
     (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": -1, "timestamp": "2026-11-27T10:00:00"}).encode(),
      "negative_amount"),
     (json.dumps({"account": "a", "merchant": "Hyper/grid", "amount": 1, "timestamp": "2026-11-27T10:00:00"}).encode(),
-     "invalid_value"),
+     "invalid_merchant"),
     (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": 1, "timestamp": "yesterday"}).encode(),
-     "invalid_value"),
+     "invalid_timestamp"),
+    (b'{"account":"a","merchant":"Hypergrid","amount":NaN,"timestamp":"2026-11-27T10:00:00"}', "non_finite_number"),
+    (b'{"account":"a","merchant":"Hypergrid","amount":' + b"1" * 5000 + b',"timestamp":"2026-11-27"}',
+     "number_out_of_range"),
+    (b"[" * 20_000 + b"]" * 20_000, "too_deeply_nested"),
     (b"x" * 70_000, "too_large"),
+    (NO_VALUE, "empty_value"),
 ]
 
 
@@ -48,6 +54,7 @@ async def test_malformed_transaction_is_dead_lettered_with_its_reason(runtime, r
     letter = letters[0]
     assert letter["reason"] == reason and letter["key"] == "bad-1"
     assert letter["source"] == "kafka:transactions" and letter["function"] == TRANSACTION_MANAGER
+    assert letter["topic"] == "transactions" and isinstance(letter["offset"], int)
     assert letter["detail"]
     assert DEAD_LETTERS.labels(TRANSACTION_MANAGER, reason)._value.get() == before + 1
     # nothing else happened: no queries, no state
@@ -61,14 +68,24 @@ async def test_dead_letter_is_logged_with_the_transaction_id_and_reason(runtime,
     assert (record.transaction_id, record.reason, record.function) == ("bad-log", "invalid_json", TRANSACTION_MANAGER)
 
 
-async def test_dead_letter_keeps_the_original_payload(runtime):
+async def test_dead_letter_keeps_the_original_value(runtime):
     await runtime.deliver(transaction("bad-2", raw=b'{"account": "a"'))
-    assert dead_letters(runtime)[0]["payload"] == '{"account": "a"'
+    assert dead_letters(runtime)[0]["value"] == '{"account": "a"'
 
 
-async def test_invalid_transaction_key_is_dead_lettered(runtime):
-    await runtime.deliver(transaction("has space"))
-    assert [d["reason"] for d in dead_letters(runtime)] == ["invalid_key"]
+@pytest.mark.parametrize("key, reason, address", [
+    (b"has space", "invalid_key", "has space"),
+    (None, "missing_key", "(missing key) transactions/"),
+    (b"", "empty_key", "(empty key) transactions/"),
+    (b"\xc3(", "invalid_key", "\ufffd("),
+])
+async def test_an_unusable_transaction_key_is_dead_lettered_with_the_original_key(runtime, key, reason, address):
+    await runtime.deliver(transaction(key))
+    (letter,) = dead_letters(runtime)
+    assert letter["reason"] == reason and letter["address_id"].startswith(address)
+    original = None if key is None else letter["key"].encode() if letter["key"] is not None \
+        else base64.b64decode(letter["key_base64"])
+    assert original == key
 
 
 @pytest.mark.parametrize("raw, reason", [
@@ -76,6 +93,7 @@ async def test_invalid_transaction_key_is_dead_lettered(runtime):
     (json.dumps({"account": "0xOTHER"}).encode(), "key_mismatch"),
     (json.dumps({}).encode(), "missing_field"),
     (json.dumps({"account": None}).encode(), "wrong_type"),
+    (NO_VALUE, "empty_value"),
 ])
 async def test_malformed_confirmation_is_dead_lettered_and_counts_nothing(runtime, raw, reason):
     await runtime.deliver(confirmation("0x00F3CD51", raw=raw))

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.model import load_model
 from fraud_functions.server import make_app
 from tests.unit.functions.conftest import ScriptedMerchantClient
@@ -36,24 +43,57 @@ async def test_a_statefun_request_gets_a_protobuf_answer(client):
     answer = FromFunction()
     answer.ParseFromString(await response.read())
     # no state was sent, so the SDK asks the runtime to register the declared state first
-    assert [v.state_name for v in answer.incomplete_invocation_context.missing_values] == ["pending"]
+    assert [v.state_name for v in answer.incomplete_invocation_context.missing_values] == ["pending", "decided"]
 
 
-@pytest.mark.parametrize("body, fragment", [
-    (b"", "empty body"),
-    (b"\xff\xff\xff\xff garbage", "not a ToFunction"),
-    (b"GET / HTTP/1.1", "not a ToFunction"),
-])
-async def test_garbage_bodies_get_a_400_with_the_reason(client, body, fragment):
+def with_caller(body: bytes, namespace: str, kind: str, address_id: str) -> bytes:
+    request = ToFunction()
+    request.ParseFromString(body)
+    caller = request.invocation.invocations[0].caller
+    caller.namespace, caller.type, caller.id = namespace, kind, address_id
+    return request.SerializeToString()
+
+
+def untyped(body: bytes) -> bytes:
+    request = ToFunction()
+    request.ParseFromString(body)
+    request.invocation.invocations[0].argument.typename = ""
+    return request.SerializeToString()
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"", "empty_body"),
+    (b"\xff\xff\xff\xff garbage", "not_protobuf"),
+    (b"GET / HTTP/1.1", "not_protobuf"),
+    (b"\x12\x00", "no_invocation"),  # a valid protobuf with only an unknown field
+    (with_caller(request_for("fraud", "merchant"), "fraud", "", "x"), "incomplete_caller"),
+    (with_caller(request_for("fraud", "merchant"), "fraud", "model", ""), "incomplete_caller"),
+    (untyped(request_for("fraud", "model")), "untyped_argument"),
+], ids=["empty", "garbage", "http", "no-invocation", "caller-without-type", "caller-without-id", "untyped"])
+async def test_requests_the_sdk_could_not_handle_get_a_400_with_the_reason(client, body, reason):
+    before = REJECTED_REQUESTS.labels(reason)._value.get()
     response = await client.post("/statefun", data=body)
     assert response.status == 400
-    assert fragment in await response.text()
+    assert (await response.text()).startswith(reason + ":")
+    assert REJECTED_REQUESTS.labels(reason)._value.get() == before + 1
 
 
-async def test_a_message_without_an_invocation_is_rejected(client):
-    response = await client.post("/statefun", data=b"\x12\x00")  # a valid protobuf with only an unknown field
-    assert response.status == 400
-    assert "no invocation" in await response.text()
+async def test_a_batch_for_an_empty_id_is_dead_lettered_instead_of_failing(client):
+    # The SDK raises "target_id can not be missing" before any function code runs; the runtime would
+    # retry the batch forever and fail the job.
+    response = await client.post("/statefun", data=request_for("fraud", "fraud-count", address_id=""))
+    assert response.status == 200
+    answer = FromFunction()
+    answer.ParseFromString(await response.read())
+    (egress,) = answer.invocation_result.outgoing_egresses
+    assert (egress.egress_namespace, egress.egress_type) == ("fraud", "dead-letters")
+    record = KafkaProducerRecord()
+    record.ParseFromString(egress.argument.value)
+    letter = json.loads(record.value_bytes)
+    assert (record.topic, letter["reason"], letter["function"]) == ("dead-letters", "empty_address_id",
+                                                                    "fraud/fraud-count")
+    assert letter["value"].startswith('{"account":"a"')
+    assert not answer.invocation_result.state_mutations
 
 
 async def test_an_unknown_function_type_gets_a_404_naming_what_is_served(client):
@@ -80,13 +120,72 @@ async def test_readiness_flips_on_shutdown(aiohttp_client, settings):
     assert (await client.get("/readyz")).status == 503
 
 
-async def test_metrics_expose_the_pipeline_counters(client):
+async def test_metrics_expose_samples_of_the_request_histogram(client):
     await client.post("/statefun", data=request_for("fraud", "transaction-manager"))
     text = await (await client.get("/metrics")).text()
-    for name in ("fraud_function_request_seconds_bucket", "fraud_dead_letters_total",
-                 "fraud_merchant_lookups_total", "fraud_transactions_scored_total"):
-        assert name in text
-    assert 'fraud_function_request_seconds_count{function="fraud/transaction-manager"}' in text
+    samples = {(sample.name, sample.labels.get("function")): sample.value
+               for family in text_string_to_metric_families(text) for sample in family.samples}
+    assert samples[("fraud_function_request_seconds_count", "fraud/transaction-manager")] >= 1
+
+
+async def test_while_draining_every_answer_closes_its_connection(aiohttp_client, settings):
+    from fraud_functions.server import READY
+
+    app = make_app(settings, load_model(settings.model_strategy, settings.model_path), ScriptedMerchantClient())
+    client = await aiohttp_client(app)
+    assert (await client.get("/healthz")).headers.get("Connection", "").lower() != "close"
+    app[READY]["ready"] = False  # what SIGTERM does first
+    response = await client.get("/healthz")
+    assert response.status == 200 and response.headers["Connection"].lower() == "close"
+
+
+async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing_the_client(settings):
+    """SIGTERM while a lookup is in flight: the request completes with the real score, then the client closes."""
+    from fraud_common.serving import GracefulServer, ServingOptions
+    from fraud_functions.server import READY
+
+    class SlowClient(ScriptedMerchantClient):
+        def __init__(self) -> None:
+            super().__init__({"Slowshop": 88})
+            self.started = asyncio.Event()
+            self.closed_while_busy = False
+            self.busy = False
+
+        async def score(self, merchant: str):
+            self.busy, _ = True, self.started.set()
+            await asyncio.sleep(0.3)
+            self.busy = False
+            return await super().score(merchant)
+
+        async def close(self) -> None:
+            self.closed_while_busy = self.busy
+
+    merchants = SlowClient()
+    app = make_app(settings, load_model(settings.model_strategy, settings.model_path), merchants)
+    server = GracefulServer(app, ServingOptions("127.0.0.1", 0, shutdown_timeout_seconds=5),
+                            lambda: app[READY].update(ready=False))
+    await server.start()
+    request = ToFunction()
+    target = request.invocation.target
+    target.namespace, target.type, target.id = "fraud", "merchant", "Slowshop"
+    state = request.invocation.state.add()
+    state.state_name = "cached"
+    item = request.invocation.invocations.add()
+    item.caller.namespace, item.caller.type, item.caller.id = "fraud", "transaction-manager", "tx-1"
+    item.argument.typename = "fraud/QueryMerchant"
+    item.argument.has_value = True
+    item.argument.value = b'{"transaction_id": "tx-1"}'
+    async with aiohttp.ClientSession() as session:
+        call = asyncio.create_task(session.post(f"http://127.0.0.1:{server.port}/statefun",
+                                                data=request.SerializeToString()))
+        await merchants.started.wait()
+        await server.stop()  # what SIGTERM does
+        response = await call
+        answer = FromFunction()
+        answer.ParseFromString(await response.read())
+    (reply,) = answer.invocation_result.outgoing_messages
+    assert json.loads(reply.argument.value)["score"] == 88 and json.loads(reply.argument.value)["source"] == "service"
+    assert merchants.closed_while_busy is False
 
 
 @pytest.mark.parametrize("variable, value", [("MODEL_PATH", "/nonexistent/model.json"), ("FUNCTIONS_PORT", "x")])

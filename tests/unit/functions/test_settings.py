@@ -39,3 +39,20 @@ def test_worst_case_lookup_time_bounds_the_runtime_call_timeout():
     settings = FunctionSettings.from_env({"MERCHANT_TIMEOUT_SECONDS": "1", "MERCHANT_MAX_ATTEMPTS": "3",
                                           "MERCHANT_BACKOFF_SECONDS": "0.1", "MERCHANT_BACKOFF_MAX_SECONDS": "1"})
     assert settings.merchant_worst_case_seconds() == pytest.approx(3 + 0.1 + 0.2)
+
+
+def test_the_decision_ledger_defaults():
+    settings = FunctionSettings.from_env({})
+    assert (settings.decision_deadline_seconds, settings.transaction_ttl_seconds) == (120, 600)
+    assert (settings.decided_retention_seconds, settings.decisions_enabled) == (3600, True)
+
+
+@pytest.mark.parametrize("deadline, ttl", [("600", "600"), ("700", "600")])
+def test_the_pending_ttl_must_outlast_the_decision_deadline(deadline, ttl):
+    # Expiring first, the TTL would drop a transaction without a decision.
+    with pytest.raises(SettingsError, match="TRANSACTION_TTL_SECONDS=.* must exceed DECISION_DEADLINE_SECONDS"):
+        FunctionSettings.from_env({"DECISION_DEADLINE_SECONDS": deadline, "TRANSACTION_TTL_SECONDS": ttl})
+
+
+def test_decisions_can_be_switched_off():
+    assert FunctionSettings.from_env({"DECISIONS_ENABLED": "false"}).decisions_enabled is False

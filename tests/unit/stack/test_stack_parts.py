@@ -121,3 +121,41 @@ def test_run_rejects_a_bad_port_setting(monkeypatch, capsys):
     monkeypatch.setenv("KAFKA_PORT", "ninety-two")
     assert cli.main(["run"]) == 2
     assert "KAFKA_PORT" in capsys.readouterr().err
+
+
+def _sleeper(name: str, tmp_path, seconds: float, code: int = 0, last_words: str = "") -> Service:
+    script = f"import sys, time; print({last_words!r}, flush=True); time.sleep({seconds}); sys.exit({code})"
+    return Service(name, [sys.executable, "-c", script], tmp_path / f"{name}.log", stop_timeout=2)
+
+
+def test_the_stack_notices_the_first_process_that_exits(tmp_path):
+    stack = LocalStack(StackConfig(run_dir=tmp_path, ports=Ports()), say=lambda _: None)
+    stack.services = [_sleeper("kafka", tmp_path, 30), _sleeper("statefun-runtime", tmp_path, 0.3, code=5)]
+    for service in stack.services:
+        service.start()
+    try:
+        exited = stack.wait_for_exit(poll_seconds=0.05)
+        assert (exited.name, exited.returncode()) == ("statefun-runtime", 5)
+    finally:
+        stack.stop()
+    assert not any(service.running for service in stack.services)
+
+
+def test_run_reports_a_dead_process_with_its_log_and_stops_everything(monkeypatch, tmp_path, capsys):
+    from fraud_stack import cli
+
+    started: list[Service] = []
+
+    def fake_start(stack: LocalStack) -> None:
+        stack.services = [_sleeper("kafka", tmp_path, 30),
+                          _sleeper("statefun-runtime", tmp_path, 0.3, code=1, last_words="Job FAILED: no Kafka")]
+        for service in stack.services:
+            service.start()
+        started.extend(stack.services)
+
+    monkeypatch.setattr(LocalStack, "start", fake_start)
+    monkeypatch.setenv("STACK_RUN_DIR", str(tmp_path))
+    assert cli.main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "statefun-runtime exited unexpectedly (code 1)" in err and "Job FAILED: no Kafka" in err
+    assert started and not any(service.running for service in started)

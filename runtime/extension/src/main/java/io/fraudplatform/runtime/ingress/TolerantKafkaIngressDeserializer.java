@@ -1,6 +1,5 @@
 package io.fraudplatform.runtime.ingress;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.google.protobuf.MoreByteStrings;
 import java.nio.charset.StandardCharsets;
@@ -14,50 +13,55 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a Kafka record into an {@link AutoRoutable} for StateFun's auto-routing router.
+ * Turns a Kafka record into an {@link AutoRoutable} for StateFun's auto-routing router, whatever
+ * the record holds.
  *
  * <ul>
- *   <li>A record with a key and a value: id = the key decoded as UTF-8 (malformed bytes become
- *       U+FFFD, as in the built-in ingress), payload = the value bytes.
- *   <li>A record without a key: id = {@code "(missing key) <topic>/<partition>/<offset>"} (see
- *       {@link #MISSING_KEY_MARKER}); the functions reject that id and dead-letter the record as
- *       {@code missing_key}. The built-in ingress throws here and fails the job.
- *   <li>A record without a value (a tombstone): an empty payload; the functions dead-letter it as
- *       {@code empty_value}. The built-in ingress fails the job with a NullPointerException.
+ *   <li>The id (the target function's address) is the key decoded as UTF-8 (malformed bytes
+ *       become U+FFFD, as in the built-in ingress). A record whose key is missing or empty gets the
+ *       id {@code "(missing key) <topic>/<partition>/<offset>"} or {@code "(empty key) ..."}: an
+ *       address id must not be empty (the Python SDK refuses an empty id before any project code
+ *       runs, and the built-in ingress throws on a missing key: both fail the job).
+ *   <li>The payload is a {@link RecordEnvelope}: the record's position, how its key arrived, and
+ *       its value bytes (cut short, and flagged, beyond {@code maxValueBytes}). The functions
+ *       dead-letter whatever is wrong with it, with the position and the original bytes.
  * </ul>
  *
- * Keyless and valueless records are logged at WARN, at most once every {@value #WARN_INTERVAL_MS}
- * ms per parallel instance (with the number suppressed in between).
+ * Records without a key or value are logged at WARN, at most once every {@value
+ * #WARN_INTERVAL_MS} ms per parallel instance (with the number suppressed in between).
  */
 public final class TolerantKafkaIngressDeserializer implements KafkaIngressDeserializer<Message> {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
   private static final Logger LOG = LoggerFactory.getLogger(TolerantKafkaIngressDeserializer.class);
   static final long WARN_INTERVAL_MS = 10_000;
 
-  /**
-   * The start of the id given to a record that has no key: the id is this marker, one space, then
-   * {@code <topic>/<partition>/<offset>}. Part of the contract with the Python functions: {@code
-   * MISSING_KEY_MARKER} in {@code common/fraud_common/contract.py} must have exactly this value,
-   * or keyless records are no longer dead-lettered as {@code missing_key}.
-   */
+  /** The start of the id of a record without a key; then one space and the record's position. */
   public static final String MISSING_KEY_MARKER = "(missing key)";
 
+  /** The start of the id of a record with a zero-length key. */
+  public static final String EMPTY_KEY_MARKER = "(empty key)";
+
   private final HashMap<String, RoutingConfig> routingByTopic;
+  private final int maxValueBytes;
 
   private transient long lastWarnMillis;
   private transient long suppressedWarnings;
 
-  public TolerantKafkaIngressDeserializer(Map<String, RoutingConfig> routingByTopic) {
+  public TolerantKafkaIngressDeserializer(Map<String, RoutingConfig> routingByTopic, int maxValueBytes) {
     if (routingByTopic == null || routingByTopic.isEmpty()) {
       throw new IllegalArgumentException("A Kafka ingress needs a routing for at least one topic");
     }
+    if (maxValueBytes <= 0) {
+      throw new IllegalArgumentException("maxValueBytes must be positive, got " + maxValueBytes);
+    }
     this.routingByTopic = new HashMap<>(routingByTopic);
+    this.maxValueBytes = maxValueBytes;
   }
 
-  /** The id given to the record without a key at {@code topic/partition/offset}. */
-  public static String missingKeyId(String topic, int partition, long offset) {
-    return MISSING_KEY_MARKER + " " + topic + "/" + partition + "/" + offset;
+  /** The id given to the record without a usable key at {@code topic/partition/offset}. */
+  public static String placeholderId(String marker, String topic, int partition, long offset) {
+    return marker + " " + topic + "/" + partition + "/" + offset;
   }
 
   @Override
@@ -71,25 +75,35 @@ public final class TolerantKafkaIngressDeserializer implements KafkaIngressDeser
     byte[] key = record.key();
     byte[] value = record.value();
     String id;
-    if (key == null) {
-      id = missingKeyId(record.topic(), record.partition(), record.offset());
+    if (key == null || key.length == 0) {
+      String marker = key == null ? MISSING_KEY_MARKER : EMPTY_KEY_MARKER;
+      id = placeholderId(marker, record.topic(), record.partition(), record.offset());
     } else {
       id = new String(key, StandardCharsets.UTF_8);
     }
-    ByteString payload = value == null ? ByteString.EMPTY : MoreByteStrings.wrap(value);
-    if (key == null || value == null) {
-      warnMalformed(record, key == null, value == null);
+    if (key == null || key.length == 0 || value == null) {
+      warnMalformed(record, key == null ? "no key" : key.length == 0 ? "an empty key" : null, value == null);
     }
-    return AutoRoutable.newBuilder().setConfig(routing).setId(id).setPayloadBytes(payload).build();
+    byte[] payload =
+        RecordEnvelope.encode(
+            record.topic(), record.partition(), record.offset(), record.timestamp(), key, value, maxValueBytes);
+    return AutoRoutable.newBuilder()
+        .setConfig(routing)
+        .setId(id)
+        .setPayloadBytes(MoreByteStrings.wrap(payload))
+        .build();
   }
 
-  private void warnMalformed(ConsumerRecord<byte[], byte[]> record, boolean noKey, boolean noValue) {
+  private void warnMalformed(ConsumerRecord<byte[], byte[]> record, String keyProblem, boolean noValue) {
     long now = System.currentTimeMillis();
     if (lastWarnMillis != 0 && now - lastWarnMillis < WARN_INTERVAL_MS) {
       suppressedWarnings++;
       return;
     }
-    String what = noKey && noValue ? "no key and no value" : noKey ? "no key" : "no value";
+    String what =
+        keyProblem != null && noValue
+            ? keyProblem + " and no value"
+            : keyProblem != null ? keyProblem : "no value";
     LOG.warn(
         "Kafka record {}/{}/{} has {}: passed on to the functions for dead-lettering"
             + " ({} similar records since the previous warning)",

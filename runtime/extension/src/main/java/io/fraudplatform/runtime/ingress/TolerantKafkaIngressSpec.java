@@ -45,13 +45,22 @@ import org.apache.flink.statefun.sdk.kafka.KafkaTopicPartition;
  *     date: 2024-01-31 12:00:00.000 +0000       (date only; pattern yyyy-MM-dd HH:mm:ss.SSS Z)
  *   properties:                                 (array of {key: value} objects, optional)
  *     - isolation.level: read_committed
+ *   maxValueBytes: 65536                        (positive integer; default 65536; extension of this kind)
  * </pre>
+ *
+ * <p>{@code maxValueBytes} is the largest record value passed on whole; a larger one is passed on
+ * as its first {@link RecordEnvelope#TRUNCATED_PREFIX_BYTES} bytes, flagged as truncated, so one
+ * huge record can neither fill a request to the functions nor make a batch exceed the function
+ * server's body limit.
  *
  * Unknown fields are ignored, as by the built-in binder. Every other deviation fails with an
  * {@link IllegalArgumentException} naming the field, e.g. {@code topics[0].valueType}; a missing
  * address or group id fails here already rather than later in {@code KafkaIngressSpec}.
  */
 public final class TolerantKafkaIngressSpec {
+
+  /** Default of {@code maxValueBytes}; equals {@code MAX_RECORD_BYTES} of the Python contract. */
+  public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
 
   static final String DATE_PATTERN = "yyyy-MM-dd HH:mm:ss.SSS Z";
   private static final DateTimeFormatter DATE_FORMAT = DateTimeFormatter.ofPattern(DATE_PATTERN);
@@ -63,6 +72,7 @@ public final class TolerantKafkaIngressSpec {
   private final KafkaIngressAutoResetPosition autoOffsetResetPosition;
   private final KafkaIngressStartupPosition startupPosition;
   private final Properties properties;
+  private final int maxValueBytes;
 
   private TolerantKafkaIngressSpec(
       IngressIdentifier<Message> id,
@@ -71,7 +81,8 @@ public final class TolerantKafkaIngressSpec {
       Map<String, RoutingConfig> routingByTopic,
       KafkaIngressAutoResetPosition autoOffsetResetPosition,
       KafkaIngressStartupPosition startupPosition,
-      Properties properties) {
+      Properties properties,
+      int maxValueBytes) {
     this.id = id;
     this.address = address;
     this.consumerGroupId = consumerGroupId;
@@ -79,6 +90,7 @@ public final class TolerantKafkaIngressSpec {
     this.autoOffsetResetPosition = autoOffsetResetPosition;
     this.startupPosition = startupPosition;
     this.properties = properties;
+    this.maxValueBytes = maxValueBytes;
   }
 
   /** Parses the {@code spec:} object of a module.yaml document. */
@@ -98,6 +110,7 @@ public final class TolerantKafkaIngressSpec {
     KafkaIngressAutoResetPosition reset = p.autoOffsetReset(spec.get("autoOffsetResetPosition"));
     KafkaIngressStartupPosition startup = p.startupPosition(spec.get("startupPosition"));
     Properties properties = p.properties(spec.get("properties"));
+    int maxValueBytes = p.positiveInt(spec.get("maxValueBytes"), "maxValueBytes", DEFAULT_MAX_VALUE_BYTES);
     // The Kafka ingress needs both (KafkaIngressSpec checks them too, without naming the ingress).
     if (!address.isPresent() && !properties.containsKey("bootstrap.servers")) {
       throw p.invalid("address", "is required (or a 'bootstrap.servers' entry in 'properties')");
@@ -105,7 +118,8 @@ public final class TolerantKafkaIngressSpec {
     if (!group.isPresent() && !properties.containsKey("group.id")) {
       throw p.invalid("consumerGroupId", "is required (or a 'group.id' entry in 'properties')");
     }
-    return new TolerantKafkaIngressSpec(id, address, group, routing, reset, startup, properties);
+    return new TolerantKafkaIngressSpec(
+        id, address, group, routing, reset, startup, properties, maxValueBytes);
   }
 
   public IngressIdentifier<Message> id() {
@@ -133,6 +147,11 @@ public final class TolerantKafkaIngressSpec {
     return startupPosition;
   }
 
+  /** Values larger than this are passed on truncated (see the class comment). */
+  public int maxValueBytes() {
+    return maxValueBytes;
+  }
+
   /** The extra consumer properties (a copy). */
   public Properties properties() {
     Properties copy = new Properties();
@@ -150,7 +169,7 @@ public final class TolerantKafkaIngressSpec {
     builder.withStartupPosition(startupPosition);
     builder.withProperties(properties());
     KafkaIngressBuilderApiExtension.withDeserializer(
-        builder, new TolerantKafkaIngressDeserializer(routingByTopic));
+        builder, new TolerantKafkaIngressDeserializer(routingByTopic, maxValueBytes));
     return builder.build();
   }
 
@@ -258,6 +277,16 @@ public final class TolerantKafkaIngressSpec {
                 .build());
       }
       return result;
+    }
+
+    int positiveInt(JsonNode node, String field, int defaultValue) {
+      if (node == null || node.isNull()) {
+        return defaultValue;
+      }
+      if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() <= 0) {
+        throw invalid(field, "must be a positive integer, got " + describe(node));
+      }
+      return node.intValue();
     }
 
     KafkaIngressAutoResetPosition autoOffsetReset(JsonNode node) {

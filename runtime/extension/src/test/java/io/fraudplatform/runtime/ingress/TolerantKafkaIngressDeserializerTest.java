@@ -12,6 +12,7 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.statefun.flink.io.common.AutoRoutableProtobufRouter;
@@ -34,7 +35,7 @@ class TolerantKafkaIngressDeserializerTest {
           .build();
 
   final TolerantKafkaIngressDeserializer deserializer =
-      new TolerantKafkaIngressDeserializer(Map.of("transactions", TRANSACTIONS));
+      new TolerantKafkaIngressDeserializer(Map.of("transactions", TRANSACTIONS), 64);
 
   static ConsumerRecord<byte[], byte[]> record(int partition, long offset, byte[] key, byte[] value) {
     return new ConsumerRecord<>("transactions", partition, offset, key, value);
@@ -44,39 +45,68 @@ class TolerantKafkaIngressDeserializerTest {
     return (AutoRoutable) deserializer.deserialize(record);
   }
 
+  /** The envelope's header line, as text. */
+  static String header(AutoRoutable routable) {
+    byte[] payload = routable.getPayloadBytes().toByteArray();
+    assertEquals(RecordEnvelope.MAGIC, payload[0]);
+    int newline = indexOf(payload, (byte) '\n');
+    return new String(payload, 1, newline - 1, StandardCharsets.UTF_8);
+  }
+
+  /** The envelope's value bytes. */
+  static byte[] body(AutoRoutable routable) {
+    byte[] payload = routable.getPayloadBytes().toByteArray();
+    return Arrays.copyOfRange(payload, indexOf(payload, (byte) '\n') + 1, payload.length);
+  }
+
+  static int indexOf(byte[] bytes, byte b) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == b) {
+        return i;
+      }
+    }
+    throw new AssertionError("no newline in the envelope");
+  }
+
   @Test
-  void aNormalRecordIsRoutedByItsUtf8KeyWithTheValueAsPayload() {
+  void aNormalRecordIsRoutedByItsUtf8KeyWithItsPositionAndValue() {
     byte[] value = "{\"account\":\"0x00ABCDEF\"}".getBytes(StandardCharsets.UTF_8);
     AutoRoutable routable = deserialize(record(0, 5, "tm-\u00e9-1".getBytes(StandardCharsets.UTF_8), value));
 
     assertEquals("tm-\u00e9-1", routable.getId());
-    assertArrayEquals(value, routable.getPayloadBytes().toByteArray());
+    assertArrayEquals(value, body(routable));
+    assertEquals(
+        "{\"v\":1,\"topic\":\"transactions\",\"partition\":0,\"offset\":5,\"timestamp\":-1,"
+            + "\"key\":\"ok\",\"value_size\":24,\"truncated\":false}",
+        header(routable));
     assertEquals(TRANSACTIONS, routable.getConfig());
   }
 
   @Test
-  void aRecordWithoutKeyGetsTheMissingKeyMarkerAndItsPosition() {
+  void aRecordWithoutKeyGetsAPlaceholderIdWithItsPosition() {
     AutoRoutable routable = deserialize(record(2, 417, null, "x".getBytes(StandardCharsets.UTF_8)));
 
     assertEquals("(missing key) transactions/2/417", routable.getId());
-    assertTrue(routable.getId().startsWith(TolerantKafkaIngressDeserializer.MISSING_KEY_MARKER + " "));
-    assertEquals("x", routable.getPayloadBytes().toStringUtf8());
+    assertTrue(header(routable).contains("\"key\":\"missing\""));
+    assertArrayEquals("x".getBytes(StandardCharsets.UTF_8), body(routable));
   }
 
   @Test
-  void theMarkerIsThePythonContractValue() {
-    // common/fraud_common/contract.py: MISSING_KEY_MARKER = "(missing key)"
-    assertEquals("(missing key)", TolerantKafkaIngressDeserializer.MISSING_KEY_MARKER);
-    assertEquals(
-        "(missing key) in/0/9", TolerantKafkaIngressDeserializer.missingKeyId("in", 0, 9));
+  void anEmptyKeyGetsAPlaceholderIdToo() {
+    // An empty id makes the Python SDK refuse the request before any project code runs.
+    AutoRoutable routable = deserialize(record(0, 9, new byte[0], new byte[] {1}));
+
+    assertEquals("(empty key) transactions/0/9", routable.getId());
+    assertTrue(header(routable).contains("\"key\":\"empty\""));
   }
 
   @Test
-  void aRecordWithoutValueBecomesAnEmptyPayload() {
+  void aRecordWithoutValueIsMarkedAsSuch() {
     AutoRoutable routable = deserialize(record(0, 6, "tm-1".getBytes(StandardCharsets.UTF_8), null));
 
     assertEquals("tm-1", routable.getId());
-    assertTrue(routable.getPayloadBytes().isEmpty());
+    assertTrue(header(routable).contains("\"value_size\":-1"));
+    assertEquals(0, body(routable).length);
   }
 
   @Test
@@ -84,21 +114,35 @@ class TolerantKafkaIngressDeserializerTest {
     AutoRoutable routable = deserialize(record(1, 7, null, null));
 
     assertEquals("(missing key) transactions/1/7", routable.getId());
-    assertTrue(routable.getPayloadBytes().isEmpty());
+    assertTrue(header(routable).contains("\"value_size\":-1"));
   }
 
   @Test
-  void aKeyThatIsNotUtf8IsDecodedWithoutThrowing() {
+  void aKeyThatIsNotUtf8IsDecodedWithoutThrowingAndKeptInTheHeader() {
     byte[] key = {(byte) 0xC3, (byte) 0x28, 'a', (byte) 0xFF};
     AutoRoutable routable = deserialize(record(0, 8, key, new byte[] {1}));
 
     assertEquals("\uFFFD(a\uFFFD", routable.getId());
+    assertTrue(header(routable).contains("\"key\":\"not_utf8\",\"key_base64\":\"wyhh/w==\""));
   }
 
   @Test
-  void anEmptyKeyStaysAnEmptyId() {
-    // As in the built-in ingress; the functions reject the empty id.
-    assertEquals("", deserialize(record(0, 9, new byte[0], new byte[] {1})).getId());
+  void aValueAboveTheLimitIsCutShortAndFlagged() {
+    byte[] value = new byte[65];
+    Arrays.fill(value, (byte) 'a');
+    AutoRoutable routable = deserialize(record(0, 10, "tm-2".getBytes(StandardCharsets.UTF_8), value));
+
+    assertTrue(header(routable).endsWith("\"value_size\":65,\"truncated\":true}"));
+    assertEquals(64, body(routable).length); // min(limit, RecordEnvelope.TRUNCATED_PREFIX_BYTES)
+  }
+
+  @Test
+  void aValueAtTheLimitIsPassedWhole() {
+    byte[] value = new byte[64];
+    AutoRoutable routable = deserialize(record(0, 11, "tm-3".getBytes(StandardCharsets.UTF_8), value));
+
+    assertTrue(header(routable).endsWith("\"truncated\":false}"));
+    assertEquals(64, body(routable).length);
   }
 
   @Test
@@ -110,7 +154,14 @@ class TolerantKafkaIngressDeserializerTest {
 
   @Test
   void anEmptyRoutingIsRejected() {
-    assertThrows(IllegalArgumentException.class, () -> new TolerantKafkaIngressDeserializer(Map.of()));
+    assertThrows(IllegalArgumentException.class, () -> new TolerantKafkaIngressDeserializer(Map.of(), 64));
+  }
+
+  @Test
+  void aNonPositiveValueLimitIsRejected() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new TolerantKafkaIngressDeserializer(Map.of("transactions", TRANSACTIONS), 0));
   }
 
   @Test
@@ -137,7 +188,7 @@ class TolerantKafkaIngressDeserializerTest {
     assertEquals("(missing key) transactions/0/3", forwarded.get(0)[1]);
     TypedValue value = (TypedValue) forwarded.get(0)[2];
     assertEquals("fraud/Transaction", value.getTypename());
-    assertTrue(value.getValue().isEmpty());
+    assertEquals(RecordEnvelope.MAGIC, value.getValue().byteAt(0));
   }
 
   @Test

@@ -115,6 +115,12 @@ class TolerantKafkaIngressSpecTest {
   }
 
   @Test
+  void takesTheValueLimitFromTheSpecOrDefaultsToTheContractLimit() {
+    assertEquals(1024, TolerantKafkaIngressSpec.fromJson(with(MINIMAL, "maxValueBytes: 1024")).maxValueBytes());
+    assertEquals(65536, TolerantKafkaIngressSpec.fromJson(Yaml.parse(MINIMAL)).maxValueBytes());
+  }
+
+  @Test
   void takesAddressAndGroupFromThePropertiesToo() {
     TolerantKafkaIngressSpec spec =
         TolerantKafkaIngressSpec.fromJson(
@@ -189,7 +195,9 @@ class TolerantKafkaIngressSpecTest {
         invalid("bad date", with(MINIMAL, "startupPosition: {type: date, date: yesterday}"), "'startupPosition.date' must match 'yyyy-MM-dd HH:mm:ss.SSS Z', got 'yesterday'"),
         invalid("properties not a list", with(MINIMAL, "properties: {isolation.level: read_committed}"), "'properties' must be a list"),
         invalid("property entry not an object", with(MINIMAL, "properties: [isolation.level]"), "'properties[0]' must be an object"),
-        invalid("property value not a scalar", with(MINIMAL, "properties: [{isolation.level: [a]}]"), "'properties[0].isolation.level' must be a string, number or boolean"));
+        invalid("property value not a scalar", with(MINIMAL, "properties: [{isolation.level: [a]}]"), "'properties[0].isolation.level' must be a string, number or boolean"),
+        invalid("maxValueBytes zero", with(MINIMAL, "maxValueBytes: 0"), "'maxValueBytes' must be a positive integer"),
+        invalid("maxValueBytes not a number", with(MINIMAL, "maxValueBytes: big"), "'maxValueBytes' must be a positive integer"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -1,0 +1,149 @@
+"""The decisions ledger: one decision per transaction id, whatever happens to the transaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fraud_functions.addresses import DECISIONS_EGRESS, DEAD_LETTERS_EGRESS, FRAUD_COUNT, MERCHANT, TRANSACTION_MANAGER
+from fraud_functions.messages import FraudCount, MerchantScore
+from fraud_functions.metrics import DECISIONS, UNEXPECTED
+from tests.unit.functions.conftest import ScriptedMerchantClient, make_runtime, transaction
+from tests.unit.functions.harness import Envelope
+
+
+def decisions(runtime) -> list[dict]:
+    return [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS]
+
+
+def dead_letter_reasons(runtime) -> list[str]:
+    return [e.json()["reason"] for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
+
+
+def counted(outcome: str, degraded: bool) -> float:
+    return DECISIONS.labels(outcome, "true" if degraded else "false")._value.get()
+
+
+def reply(message, caller: str, tx_id: str) -> Envelope:
+    return Envelope(TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(),
+                    caller=(caller, "x"))
+
+
+async def test_an_alert_and_a_pass_each_get_one_decision_keyed_by_transaction_id(runtime):
+    await runtime.deliver(transaction("tx-alert", merchant="Hypergrid", amount=950),
+                          transaction("tx-pass", merchant="Calmshop", amount=3))
+    by_id = {e.key: e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS}
+    assert set(by_id) == {"tx-alert", "tx-pass"} and len(decisions(runtime)) == 2
+    alert, passed = by_id["tx-alert"], by_id["tx-pass"]
+    assert (alert["outcome"], alert["threshold"], alert["degraded"]) == ("alert", 0.8, [])
+    assert alert["score"] >= 0.8 and alert["model_version"] and alert["merchant"] == "Hypergrid"
+    assert passed["outcome"] == "no_alert" and passed["score"] < 0.8 and passed["reason"] is None
+    assert runtime.delayed == [], "the decision cancels the deadline"
+
+
+async def test_a_degraded_decision_that_suppressed_an_alert_is_visible_and_counted(settings):
+    runtime = make_runtime(settings, ScriptedMerchantClient({}), merchant_fallback_score=50.0)
+    before = counted("no_alert", degraded=True)
+    await runtime.deliver(transaction("tx-deg", merchant="Down", amount=5))
+    (decision,) = decisions(runtime)
+    assert (decision["outcome"], decision["degraded"]) == ("no_alert", ["merchant_score"])
+    assert counted("no_alert", degraded=True) == before + 1
+
+
+async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(runtime):
+    await runtime.deliver(transaction("tx-bad", raw=b"{nope"))
+    (decision,) = decisions(runtime)
+    assert (decision["transaction_id"], decision["outcome"], decision["reason"]) == \
+        ("tx-bad", "dead_letter", "invalid_json")
+    assert "account" not in decision and decision["score"] is None
+    assert dead_letter_reasons(runtime) == ["invalid_json"]
+
+
+async def test_a_transaction_whose_replies_never_come_expires_at_the_deadline(runtime):
+    await runtime.invoke([transaction("tx-slow")])  # the queries are never answered
+    (deadline,) = runtime.delayed
+    assert deadline.delay_ms == 120_000 and deadline.envelope.id == "tx-slow"
+    before = counted("expired", degraded=False)
+    await runtime.fire_delayed()
+    (decision,) = decisions(runtime)
+    assert decision["outcome"] == "expired" and decision["account"] == "0x00F3CD51"
+    assert decision["reason"] == "deadline_passed: waiting for fraud_count, merchant_score"
+    assert runtime.value_of(TRANSACTION_MANAGER, "tx-slow", "pending") is None
+    assert counted("expired", degraded=False) == before + 1
+
+
+async def test_a_transaction_waiting_only_for_its_score_says_so_when_it_expires(runtime):
+    await runtime.invoke([transaction("tx-noscore")])
+    await runtime.invoke([reply(FraudCount("tx-noscore", "0x00F3CD51", 0), FRAUD_COUNT, "tx-noscore")])
+    await runtime.invoke([reply(MerchantScore("tx-noscore", "Hypergrid", 10.0, True, "fallback"), MERCHANT,
+                                "tx-noscore")])  # the FeatureVector to the model is dropped here
+    await runtime.fire_delayed()
+    (decision,) = decisions(runtime)
+    assert decision["reason"] == "deadline_passed: waiting for model_score"
+    assert decision["degraded"] == ["merchant_score"]
+
+
+async def test_a_late_reply_after_expiry_changes_nothing(runtime):
+    await runtime.invoke([transaction("tx-late")])
+    await runtime.fire_delayed()
+    before = UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get()
+    await runtime.deliver(reply(FraudCount("tx-late", "0x00F3CD51", 0), FRAUD_COUNT, "tx-late"))
+    assert [d["outcome"] for d in decisions(runtime)] == ["expired"]
+    assert UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get() == before + 1
+
+
+async def test_a_stale_deadline_is_ignored(runtime):
+    await runtime.invoke([transaction("tx-stale")])
+    (deadline,) = runtime.delayed
+    stale = Envelope(TRANSACTION_MANAGER, "tx-stale", deadline.envelope.typename, b'{"token": "someone-else"}')
+    before = UNEXPECTED.labels(TRANSACTION_MANAGER, "stale_deadline")._value.get()
+    await runtime.invoke([stale])
+    assert decisions(runtime) == [] and runtime.value_of(TRANSACTION_MANAGER, "tx-stale", "pending") is not None
+    assert UNEXPECTED.labels(TRANSACTION_MANAGER, "stale_deadline")._value.get() == before + 1
+
+
+async def test_a_transaction_sent_again_after_its_decision_is_a_duplicate_not_a_second_score(runtime):
+    await runtime.deliver(transaction("tx-twice"))
+    await runtime.deliver(transaction("tx-twice"))
+    assert [d["outcome"] for d in decisions(runtime)] == ["alert"]
+    assert dead_letter_reasons(runtime) == ["duplicate_transaction_id"]
+    (letter,) = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
+    assert "already decided (alert" in letter["detail"]
+
+
+async def test_a_corrected_record_replayed_after_a_dead_letter_is_decided_and_supersedes(runtime):
+    await runtime.deliver(transaction("tx-fixed", raw=b"{broken"))
+    await runtime.deliver(transaction("tx-fixed"))
+    assert [d["outcome"] for d in decisions(runtime)] == ["dead_letter", "alert"]
+
+
+async def test_further_malformed_records_of_a_dead_lettered_id_are_not_decided_again(runtime):
+    for _ in range(3):
+        await runtime.deliver(transaction("tx-junk", raw=b"x" * 70_000))
+    assert [d["outcome"] for d in decisions(runtime)] == ["dead_letter"]
+    assert dead_letter_reasons(runtime) == ["too_large"] * 3
+
+
+async def test_the_decided_id_is_remembered_for_the_retention_period(settings, merchants):
+    runtime = make_runtime(settings, merchants, decided_retention_seconds=7200)
+    await runtime.deliver(transaction("tx-r"))
+    spec = runtime.registered[TRANSACTION_MANAGER]["decided"]
+    assert spec.expiration_spec.expire_after_millis == 7_200_000
+    assert json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-r", "decided").value)["outcome"] == "alert"
+
+
+async def test_decisions_can_be_switched_off_but_alerts_and_metrics_stay(settings, merchants):
+    runtime = make_runtime(settings, merchants, decisions_enabled=False)
+    before = counted("alert", degraded=False)
+    await runtime.deliver(transaction("tx-quiet"))
+    assert decisions(runtime) == []
+    assert [e.key for e in runtime.egress if e.egress != DEAD_LETTERS_EGRESS] == ["0x00F3CD51"]
+    assert counted("alert", degraded=False) == before + 1
+
+
+@pytest.mark.parametrize("key", [None, b""])
+async def test_a_record_without_a_usable_key_is_decided_under_its_placeholder_id(runtime, key):
+    await runtime.deliver(transaction(key))
+    (decision,) = decisions(runtime)
+    assert decision["outcome"] == "dead_letter" and decision["transaction_id"].startswith("(")

@@ -1,0 +1,54 @@
+"""The invocation guard: a bug undoes the failed message's effects, dead-letters it, and never fails the job."""
+
+from __future__ import annotations
+
+import json
+
+from fraud_functions import transaction_manager
+from fraud_functions.addresses import DEAD_LETTERS_EGRESS, DECISIONS_EGRESS, FRAUD_COUNT, MERCHANT, TRANSACTION_MANAGER
+from fraud_functions.messages import FraudCount
+from tests.unit.functions.conftest import transaction
+from tests.unit.functions.harness import Envelope
+
+
+async def test_a_bug_half_way_through_a_transaction_leaves_no_half_done_effects(runtime, monkeypatch):
+    real_outgoing = transaction_manager.outgoing
+
+    def fail_on_the_merchant_query(target, target_id, message):
+        if target == MERCHANT:
+            raise RuntimeError("bug after the state was written and the first query sent")
+        return real_outgoing(target, target_id, message)
+
+    monkeypatch.setattr(transaction_manager, "outgoing", fail_on_the_merchant_query)
+    sent = await runtime.invoke([transaction("tx-bug")])
+
+    assert sent == [], "the fraud-count query sent before the bug is withdrawn"
+    assert runtime.delayed == []
+    assert runtime.value_of(TRANSACTION_MANAGER, "tx-bug", "pending") is None
+    letters = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
+    assert [(d["reason"], d["topic"]) for d in letters] == [("internal_error", "transactions")]
+    assert "bug after the state was written" in letters[0]["detail"]
+    decisions = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS]
+    assert [(d["outcome"], d["reason"]) for d in decisions] == [("dead_letter", "internal_error")]
+
+
+async def test_a_bug_on_one_message_of_a_batch_keeps_the_effects_of_the_others(runtime, monkeypatch):
+    real_dump = transaction_manager.Pending.dump
+
+    def fail_once_a_count_is_in(pending):
+        if pending.fraud_count is not None:
+            raise RuntimeError("bug while storing the reply")
+        return real_dump(pending)
+
+    monkeypatch.setattr(transaction_manager.Pending, "dump", fail_once_a_count_is_in)
+    count = Envelope(TRANSACTION_MANAGER, "tx-b", FraudCount.TYPENAME,
+                     json.dumps(FraudCount("tx-b", "0x00F3CD51", 2).to_dict()).encode(), caller=(FRAUD_COUNT, "x"))
+    # One address, one batch: the SDK runs both messages over one shared context.
+    sent = await runtime.invoke([transaction("tx-b"), count])
+
+    assert len(sent) == 2 and len(runtime.delayed) == 1, "the transaction's queries and deadline survive"
+    pending = json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-b", "pending").value)
+    assert pending["fraud_count"] is None, "the failed reply's state change is undone"
+    letters = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
+    assert [(d["reason"], d["source"]) for d in letters] == [("internal_error", f"function:{FRAUD_COUNT}")]
+    assert [e for e in runtime.egress if e.egress == DECISIONS_EGRESS] == [], "the deadline will decide it"
