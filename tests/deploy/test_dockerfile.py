@@ -1,0 +1,122 @@
+"""The Dockerfile: its structure holds the image contract, and each Python image's declared command line,
+run against the project's venv (the image's /opt/venv), answers its health route."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.deploy import dockerfile
+from tests.deploy.tools import ROOT
+
+TEXT = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+IGNORE = (ROOT / ".dockerignore").read_text(encoding="utf-8")
+ADR_0001 = (ROOT / "docs" / "adr" / "0001-statefun-runtime.md").read_text(encoding="utf-8")
+FLINK_VERSION = re.search(r"^# .*Flink (\d+\.\d+\.\d+)", ADR_0001, re.MULTILINE).group(1)
+VENV = ROOT / ".venv"
+# Each Python image: the env variable of its health port and the route its probes use.
+HEALTH = {"functions": ("FUNCTIONS_PORT", "/healthz"), "merchant-service": ("MERCHANT_SERVICE_PORT", "/healthz"),
+          "simulator": ("SIMULATOR_HEALTH_PORT", "/healthz")}
+
+
+def test_the_dockerfile_keeps_the_image_contract():
+    assert dockerfile.lint(TEXT, FLINK_VERSION) == []
+
+
+def test_every_copied_path_exists_and_reaches_the_build_context():
+    assert dockerfile.context_problems(ROOT, TEXT, IGNORE) == []
+
+
+@pytest.mark.parametrize("change, problem", [
+    (("USER 10001:10001", "USER root"), "functions: USER root is not a numeric non-root UID[:GID]"),
+    (("ARG PYTHON_BASE=python:3.11-slim-bookworm", "ARG PYTHON_BASE=python:3.12"), "base python:3.12 is not a pinned slim Debian 12"),
+    (("RUN python3 -m venv", "RUN python -m venv"), "stage python-builder: RUN calls python/pip by name"),
+    (('ENTRYPOINT ["/opt/venv/bin/python", "-m", "merchant_service"]', 'ENTRYPOINT ["python", "-m", "merchant_service"]'),
+     "merchant-service: entrypoint"),
+    (("FROM python-runtime AS functions\n", "FROM python-runtime AS functions\nRUN apt-get install -y gcc\n"),
+     "functions: RUN in the final image"),
+    (("ARG FLINK_BASE=flink:1.16.2-scala_2.12-java11", "ARG FLINK_BASE=flink:latest"), "statefun-runtime: base flink:latest"),
+    (("/opt/flink/lib/statefun-fraud-extension.jar\n", "/opt/flink/usrlib/statefun-fraud-extension.jar\n"),
+     "nothing is copied to /opt/flink/lib/statefun-fraud-extension.jar"),
+    (("FROM python-runtime AS simulator", "FROM python-runtime AS simulatorr"), "no target simulator"),
+])
+def test_a_broken_dockerfile_is_caught(change, problem):
+    old, new = change
+    assert old in TEXT
+    assert any(problem in p for p in dockerfile.lint(TEXT.replace(old, new), FLINK_VERSION))
+
+
+def test_a_copy_the_dockerignore_excludes_is_caught():
+    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "stack/\n") == ["COPY stack/: excluded by .dockerignore"]
+    assert dockerfile.context_problems(ROOT, TEXT.replace("COPY stack/ stack/", "COPY stacks/ stack/"), IGNORE) == [
+        "COPY stacks/: no such path"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(target: str, command: list[str], port: int) -> subprocess.Popen:
+    """The declared command with /opt/venv -> the project's venv, the image's ENV, loopback only."""
+    port_variable, _ = HEALTH[target]
+    env = {**dockerfile.parse(TEXT).env(target), "PATH": "/usr/bin:/bin", "HOME": os.environ.get("TMPDIR", "/tmp"),
+           port_variable: str(port),
+           # Loopback instead of the image's 0.0.0.0; Kafka at a closed local port (the simulator must stay up).
+           "FUNCTIONS_HOST": "127.0.0.1", "MERCHANT_SERVICE_HOST": "127.0.0.1", "SIMULATOR_HEALTH_HOST": "127.0.0.1",
+           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "SIMULATOR_CONNECT_TIMEOUT": "120"}
+    argv = [part.replace("/opt/venv", str(VENV)) for part in command]
+    return subprocess.Popen(argv, cwd="/", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def answers(process: subprocess.Popen, port: int, path: str, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:  # noqa: S310 - loopback
+                return response.status == 200
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+@pytest.mark.parametrize("target", dockerfile.PYTHON_TARGETS)
+def test_the_declared_entrypoint_answers_its_health_route_and_stops_on_sigterm(target):
+    command = dockerfile.parse(TEXT).command(target)
+    assert command[0].startswith("/opt/venv/bin/")
+    port = free_port()
+    process = start(target, command, port)
+    try:
+        assert answers(process, port, HEALTH[target][1]), process.stderr.read() if process.poll() is not None else "no answer"
+    finally:
+        code = stop(process)
+    assert code == 0
+
+
+def test_an_entrypoint_that_cannot_start_is_caught():
+    command = [part.replace("fraud_functions.server", "fraud_functions.no_such_module")
+               for part in dockerfile.parse(TEXT).command("functions")]
+    port = free_port()
+    process = start("functions", command, port)
+    try:
+        assert not answers(process, port, "/healthz", timeout=10)
+    finally:
+        stop(process)
