@@ -12,6 +12,15 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/name: {{ .name }}
 {{- end }}
 
+{{/*
+Labels of the Strimzi resources. Not the app.kubernetes.io set: Strimzi copies a custom resource's labels to
+the pods it makes, and the release's default-deny NetworkPolicy selects pods by that set; the brokers'
+own NetworkPolicy is Strimzi's (networkPolicyPeers in kafka.yaml).
+*/}}
+{{- define "fraud.kafkaLabels" -}}
+fraud-platform.io/release: {{ .Release.Name }}
+{{- end }}
+
 {{/* Pods that talk to Kafka carry this label; the Kafka listener admits only them (networkPolicyPeers). */}}
 {{- define "fraud.kafkaClientLabel" -}}
 fraud-platform.io/kafka-client: "true"
