@@ -17,12 +17,9 @@ ARG MAVEN_BASE=maven:3.9.9-eclipse-temurin-11
 FROM ${PYTHON_BASE} AS python-builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-COPY pyproject.toml constraints.txt ./
-COPY common/ common/
-COPY functions/ functions/
-COPY merchant-service/ merchant-service/
-COPY simulator/ simulator/
-COPY stack/ stack/
+# The whole (allow-listed, see .dockerignore) context: `pip install .` needs every package folder that
+# pyproject.toml names, and the allow-list is the one place that says which they are.
+COPY . .
 # Not editable: the packages land in the venv, so the final stage needs no source tree.
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/python -m pip install -c constraints.txt . \

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,12 +166,25 @@ def dockerignore_allows(ignore_text: str, path: str) -> bool:
     return allowed
 
 
+def package_dirs(pyproject_text: str) -> list[str]:
+    """The source folders pyproject.toml installs from ([tool.setuptools.package-dir])."""
+    return sorted({path.split("/", 1)[0] + "/" for path in tomllib.loads(pyproject_text)["tool"]["setuptools"]["package-dir"].values()})
+
+
 def context_problems(root: Path, text: str, ignore_text: str) -> list[str]:
-    """COPY sources that do not exist or that .dockerignore keeps out of the context."""
+    """COPY sources that do not exist or that .dockerignore keeps out of the context, and package folders
+    of pyproject.toml that do not reach the builder (`pip install .` would fail on them)."""
+    copied = copied_paths(text)
     problems = []
-    for path in copied_paths(text):
+    for path in copied:
+        if path == ".":
+            continue
         if not (root / path).exists():
             problems.append(f"COPY {path}: no such path")
         elif not dockerignore_allows(ignore_text, path):
             problems.append(f"COPY {path}: excluded by .dockerignore")
+    for folder in package_dirs((root / "pyproject.toml").read_text(encoding="utf-8")):
+        reaches = folder in copied or ("." in copied and dockerignore_allows(ignore_text, folder))
+        if not reaches:
+            problems.append(f"pyproject.toml installs from {folder}, which does not reach the builder")
     return problems

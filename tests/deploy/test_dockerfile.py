@@ -55,9 +55,15 @@ def test_a_broken_dockerfile_is_caught(change, problem):
 
 
 def test_a_copy_the_dockerignore_excludes_is_caught():
-    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "stack/\n") == ["COPY stack/: excluded by .dockerignore"]
-    assert dockerfile.context_problems(ROOT, TEXT.replace("COPY stack/ stack/", "COPY stacks/ stack/"), IGNORE) == [
-        "COPY stacks/: no such path"]
+    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "runtime/extension/\n") == [
+        "COPY runtime/extension/: excluded by .dockerignore"]
+    assert dockerfile.context_problems(ROOT, TEXT.replace("COPY runtime/pom.xml", "COPY runtime/pom.xmll"), IGNORE) == [
+        "COPY runtime/pom.xmll: no such path"]
+
+
+def test_a_package_folder_that_does_not_reach_the_builder_is_caught():
+    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "stack/\n") == [
+        "pyproject.toml installs from stack/, which does not reach the builder"]
 
 
 def free_port() -> int:
