@@ -1,0 +1,3 @@
+from fraud_cluster.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""One real control plane for the whole cluster test session, and runners for kubectl and helm.
+
+The plane runs on free loopback ports in a temporary run directory, so it neither disturbs nor is
+disturbed by a `make cluster-up` on the same machine. Later tests (helm installs of the chart) use
+the same fixtures: `cluster.kubectl`, `cluster.helm`, `cluster.kubeconfig`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fraud_cluster import client
+from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL, ClusterConfig, ClusterPorts
+from fraud_cluster.plane import ControlPlane
+
+TOOLS_CACHE = REPO_ROOT / ".cache" / "tools"
+# What the control plane and the runners need; tools/install skips what is already built (about a second).
+NEEDED_TOOLS = ("etcd", "kubernetes", "kwok", "helm")
+
+
+def unsupported_reason() -> str | None:
+    if not sys.platform.startswith("linux"):
+        return f"the local control plane runs on Linux only (this is {sys.platform})"
+    if os.geteuid() != 0:
+        return "the local control plane's tests run as root (as CI does): the real-node step needs namespaces"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cluster: tests on the local Kubernetes control plane (Linux, root; slow)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    reason = unsupported_reason()
+    for item in items:
+        if "tests/cluster" in str(item.fspath):
+            item.add_marker(pytest.mark.cluster)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def free_ports() -> ClusterPorts:
+    """A distinct free loopback port for each of the plane's listeners."""
+    holders = []
+    try:
+        for _ in ClusterPorts.VARIABLES:
+            holder = socket.socket()
+            holder.bind(("127.0.0.1", 0))
+            holders.append(holder)
+        return ClusterPorts(**dict(zip(ClusterPorts.VARIABLES, (h.getsockname()[1] for h in holders))))
+    finally:
+        for holder in holders:
+            holder.close()
+
+
+def private_config(run_dir: Path) -> ClusterConfig:
+    return ClusterConfig(run_dir=run_dir, ports=free_ports(), tools_bin=TOOLS_CACHE / "bin", kwok_nodes=1)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    plane: ControlPlane
+    kubeconfig: Path
+    kubectl: client.Tool
+    helm: client.Tool
+
+
+@pytest.fixture(scope="session")
+def built_tools() -> None:
+    subprocess.run([str(TOOLS_INSTALL), *NEEDED_TOOLS], check=True)
+
+
+@pytest.fixture(scope="session")
+def cluster(built_tools, tmp_path_factory) -> Cluster:
+    config = private_config(tmp_path_factory.mktemp("cluster"))
+    plane = ControlPlane(config, say=lambda message: print(f"[cluster] {message}"))
+    plane.up()
+    try:
+        yield Cluster(
+            plane=plane,
+            kubeconfig=config.kubeconfig,
+            kubectl=plane.kubectl,
+            helm=client.helm(config.binary("helm"), config.kubeconfig, config.run_dir, TOOLS_CACHE / "helm-plugins"),
+        )
+    finally:
+        report = plane.down()
+        assert not report.leftovers, report.leftovers
