@@ -1,8 +1,8 @@
 """Brings the control plane up in dependency order and down again, leaving nothing behind.
 
 Up: certificates and kubeconfigs, etcd, kube-apiserver (/readyz), kube-controller-manager and
-kube-scheduler (/healthz), the `default` ServiceAccount (pods are refused until it exists), the
-nodes, then the operators' CRDs applied server-side and Established. Each process is recorded in
+kube-scheduler (/healthz), the nodes, the operators' CRDs applied server-side and Established, and
+the `default` ServiceAccount (pods are refused until it exists). Each process is recorded in
 the run directory's state file as soon as it starts, so a failed start, a crashed test session or
 another shell can still tear it all down.
 
@@ -151,12 +151,14 @@ class ControlPlane:
                      lambda: https_ok(f"https://127.0.0.1:{config.ports.controller_manager}/healthz", ca), 60)
         self._launch(components.kube_scheduler(config),
                      lambda: https_ok(f"https://127.0.0.1:{config.ports.scheduler}/healthz", ca), 60)
-        self._wait_for(lambda: self.kubectl.run("get", "serviceaccount", "default", check=False).returncode == 0,
-                       "the default ServiceAccount", 60)
         started = time.monotonic()
         self.nodes.start(config, self._launch, self.kubectl)
         self.say(f"nodes Ready in {time.monotonic() - started:.1f} s")
         self._install_crds()
+        # Pods are refused until the controller-manager has made it (about 5 s after its start): waited
+        # for last, so the nodes and CRDs take that time instead of adding to it.
+        self._wait_for(lambda: self.kubectl.run("get", "serviceaccount", "default", check=False).returncode == 0,
+                       "the default ServiceAccount", 60)
 
     def _check_prerequisites(self) -> None:
         missing = [name for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",

@@ -7,6 +7,8 @@ the same fixtures: `cluster.kubectl`, `cluster.helm`, `cluster.kubeconfig`.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import os
 import socket
 import subprocess
@@ -25,6 +27,16 @@ TOOLS_CACHE = REPO_ROOT / ".cache" / "tools"
 NEEDED_TOOLS = ("etcd", "kubernetes", "kwok", "helm")
 
 
+def load_wrapper_script():
+    """tools/wrapper (a script without .py) as a module, for its parsing of tools/versions and go.mod."""
+    loader = importlib.machinery.SourceFileLoader("tools_wrapper", str(REPO_ROOT / "tools" / "wrapper"))
+    spec = importlib.util.spec_from_loader("tools_wrapper", loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tools_wrapper"] = module  # its dataclasses look their module up there
+    loader.exec_module(module)
+    return module
+
+
 def unsupported_reason() -> str | None:
     if not sys.platform.startswith("linux"):
         return f"the local control plane runs on Linux only (this is {sys.platform})"
@@ -38,11 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything here is marked `cluster`; what needs the binaries or a plane is skipped where it cannot run."""
     reason = unsupported_reason()
     for item in items:
         if "tests/cluster" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
-            if reason:
+            if reason and {"cluster", "built_tools", "deploy_tools"} & set(getattr(item, "fixturenames", ())):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -75,6 +88,12 @@ class Cluster:
 @pytest.fixture(scope="session")
 def built_tools() -> None:
     subprocess.run([str(TOOLS_INSTALL), *NEEDED_TOOLS], check=True)
+
+
+@pytest.fixture(scope="session")
+def deploy_tools() -> None:
+    """The deploy set too (helm-unittest, kubeconform, ...), for tests of the chart against the plane."""
+    subprocess.run([str(TOOLS_INSTALL), "--set", "deploy"], check=True)
 
 
 @pytest.fixture(scope="session")

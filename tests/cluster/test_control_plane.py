@@ -4,6 +4,7 @@ are enforced by the real kube-apiserver, controller-manager and scheduler, with 
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 
 import pytest
@@ -158,3 +159,20 @@ def test_a_real_service_account_token_is_authenticated_and_then_forbidden(cluste
 def test_helm_runs_against_the_control_plane(cluster):
     assert cluster.helm.run("version", "--short").stdout.startswith("v3.19.0")
     assert json.loads(cluster.helm.run("list", "--all-namespaces", "-o", "json").stdout) == []
+
+
+def loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]").removeprefix("::ffff:")
+    return host.startswith("127.") or host == "::1"
+
+
+def test_every_socket_of_the_plane_is_on_loopback(cluster):
+    """Listeners bound to 127.0.0.1 and connections only between loopback addresses: nothing leaves the machine."""
+    pids = {record.pid for record in cluster.plane.state.records()}
+    sockets = subprocess.run(["ss", "-tuanpH"], capture_output=True, text=True, check=True).stdout.splitlines()
+    ours = [line.split() for line in sockets if any(f"pid={pid}," in line for pid in pids)]
+    assert len(ours) >= len(pids)  # every process listens on at least one port
+    for fields in ours:
+        local, peer = fields[4], fields[5]
+        assert loopback(local), fields
+        assert loopback(peer) or peer in ("0.0.0.0:*", "*:*", "[::]:*"), fields

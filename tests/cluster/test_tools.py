@@ -7,32 +7,20 @@ import json
 import shutil
 import subprocess
 
-import pytest
-
-from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL
-from tests.cluster.conftest import TOOLS_CACHE
+from fraud_cluster.config import REPO_ROOT
+from tests.cluster.conftest import TOOLS_CACHE, load_wrapper_script
 
 BIN = TOOLS_CACHE / "bin"
 WRAPPER = REPO_ROOT / "tools" / "wrapper"
 
 
 def pinned() -> dict[str, str]:
-    versions = {}
-    for line in (REPO_ROOT / "tools" / "versions").read_text(encoding="utf-8").splitlines():
-        fields = line.split()
-        if fields and not fields[0].startswith("#"):
-            versions[fields[0]] = fields[2]
-    return versions
+    return {name: pin.version for name, pin in load_wrapper_script().read_pins().items()}
 
 
 def output(*argv: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run([str(BIN / argv[0]), *argv[1:]], capture_output=True, text=True, check=True, env=env)
     return result.stdout + result.stderr
-
-
-@pytest.fixture(scope="module")
-def deploy_tools() -> None:
-    subprocess.run([str(TOOLS_INSTALL), "--set", "deploy"], check=True)
 
 
 def test_the_cluster_binaries_report_their_pinned_versions(built_tools):
