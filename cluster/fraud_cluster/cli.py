@@ -9,14 +9,20 @@ then checks that nothing is left. Ports and the run directory come from CLUSTER_
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from types import FrameType
 
-from fraud_cluster.config import ClusterConfig
-from fraud_cluster.plane import ClusterError, ControlPlane, say_to_stderr
-from fraud_cluster.pki import PkiError
 from fraud_cluster.client import CommandError
+from fraud_cluster.config import ClusterConfig
+from fraud_cluster.pki import PkiError
+from fraud_cluster.plane import ClusterError, ControlPlane, say_to_stderr
 from fraud_common.settings import SettingsError
 from fraud_stack.process import ServiceError
+
+
+def _interrupt(signum: int, _: FrameType | None) -> None:
+    raise KeyboardInterrupt(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as err:
         say_to_stderr(f"error: {err}")
         return 2
+    # A SIGTERM during `up` (make or CI stopping) tears the half-started plane down like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "up":
             plane.up()

@@ -79,12 +79,14 @@ class ControlPlane:
         try:
             self._up()
         except BaseException:
-            self.down()
+            self.down(keep_logs=True)
             raise
         self.say(f"control plane ready in {time.monotonic() - started:.1f} s: "
                  f"export KUBECONFIG={self.config.kubeconfig}")
 
-    def down(self) -> TeardownReport:
+    def down(self, keep_logs: bool = False) -> TeardownReport:
+        """Stop every recorded process and remove the run directory (all but logs/ if `keep_logs`,
+        after a failed start, so its cause can be read; the next `down` removes them)."""
         records = self.state.records()
         report = TeardownReport()
         by_name = {record.name: record for record in records}
@@ -96,19 +98,30 @@ class ControlPlane:
             if stage:
                 self.say(f"stopping {', '.join(r.name for r in stage)}")
                 report.stopped.update(stop(stage, timeout=60))
-        shutil.rmtree(self.config.run_dir, ignore_errors=True)
+        if keep_logs and self.config.run_dir.is_dir():
+            for path in self.config.run_dir.iterdir():
+                if path == self.config.logs:
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            self.say(f"logs kept in {self.config.logs}")
+        else:
+            shutil.rmtree(self.config.run_dir, ignore_errors=True)
         for path in self.nodes.host_paths():
             shutil.rmtree(path, ignore_errors=True)
-        report.leftovers = self.leftovers()
+        report.leftovers = self.leftovers(keep_logs)
         if report.leftovers:
             self.say("left behind: " + "; ".join(report.leftovers))
         return report
 
-    def leftovers(self) -> list[str]:
+    def leftovers(self, logs_kept: bool = False) -> list[str]:
         """Processes, mounts and files of this plane that still exist (empty after a clean teardown)."""
         run_dir = self.config.run_dir
         found = processes_using(run_dir) + [f"mount {m}" for m in mounts_under(run_dir)]
-        found += [f"file {path}" for path in (run_dir, *self.nodes.host_paths()) if path.exists()]
+        files = [*self.nodes.host_paths()] + ([] if logs_kept else [run_dir])
+        found += [f"file {path}" for path in files if path.exists()]
         return found
 
     def is_ready(self) -> bool:

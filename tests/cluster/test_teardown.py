@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fraud_cluster.config import REPO_ROOT
+from fraud_cluster.plane import ControlPlane
 from fraud_cluster.processes import mounts_under, processes_using
 from fraud_stack.prerequisites import port_is_free
-from tests.cluster.conftest import TOOLS_CACHE, free_ports
+from tests.cluster.conftest import TOOLS_CACHE, free_ports, private_config
 
 # Paths that Kubernetes components, kubectl, helm or kwok write by default whatever their root
 # directories are set to (see docs/kubernetes-local-control-plane.md): none may appear.
@@ -56,3 +59,25 @@ def test_down_without_a_plane_is_harmless(tmp_path):
     down = fraud_cluster("down", env)
     assert down.returncode == 0, down.stderr
     assert fraud_cluster("status", env).stdout.strip().endswith("not running")
+
+
+class FailingNodes:
+    """A node provider that fails, as a real one might: the half-started plane must not survive it."""
+
+    def start(self, config, launch, kubectl) -> None:
+        raise RuntimeError("no node today")
+
+    def host_paths(self) -> tuple[Path, ...]:
+        return ()
+
+
+def test_a_failed_start_stops_what_it_started_and_keeps_only_the_logs(built_tools, tmp_path):
+    config = private_config(tmp_path / "run")
+    plane = ControlPlane(config, nodes=FailingNodes(), say=print)
+    with pytest.raises(RuntimeError, match="no node today"):
+        plane.up()
+    assert processes_using(config.run_dir) == []
+    assert [path.name for path in config.run_dir.iterdir()] == ["logs"]
+    assert "kube-apiserver.log" in {path.name for path in config.logs.iterdir()}
+    assert plane.down().leftovers == []
+    assert not config.run_dir.exists()
