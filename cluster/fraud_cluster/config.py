@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping
 
 from fraud_common.settings import env_int, env_str
+from fraud_stack.config import Ports
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRDS_DIR = REPO_ROOT / "third_party" / "crds"
@@ -34,13 +35,8 @@ class ClusterPorts:
         "kwok": "CLUSTER_KWOK_PORT",
     }
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ClusterPorts":
-        defaults = cls()
-        return cls(**{
-            name: env_int(variable, getattr(defaults, name), env, minimum=1, maximum=65535)
-            for name, variable in cls.VARIABLES.items()
-        })
+    # The local stack's: each port from its variable (default when unset), checked to be a port number.
+    from_env = classmethod(Ports.from_env.__func__)
 
 
 @dataclass(frozen=True)
