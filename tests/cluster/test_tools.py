@@ -56,7 +56,8 @@ def test_the_wrapper_modules_are_in_step_with_upstream(built_tools):
 
 def test_a_dropped_replace_line_is_reported(built_tools, tmp_path):
     shutil.copytree(REPO_ROOT / "tools" / "modules" / "etcd", tmp_path / "etcd")
-    subprocess.run(["go", "mod", "edit", "-dropreplace=go.etcd.io/etcd/api/v3"], cwd=tmp_path / "etcd", check=True)
+    go = load_wrapper_script().GO
+    subprocess.run([go, "mod", "edit", "-dropreplace=go.etcd.io/etcd/api/v3"], cwd=tmp_path / "etcd", check=True)
     result = subprocess.run([str(WRAPPER), "--modules", str(tmp_path), "check", "etcd"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1
