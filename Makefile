@@ -8,7 +8,7 @@ PYTEST := $(VENV)/bin/pytest
 STAMP := $(VENV)/.installed
 MVN := mvn -B -q
 
-.PHONY: help venv jvm-tools run test test-unit test-java test-e2e clean
+.PHONY: help venv jvm-tools run test test-unit test-java test-e2e test-reliability clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,7 +36,41 @@ test-java: jvm-tools ## The runtime extension's JUnit tests (Maven resolves the 
 test-e2e: $(STAMP) jvm-tools ## End-to-end tests on the real StateFun runtime and Kafka.
 	$(PYTEST) tests/e2e
 
-test: test-unit test-java test-e2e ## Every test.
+test-reliability: $(STAMP) jvm-tools ## Fault-injection scenarios on the real runtime and Kafka, held to the decisions ledger.
+	$(PYTEST) tests/reliability
+
+test: test-unit test-java test-e2e test-reliability verify-deploy ## Every test.
 
 clean: ## Remove the virtualenv, build output and local run state (checkpoints too); keeps the Maven cache.
 	rm -rf $(VENV) .run runtime/*/target
+
+# Pinned tools (tools/versions) built from the Go module proxy into .cache/tools/, and the local
+# Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
+.PHONY: tools tools-cluster cluster-up cluster-down test-cluster
+
+tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
+	tools/install --set deploy
+
+tools-cluster: ## Build etcd, Kubernetes and kwok into .cache/tools/bin (cold: see tools/README.md).
+	tools/install --set cluster
+
+cluster-up: $(STAMP) tools-cluster ## Start the local Kubernetes control plane (kubeconfig: .run/cluster/kubeconfig).
+	$(PY) -m fraud_cluster up
+
+cluster-down: $(STAMP) ## Stop the local control plane and remove its run directory.
+	$(PY) -m fraud_cluster down
+
+test-cluster: $(STAMP) tools tools-cluster ## Tests of the local control plane (Linux, root).
+	$(PYTEST) tests/cluster
+
+# Kubernetes packaging (docs/kubernetes.md): checks without a cluster, skaffold dev, and the chart's derived files.
+.PHONY: verify-deploy dev sync-chart
+
+verify-deploy: $(STAMP) tools ## Lint, render, validate and wire-check the chart, kustomize, skaffold.yaml and Dockerfile.
+	$(PYTEST) -m deploy tests/deploy
+
+dev: tools ## skaffold dev on kind (operators, Kafka, the app; PROFILES=minikube or kind,kustomize,...).
+	PATH="$(CURDIR)/.cache/tools/bin:$$PATH" skaffold dev --profile $(or $(PROFILES),kind) --port-forward
+
+sync-chart: $(STAMP) tools ## Copy runtime/conf into the chart and regenerate kustomize/ from it.
+	$(PY) charts/sync.py

@@ -354,3 +354,25 @@ def dead_letter(origin: DeadLetterOrigin, error: ContractError, function: str, a
         else origin.value_size,
         "truncated": origin.truncated,
     }
+
+
+class NotReplayable(ValueError):
+    """A dead letter whose original record cannot be rebuilt (cut short, or not from Kafka)."""
+
+
+def original_record(letter: Mapping[str, Any]) -> tuple[str, bytes | None, bytes | None]:
+    """(topic, key bytes, value bytes) of the Kafka record a dead letter was made from, exactly."""
+    topic = letter.get("topic")
+    if not isinstance(topic, str):
+        raise NotReplayable(f"it did not come from Kafka (source {letter.get('source')})")
+    if letter.get("truncated"):
+        raise NotReplayable(f"its value was cut short ({letter.get('value_size')} bytes)")
+
+    def part(name: str) -> bytes | None:
+        encoded = letter.get(f"{name}_base64")
+        if encoded is not None:
+            return base64.b64decode(encoded)
+        text = letter.get(name)
+        return None if text is None else str(text).encode("utf-8")
+
+    return topic, part("key"), part("value")

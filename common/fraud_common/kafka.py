@@ -1,4 +1,4 @@
-"""Two aiokafka pitfalls, handled once for every Kafka client in the project.
+"""Two aiokafka pitfalls, handled once for every Kafka client in the project, and reading a topic whole.
 
 - A consumer without subscriptions has no metadata for a topic right after
   `start()`, so `partitions_for_topic` answers None for a topic that exists:
@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 
@@ -33,3 +34,25 @@ async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
     """Stop a consumer, even one stopped immediately after it started."""
     await asyncio.sleep(0)
     await consumer.stop()
+
+
+async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 60) -> list[ConsumerRecord]:
+    """Every committed record of `topic` up to its current end (read_committed), oldest first per partition."""
+    partitions = await topic_partitions(bootstrap_servers, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, isolation_level="read_committed",
+                                enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to its end in {timeout:.0f}s")
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(messages)
+        return records
+    finally:
+        await stop_consumer(consumer)

@@ -86,6 +86,14 @@ class Service:
         assert self._process is not None
         return self._process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL the process group at once and reap it."""
+        if not self.running:
+            return
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+
     def stop(self) -> None:
         """SIGTERM the process group, then SIGKILL if it will not go within stop_timeout."""
         if not self.running:
@@ -95,5 +103,4 @@ class Service:
         try:
             self._process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+            self.kill()

@@ -57,6 +57,7 @@ class LocalStack:
         self.simulator_args = simulator_args
         self.say = say
         self.services: list[Service] = []
+        self._readiness: dict[str, tuple[Callable[[], bool], float]] = {}
         # merchant-service's fault-injection endpoint is on locally, behind a token made per run.
         self.admin_token = secrets.token_urlsafe(24)
 
@@ -82,14 +83,30 @@ class LocalStack:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def restart_runtime(self) -> None:
-        """Stop the StateFun runtime (SIGTERM: cancel, checkpoints kept) and start it again from the newest one."""
-        runtime = next(s for s in self.services if s.name == "statefun-runtime")
-        runtime.stop()
-        self.say("statefun-runtime stopped; starting it again")
-        runtime.start()
-        runtime.wait_ready(lambda: flink_job_running(self.config.ports.flink_rest), 240)
-        self.say(f"statefun-runtime ready again (pid {runtime.pid})")
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash would: no shutdown hook, no flush, no cancel."""
+        self.service(name).kill()
+        self.say(f"{name} killed")
+
+    def start_again(self, name: str) -> None:
+        """Start a stopped or killed process again and wait until it is ready.
+
+        The runtime resumes from its newest retained checkpoint; Kafka from its log.
+        """
+        service = self.service(name)
+        ready, timeout = self._readiness[name]
+        service.start()
+        service.wait_ready(ready, timeout)
+        self.say(f"{name} ready again (pid {service.pid})")
+
+    def restart(self, name: str) -> None:
+        """Stop one process gracefully (the runtime cancels its job, checkpoints kept) and start it again."""
+        self.service(name).stop()
+        self.say(f"{name} stopped; starting it again")
+        self.start_again(name)
 
     def wait_for_exit(self, poll_seconds: float = 0.5) -> Service:
         """Block until one of the stack's processes exits, and return it.
@@ -159,6 +176,7 @@ class LocalStack:
         self.say(f"starting {service.name}")
         service.start()
         self.services.append(service)
+        self._readiness[service.name] = (ready, timeout)
         service.wait_ready(ready, timeout)
         self.say(f"{service.name} ready (pid {service.pid})")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 
 from fraud_common.contract import Transaction
-from tests.e2e.pipeline import merchant_with_risk, new_id, restarts, transaction_record
+from tests.support.pipeline import merchant_with_risk, new_id, restarts, transaction_record
 
 
 def test_malformed_records_are_dead_lettered_and_the_job_keeps_running(stack, kafka):
@@ -63,3 +65,21 @@ def test_records_in_exactly_the_workshop_format_are_accepted(stack, kafka):
     (alert,) = [r for r in alerts if r["value"]["transaction_id"] == key]
     assert alert["key"] == record["account"]
     assert {name: alert["value"][name] for name in record} == record
+
+
+def test_a_dead_letter_replays_the_original_record_byte_for_byte(stack, kafka):
+    key, value = new_id("replay-").encode(), b'{"account": "\xff\x01 not quite JSON'
+    since = kafka.end_offsets("dead-letters")
+    kafka.produce("transactions", [(key, value)])
+    kafka.read("dead-letters", since, lambda recs: any(r["key"] == key.decode() for r in recs), timeout=60)
+    target = new_id("replayed-")
+    kafka.create_topic(target)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fraud_common.replay", "--bootstrap-servers", stack.config.bootstrap_servers,
+         "--address-id", key.decode(), "--to-topic", target],
+        capture_output=True, text=True, timeout=120, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert "replayed: 1" in result.stdout
+    assert kafka.read_raw(target) == [(key, value)]

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from fraud_common.contract import Transaction
-from tests.e2e.pipeline import (
+from tests.support.pipeline import (
     confirm_frauds,
     function_metric,
     new_id,

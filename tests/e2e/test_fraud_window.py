@@ -6,7 +6,7 @@ import time
 
 from fraud_common.contract import Transaction
 from tests.e2e.conftest import FRAUD_WINDOW_SECONDS
-from tests.e2e.pipeline import (
+from tests.support.pipeline import (
     confirm_frauds,
     merchant_with_risk,
     new_id,
@@ -41,7 +41,7 @@ def test_confirmations_raise_scores_survive_a_restart_and_expire(stack, kafka):
     # them; restoring from it would replay the confirmations and restart their window.
     wait_for_checkpoints(stack, 2)
 
-    stack.restart_runtime()  # state and the pending expiry timers come back from the checkpoint
+    stack.restart("statefun-runtime")  # state and the pending expiry timers come back from the checkpoint
 
     (alert,) = decide(transaction())
     assert "fraud_count=3" in alert["reasons"] and alert["account"] == account

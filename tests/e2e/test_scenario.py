@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from fraud_simulator.transactions import scenario_transactions
-from tests.e2e.pipeline import expected_alert
+from tests.support.pipeline import expected_alert
 
 SEED, COUNT = 20261127, 300
 

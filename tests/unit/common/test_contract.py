@@ -12,10 +12,12 @@ from fraud_common.contract import (
     Alert,
     ContractError,
     DeadLetterOrigin,
+    NotReplayable,
     Decision,
     dead_letter,
     encode,
     format_alert,
+    original_record,
     parse_alert,
     parse_confirmation,
     parse_transaction,
@@ -148,3 +150,21 @@ def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
     assert (value["outcome"], value["score"], value["degraded"], value["reason"]) == \
         ("no_alert", 0.42, ["merchant_score"], None)
     assert value["outcome"] in DECISION_OUTCOMES
+
+
+@pytest.mark.parametrize("key, value", [(b"tx-1", b'{"a": 1}'), (b"\xc3(", b"\xff\x00raw"), (None, None),
+                                        (b"", b"ctl\x01")])
+def test_a_dead_letter_gives_back_the_exact_original_record(key, value):
+    letter = json.loads(encode(dead_letter(origin(key, value, topic="transactions", partition=0, offset=1),
+                                           ContractError("r", "d"), "f", "x")))
+    assert original_record(letter) == ("transactions", key, value)
+
+
+def test_a_dead_letter_cut_short_or_from_a_function_cannot_be_replayed():
+    cut = dead_letter(origin(b"k", b"x" * 16, topic="transactions", value_size=70_000, truncated=True),
+                      ContractError("too_large", "d"), "f", "k")
+    internal = dead_letter(DeadLetterOrigin(source="function:fraud/model", key=b"t", value=b"{}"),
+                           ContractError("unknown_message_type", "d"), "f", "t")
+    for letter in (cut, internal):
+        with pytest.raises(NotReplayable):
+            original_record(letter)

@@ -45,6 +45,7 @@ async def test_the_largest_batch_and_its_answer_fit_their_limits_twice_over(runt
     response = await runtime.handler.handle_async(request)
 
     assert FromFunction.FromString(response).invocation_result.outgoing_egresses, "the batch was dead-lettered"
+    print(f"largest request {len(request)} bytes, its answer {len(response)} bytes")
     assert 2 * len(request) <= MAX_REQUEST_BYTES, f"request of {len(request)} bytes"
     payload_max = endpoint["transport"]["payload_max_bytes"]
     assert 2 * len(response) <= payload_max, f"response of {len(response)} bytes"

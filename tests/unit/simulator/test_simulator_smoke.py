@@ -109,6 +109,6 @@ async def test_nothing_within_the_timeout_fails_with_its_own_exit_code():
 
 
 def test_smoke_settings_come_from_the_environment():
-    args = cli.parse_args(["smoke"], env={"SIMULATOR_SMOKE_TOPIC": "decisions", "SIMULATOR_SMOKE_TIMEOUT": "9"})
-    assert (args.topic, args.timeout) == ("decisions", 9)
-    assert (cli.parse_args(["smoke"], env={}).topic, cli.parse_args(["smoke"], env={}).timeout) == ("alerts", 180)
+    args = cli.parse_args(["smoke"], env={"SIMULATOR_SMOKE_TOPIC": "alerts", "SIMULATOR_SMOKE_TIMEOUT": "9"})
+    assert (args.topic, args.timeout) == ("alerts", 9)
+    assert (cli.parse_args(["smoke"], env={}).topic, cli.parse_args(["smoke"], env={}).timeout) == ("decisions", 180)

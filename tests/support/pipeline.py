@@ -10,10 +10,11 @@ import uuid
 from typing import Any, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 from fraud_common.contract import Transaction
-from fraud_common.kafka import stop_consumer, topic_partitions
+from fraud_common.kafka import read_to_end, stop_consumer, topic_partitions
 from fraud_functions.messages import FeatureVector
 from fraud_functions.model import load_model
 from fraud_functions.settings import FunctionSettings
@@ -49,17 +50,37 @@ class Kafka:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
 
-    def produce(self, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> None:
-        async def send() -> None:
-            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True)
+    def produce(self, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> list[tuple[int, int]]:
+        """Send records one by one; returns where each landed, as (partition, offset)."""
+        async def send() -> list[tuple[int, int]]:
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True,
+                                        max_request_size=2 * 1024 * 1024)
             await producer.start()
             try:
+                placed = []
                 for key, value in records:
-                    await producer.send_and_wait(topic, key=key, value=value)
+                    metadata = await producer.send_and_wait(topic, key=key, value=value)
+                    placed.append((metadata.partition, metadata.offset))
+                return placed
             finally:
                 await producer.stop()
 
-        asyncio.run(send())
+        return asyncio.run(send())
+
+    def create_topic(self, topic: str, partitions: int = 1) -> None:
+        async def create() -> None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            await admin.start()
+            try:
+                await admin.create_topics([NewTopic(topic, partitions, 1)])
+            finally:
+                await admin.close()
+
+        asyncio.run(create())
+
+    def read_raw(self, topic: str) -> list[tuple[bytes | None, bytes | None]]:
+        """Every committed record of a topic, as raw (key, value) bytes."""
+        return [(r.key, r.value) for r in asyncio.run(read_to_end(self.bootstrap, topic))]
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         async def ends() -> dict[int, int]:
@@ -75,24 +96,31 @@ class Kafka:
 
     def read(self, topic: str, since: dict[int, int], until: Callable[[list[dict[str, Any]]], bool],
              timeout: float) -> list[dict[str, Any]]:
-        """Committed records after `since`, polled until `until(records)` holds or the timeout passes."""
+        """Committed records of `topic` after `since`, polled until `until(records)` holds or the timeout passes."""
+        return self.read_topics({topic: since}, until, timeout)
+
+    def read_topics(self, since: dict[str, dict[int, int]], until: Callable[[list[dict[str, Any]]], bool],
+                    timeout: float) -> list[dict[str, Any]]:
+        """Committed records of several topics after `since` ({topic: {partition: offset}}), each with its
+        `topic`, `key` and JSON `value`, polled until `until(records)` holds or the timeout passes."""
 
         async def consume() -> list[dict[str, Any]]:
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed",
-                                        enable_auto_commit=False)
+                                        enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024)
             await consumer.start()
             try:
-                partitions = [TopicPartition(topic, p) for p in since]
+                partitions = [TopicPartition(topic, p) for topic, offsets in since.items() for p in offsets]
                 consumer.assign(partitions)
                 for tp in partitions:
-                    consumer.seek(tp, since[tp.partition])
+                    consumer.seek(tp, since[tp.topic][tp.partition])
                 records: list[dict[str, Any]] = []
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline and not until(records):
-                    batch = await consumer.getmany(timeout_ms=500)
-                    for messages in batch.values():
+                    batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+                    for tp, messages in batch.items():
                         records.extend(
-                            {"key": m.key.decode() if m.key else None, "value": json.loads(m.value)}
+                            {"topic": tp.topic, "key": m.key.decode(errors="replace") if m.key is not None else None,
+                             "value": json.loads(m.value)}
                             for m in messages
                         )
                 return records
@@ -130,9 +158,15 @@ def running_job(stack: LocalStack) -> str:
     return jobs[0]["jid"]
 
 
+def job_restarts(stack: LocalStack) -> tuple[str, int]:
+    """The running job's id and its restart count (Flink's numRestarts)."""
+    job = running_job(stack)
+    metrics = flink(stack, f"/jobs/{job}/metrics?get=numRestarts")
+    return job, int(float(metrics[0]["value"]))
+
+
 def restarts(stack: LocalStack) -> int:
-    metrics = flink(stack, f"/jobs/{running_job(stack)}/metrics?get=numRestarts")
-    return int(float(metrics[0]["value"]))
+    return job_restarts(stack)[1]
 
 
 def completed_checkpoints(stack: LocalStack) -> int:
@@ -175,3 +209,24 @@ def confirm_frauds(stack: LocalStack, kafka: Kafka, account: str, times: int) ->
     handled = function_metric(stack, "fraud_function_messages_total", CONFIRMATIONS)
     kafka.produce("confirmed", [(account.encode(), json.dumps({"account": account}).encode())] * times)
     wait_for_metric(stack, "fraud_function_messages_total", handled + times, CONFIRMATIONS)
+
+
+def consumer_lag(bootstrap: str, group: str, topic: str) -> int:
+    """Records of `topic` that `group` has not committed yet (the runtime commits on each checkpoint)."""
+
+    async def lag() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            partitions = await topic_partitions(bootstrap, topic)
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            ends = await consumer.end_offsets(partitions)
+            return sum(ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+                       for tp in partitions)
+        finally:
+            await admin.close()
+            await stop_consumer(consumer)
+
+    return asyncio.run(lag())

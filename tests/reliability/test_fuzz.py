@@ -1,0 +1,118 @@
+"""Thousands of random, truncated and mutated bodies sent to the live function server's /statefun.
+
+Every answer is a 2xx (a mutation that is still a valid request) or a 4xx with
+the reason, never a 5xx or a dropped connection; the server keeps serving and
+the pipeline behind it keeps deciding, without a job restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+
+import aiohttp
+
+from statefun.request_reply_pb2 import ToFunction
+
+from fraud_common.contract import Transaction
+from tests.reliability.conftest import record
+from tests.support.ledger import LedgerReader
+from tests.support.pipeline import new_id, restarts, transaction_record
+from tests.unit.ingress_records import ingress_record
+
+BODIES = 4000
+SEED = 6601
+TM = ("fraud", "transaction-manager", "t")
+STATES = {"transaction-manager": ["pending", "decided"], "fraud-count": ["count"], "merchant": ["cached"], "model": []}
+
+
+def request(function: str, address_id: str, typename: str, value: bytes, caller: tuple[str, str, str] | None,
+            copies: int) -> bytes:
+    """A request as the runtime sends it once the function's state is registered."""
+    message = ToFunction()
+    target = message.invocation.target
+    target.namespace, target.type, target.id = "fraud", function, address_id
+    for name in STATES[function]:
+        message.invocation.state.add().state_name = name
+    for _ in range(copies):
+        invocation = message.invocation.invocations.add()
+        if caller:
+            invocation.caller.namespace, invocation.caller.type, invocation.caller.id = caller
+        invocation.argument.typename, invocation.argument.has_value, invocation.argument.value = typename, True, value
+    return message.SerializeToString()
+
+
+def valid_requests(rng: random.Random) -> list[bytes]:
+    """One real request of each function (and one of an unknown message type), 1-3 messages each."""
+    _, payload = ingress_record("transactions", b"fuzz-tx", b'{"account":"a","merchant":"M","amount":1,'
+                                                           b'"timestamp":"2026-01-01"}')
+    vector = (b'{"transaction_id":"t","account":"a","merchant":"M","amount":5,"fraud_count":0,'
+              b'"merchant_score":50,"merchant_degraded":false}')
+    specs = [
+        ("transaction-manager", "fuzz-tx", "fraud/Transaction", payload, None),
+        ("fraud-count", "acct", "fraud/QueryFraud", b'{"transaction_id":"t"}', TM),
+        ("merchant", "Fuzzshop", "fraud/QueryMerchant", b'{"transaction_id":"t"}', TM),
+        ("model", "t", "fraud/FeatureVector", vector, TM),
+        ("model", "t", "fraud/Unknown", b"{}", TM),
+    ]
+    return [request(*spec, copies=rng.randint(1, 3)) for spec in specs]
+
+
+def mutate(rng: random.Random, body: bytes) -> bytes:
+    kind = rng.randrange(5)
+    if kind == 0:  # truncated
+        return body[:rng.randrange(len(body))]
+    if kind == 1:  # bytes flipped
+        data = bytearray(body)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        return bytes(data)
+    if kind == 2:  # bytes inserted
+        at = rng.randrange(len(body))
+        return body[:at] + rng.randbytes(rng.randint(1, 32)) + body[at:]
+    if kind == 3:  # pure noise
+        return rng.randbytes(rng.randint(0, 4096))
+    return body  # unchanged
+
+
+async def fire(url: str, bodies: list[bytes]) -> Counter:
+    statuses: Counter = Counter()
+    limit = asyncio.Semaphore(16)
+    async with aiohttp.ClientSession() as session:
+        async def one(body: bytes) -> None:
+            async with limit:
+                try:
+                    async with session.post(url, data=body) as response:
+                        await response.read()
+                        statuses[response.status] += 1
+                except aiohttp.ClientError as err:
+                    statuses[f"connection error: {type(err).__name__}"] += 1
+
+        await asyncio.gather(*(one(body) for body in bodies))
+    return statuses
+
+
+def test_fuzzed_statefun_requests_get_4xx_never_5xx_and_the_pipeline_keeps_deciding(stack, kafka):
+    rng = random.Random(SEED)
+    valid = valid_requests(rng)
+    bodies = [mutate(rng, rng.choice(valid)) for _ in range(BODIES)]
+    restarts_before = restarts(stack)
+    port = stack.config.ports.functions
+
+    statuses = asyncio.run(fire(f"http://127.0.0.1:{port}/statefun", bodies))
+
+    assert sum(statuses.values()) == BODIES
+    assert all(isinstance(s, int) and (200 <= s < 300 or 400 <= s < 500) for s in statuses), statuses
+    assert any(isinstance(s, int) and 400 <= s < 500 for s in statuses), "the fuzzing reached the screen"
+    assert any(isinstance(s, int) and 200 <= s < 300 for s in statuses), "and, intact, the functions"
+
+    reader = LedgerReader(kafka)
+    transaction = Transaction(new_id("fuzz-after-"), new_id("acct-"), "Goodshop", 10, "2026-11-28T10:00:00")
+    kafka.produce("transactions", [transaction_record(transaction)])
+    report = reader.collect({transaction.transaction_id}, timeout=60, settle_seconds=0)
+    restarts_after = restarts(stack)
+    record(f"{BODIES} fuzzed POST /statefun bodies, then one transaction", report, restarts_after - restarts_before,
+           "answers: " + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items(), key=str)))
+    assert not report.lost, "the pipeline still decides after the fuzzing"
+    assert restarts_after == restarts_before
