@@ -37,7 +37,7 @@ class SimulatorSettings:
     scenario_timeout: float = 30.0
     health_host: str = "127.0.0.1"
     health_port: int = 0  # 0: no health server
-    smoke_topic: str = "alerts"
+    smoke_topic: str = "decisions"
     smoke_timeout: float = 180.0
 
 
@@ -87,6 +87,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> SimulatorSettings:
         scenario_timeout=env_float("SIMULATOR_SCENARIO_TIMEOUT", 30.0, env, minimum=0.0),
         health_host=env_str("SIMULATOR_HEALTH_HOST", "127.0.0.1", env),
         health_port=env_int("SIMULATOR_HEALTH_PORT", 0, env, minimum=0, maximum=65535),
-        smoke_topic=env_str("SIMULATOR_SMOKE_TOPIC", "alerts", env),
+        smoke_topic=env_str("SIMULATOR_SMOKE_TOPIC", "decisions", env),
         smoke_timeout=env_float("SIMULATOR_SMOKE_TIMEOUT", 180.0, env, minimum=0.0),
     )
