@@ -1,8 +1,8 @@
 """Prometheus metrics of the function server.
 
 Names start with `fraud_`; labels are bounded sets (function types, reason
-codes), never ids. Under gunicorn with several workers, PROMETHEUS_MULTIPROC_DIR
-switches prometheus_client to its multi-process mode (see server.py).
+codes), never ids. One process per container (ADR 0005), so the default
+registry is the whole truth.
 """
 
 from prometheus_client import Counter, Histogram

@@ -10,6 +10,10 @@ between the local stack and Kubernetes, and they come from the environment:
     ALERTS_DELIVERY          exactly-once (default) or at-least-once, for the `alerts` egress
 
 Usage: python -m fraud_functions.module_spec [--template PATH] [--out PATH]
+
+The template is read from a checkout of the repository (runtime/conf/); an
+installed package without one needs --template (the Helm chart carries its own
+copy, checked to be identical by tests/deploy).
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     parser.add_argument("--out", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)
+    if not args.template.is_file():
+        parser.error(f"no module spec template at {args.template}: outside a checkout, give --template")
     rendered = render(args.template.read_text(encoding="utf-8"), placeholders())
     documents(rendered)  # fail here, not in the JVM, if the result is not YAML
     if args.out:

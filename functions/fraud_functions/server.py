@@ -17,12 +17,10 @@ merchant-service client closed (a lookup in progress completes).
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from statefun import RequestReplyHandler
 
 from fraud_common.logs import configure_logging
@@ -90,12 +88,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(_: web.Request) -> web.Response:
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def make_app(settings: FunctionSettings, model: Model, client: MerchantScoreClient | None = None) -> web.Application:
@@ -130,7 +123,12 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantScoreClie
 
 
 async def app_factory() -> web.Application:
-    """Entry point for gunicorn's aiohttp worker."""
+    """The app for gunicorn's aiohttp worker, which bench/serving_model.py compares against (ADR 0005).
+
+    Not a supported serving path: gunicorn binds its own address and handles
+    SIGTERM itself, so FUNCTIONS_HOST/PORT and the drain do not apply, and with
+    several workers each would expose only its own metrics.
+    """
     configure_logging("functions")
     settings = FunctionSettings.from_env()
     return make_app(settings, load_model(settings.model_strategy, settings.model_path))

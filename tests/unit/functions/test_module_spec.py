@@ -122,3 +122,9 @@ def test_the_command_line_writes_the_rendered_spec(tmp_path, monkeypatch):
     assert module_spec.main(["--out", str(out)]) == 0
     docs = module_spec.documents(out.read_text())
     assert docs[0]["spec"]["urlPathTemplate"] == "http://functions:8000/statefun"
+
+
+def test_without_a_template_the_command_line_says_how_to_give_one(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_code:
+        module_spec.main(["--template", str(tmp_path / "absent.tmpl")])
+    assert exit_code.value.code == 2 and "give --template" in capsys.readouterr().err
