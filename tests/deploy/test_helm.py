@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
-from tests.deploy.tools import CHART, helm_template, run, tool
+from tests.deploy.tools import CACHE, CHART, TOOLS_BIN, Result, helm_template, run, tool
 
 
 def lint(chart=CHART, *extra: str):
@@ -65,3 +68,25 @@ def test_a_failing_unit_assertion_fails_the_suite(tmp_path):
     suite.write_text(suite.read_text(encoding="utf-8").replace("value: reactive", "value: default"), encoding="utf-8")
     result = unittest(chart)
     assert result.returncode != 0 and "FAIL" in result.output
+
+
+def chart_testing_lint(chart: Path, scratch: Path) -> Result:
+    """`ct lint` of one chart with every ci/ values file: Chart.yaml schema, yamllint, helm lint."""
+    venv_bin = Path(sys.executable).parent
+    return run([tool("ct"), "lint", "--charts", str(chart), "--validate-maintainers=false",
+                "--check-version-increment=false"],
+               env={"CT_CONFIG_DIR": str(CACHE / "tools" / "ct"), "HOME": str(scratch),
+                    "PATH": f"{venv_bin}:{TOOLS_BIN}:{os.environ['PATH']}"})
+
+
+def test_chart_testing_lints_the_chart(tmp_path):
+    result = chart_testing_lint(CHART, tmp_path)
+    assert result.returncode == 0, result.output
+    assert "All charts linted successfully" in result.output
+
+
+def test_chart_testing_fails_on_a_chart_yaml_that_breaks_its_schema(tmp_path):
+    chart = copy_chart(tmp_path)
+    meta = chart / "Chart.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("apiVersion: v2", "apiVersion: 2"), encoding="utf-8")
+    assert chart_testing_lint(chart, tmp_path).returncode != 0
