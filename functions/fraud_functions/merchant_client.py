@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from fraud_functions.metrics import MERCHANT_ATTEMPTS
+from fraud_functions.metrics import MERCHANT_ATTEMPTS, MERCHANT_LOOKUP_DURATION, MERCHANT_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,15 @@ class MerchantScoreClient:
 
     async def score(self, merchant: str) -> LookupResult:
         """Fetch one merchant's score; never raises."""
+        with MERCHANT_LOOKUP_DURATION.time():
+            return await self._score(merchant)
+
+    async def _score(self, merchant: str) -> LookupResult:
         await self.start()
         last_error = "no attempt made"
         for attempt in range(self._max_attempts):
             if attempt:
+                MERCHANT_RETRIES.inc()
                 await self._sleep(self.backoff_delay(attempt - 1))
             try:
                 value = await self._attempt(merchant)

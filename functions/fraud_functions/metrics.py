@@ -38,6 +38,19 @@ MERCHANT_LOOKUPS = Counter(
     "Merchant score answers, by source (cache, service, fallback).",
     ["source"],
 )
+MERCHANT_RETRIES = Counter(
+    "fraud_merchant_service_retries_total",
+    "Attempts to merchant-service after the first one of a lookup.",
+)
+MERCHANT_LOOKUP_DURATION = Histogram(
+    "fraud_merchant_service_lookup_seconds",
+    "Time of one merchant score lookup, retries and backoff included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8),
+)
+TRANSACTIONS_STARTED = Counter(
+    "fraud_transactions_started_total",
+    "Transactions accepted by transaction-manager (each gets one decision later; started minus decided is in flight).",
+)
 MERCHANT_ATTEMPTS = Counter(
     "fraud_merchant_service_attempts_total",
     "HTTP attempts to merchant-service, by outcome.",
@@ -57,6 +70,12 @@ REJECTED_REQUESTS = Counter(
     "fraud_rejected_requests_total",
     "Requests to /statefun answered without reaching a function, by reason (e.g. not_protobuf, unknown_function).",
     ["reason"],
+)
+BATCH_SIZE = Histogram(
+    "fraud_function_batch_size",
+    "Messages in one request from the runtime (it batches messages for an address while one is in flight).",
+    ["function"],
+    buckets=(1, 2, 5, 10, 20, 50, 100),
 )
 REQUEST_DURATION = Histogram(
     "fraud_function_request_seconds",

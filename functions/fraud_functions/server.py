@@ -27,7 +27,7 @@ from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
 from fraud_functions.merchant_client import MerchantScoreClient
-from fraud_functions.metrics import REJECTED_REQUESTS, REQUEST_DURATION
+from fraud_functions.metrics import BATCH_SIZE, REJECTED_REQUESTS, REQUEST_DURATION
 from fraud_functions.model import Model, ModelError, load_model
 from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
 from fraud_functions.settings import FunctionSettings
@@ -58,6 +58,7 @@ async def statefun(request: web.Request) -> web.Response:
         log.error("the runtime sent a batch to an empty address id; dead-lettering it",
                   extra={"function": screened.typename})
         return web.Response(body=dead_letter_batch(screened), content_type="application/octet-stream")
+    BATCH_SIZE.labels(screened.typename).observe(len(screened.request.invocation.invocations))
     with REQUEST_DURATION.labels(screened.typename).time():
         try:
             response = await request.app[HANDLER].handle_async(body)

@@ -50,7 +50,7 @@ from fraud_functions.messages import (
     QueryMerchant,
     outgoing,
 )
-from fraud_functions.metrics import DECISION_LATENCY, DECISIONS
+from fraud_functions.metrics import DECISION_LATENCY, DECISIONS, TRANSACTIONS_STARTED
 from fraud_functions.outcomes import drop_unexpected, read_message, reject_unknown_type, send_to_dead_letters
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ class TransactionManager:
         context.send(outgoing(MERCHANT, transaction.merchant, QueryMerchant(transaction_id=transaction_id)))
         context.send_after(self._deadline, outgoing(TRANSACTION_MANAGER, transaction_id, DecisionDeadline(token)),
                            cancellation_token=token)
+        TRANSACTIONS_STARTED.inc()
         log.debug("transaction received", extra={"transaction_id": transaction_id})
 
     @staticmethod

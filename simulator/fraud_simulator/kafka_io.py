@@ -73,7 +73,7 @@ class ProducerSink:
             return
         self.delivery_failures += 1
         if self.counters is not None:
-            self.counters.delivery_failures += 1
+            self.counters.add("delivery_failures")
         if not future.cancelled():
             log.warning("record not delivered", extra={"error": str(future.exception())})
 

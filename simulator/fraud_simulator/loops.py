@@ -30,9 +30,9 @@ class Metrics:
 
     def alert_received(self, alert: dict[str, Any]) -> None:
         """Count an alert; it is this run's own when it answers a transaction this run sent (and is timed)."""
-        self.counters.alerts += 1
+        self.counters.add("alerts")
         if self.latency.alerted(alert.get("transaction_id"), self.clock()) is not None:
-            self.counters.own_alerts += 1
+            self.counters.add("own_alerts")
 
 
 def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
@@ -63,7 +63,7 @@ async def produce_transactions(
         key, value = transaction_record(transaction)
         await sink.send(TRANSACTIONS_TOPIC, key, value)
         metrics.latency.produced(transaction.transaction_id, metrics.clock())
-        metrics.counters.produced += 1
+        metrics.counters.add("produced")
         sent += 1
     return sent
 
@@ -79,7 +79,7 @@ async def consume_alerts(
     async for record in source:
         alert = printer.handle(record.value)
         if alert is None:
-            metrics.counters.malformed_alerts += 1
+            metrics.counters.add("malformed_alerts")
             continue
         metrics.alert_received(alert)
         if policy is None or sink is None:
@@ -88,7 +88,7 @@ async def consume_alerts(
         if account is not None:
             key, value = confirmation_record(account)
             await sink.send(CONFIRMED_TOPIC, key, value)
-            metrics.counters.confirmations += 1
+            metrics.counters.add("confirmations")
 
 
 async def finish(*tasks: asyncio.Task[object]) -> None:

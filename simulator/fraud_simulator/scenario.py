@@ -47,7 +47,7 @@ class ScenarioCollector:
         except ContractError as err:
             self.malformed += 1
             if self._metrics:
-                self._metrics.counters.malformed_alerts += 1
+                self._metrics.counters.add("malformed_alerts")
             log.warning("unreadable alert skipped", extra={"reason": err.reason, "detail": err.detail})
             return
         if self._metrics:

@@ -16,6 +16,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterable, TextIO
 
+from fraud_simulator.metrics import COUNTERS, TRANSACTION_TO_ALERT
+
 
 def percentile(values: Iterable[float], fraction: float) -> float | None:
     """Nearest-rank percentile (`fraction` in 0..1); None for no values."""
@@ -63,6 +65,7 @@ class LatencyTracker:
             return None
         latency = max(0.0, at - sent)
         self._latencies.append(latency)
+        TRANSACTION_TO_ALERT.observe(latency)
         return latency
 
     def percentile(self, fraction: float) -> float | None:
@@ -81,6 +84,11 @@ class Counters:
     own_alerts: int = 0
     malformed_alerts: int = 0
     confirmations: int = 0
+
+    def add(self, name: str, amount: int = 1) -> None:
+        """Add to one total, and to its Prometheus counter."""
+        setattr(self, name, getattr(self, name) + amount)
+        COUNTERS[name].inc(amount)
 
 
 def _millis(seconds: float | None) -> str:

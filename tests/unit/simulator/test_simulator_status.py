@@ -5,6 +5,7 @@ import io
 import pytest
 
 from fraud_simulator.status import Counters, LatencyTracker, StatusReporter, percentile, report_periodically
+from fraud_simulator.metrics import COUNTERS
 
 from .fakes import FakeClock
 
@@ -117,3 +118,25 @@ async def test_periodic_reporting_writes_lines_and_zero_interval_is_off():
     with pytest.raises(RuntimeError):
         await report_periodically(reporter, 5, out, sleep=sleep)
     assert out.getvalue().count("[status]") == 3
+
+
+def test_every_total_moves_its_prometheus_counter_too():
+    from prometheus_client import REGISTRY
+
+    counters = Counters()
+    for name in ("produced", "delivery_failures", "alerts", "own_alerts", "malformed_alerts", "confirmations"):
+        metric = COUNTERS[name]._name  # the exported family name
+        before = REGISTRY.get_sample_value(f"{metric}_total") or 0.0
+        counters.add(name, 2)
+        assert getattr(counters, name) == 2
+        assert REGISTRY.get_sample_value(f"{metric}_total") == before + 2
+
+
+def test_a_timed_alert_is_observed_in_the_latency_histogram():
+    from prometheus_client import REGISTRY
+
+    before = REGISTRY.get_sample_value("fraud_simulator_transaction_to_alert_seconds_count") or 0.0
+    tracker = LatencyTracker()
+    tracker.produced("tx", 10.0)
+    assert tracker.alerted("tx", 10.5) == 0.5
+    assert REGISTRY.get_sample_value("fraud_simulator_transaction_to_alert_seconds_count") == before + 1
