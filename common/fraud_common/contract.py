@@ -43,6 +43,8 @@ MAX_AMOUNT = 1_000_000_000
 # Merchants become StateFun addresses and URL path segments of merchant-service:
 # letters, digits and a few separators, starting with a letter or digit.
 MERCHANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.&'\-]{0,127}$")
+# W3C trace context: version 00, trace id, parent span id, flags.
+TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 # Control characters other than tab, newline and carriage return.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Accounts and transaction ids: printable, no whitespace, no control characters.
@@ -75,10 +77,19 @@ class Transaction:
     merchant: str
     amount: int | float
     timestamp: str
+    # W3C trace context of the span that produced it (an extra field; absent when tracing is off).
+    traceparent: str | None = None
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON value written to Kafka (the workshop's four fields)."""
-        return workshop_fields(self)
+        """The JSON value written to Kafka: the workshop's four fields, then the trace context if any."""
+        return with_traceparent(workshop_fields(self), self.traceparent)
+
+
+def with_traceparent(record: dict[str, Any], traceparent: str | None) -> dict[str, Any]:
+    """A record value with a `traceparent` field when there is one to carry."""
+    if traceparent is not None:
+        record["traceparent"] = traceparent
+    return record
 
 
 @dataclass(frozen=True)
@@ -106,10 +117,11 @@ class Alert:
     model_version: str
     reasons: list[str] = field(default_factory=list)
     degraded: list[str] = field(default_factory=list)
+    traceparent: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value, workshop fields first (dicts keep insertion order)."""
-        return {
+        return with_traceparent({
             **workshop_fields(self),
             "transaction_id": self.transaction_id,
             "score": self.score,
@@ -117,7 +129,7 @@ class Alert:
             "model_version": self.model_version,
             "reasons": list(self.reasons),
             "degraded": list(self.degraded),
-        }
+        }, self.traceparent)
 
 
 DECISION_OUTCOMES = ("alert", "no_alert", "dead_letter", "expired")
@@ -146,10 +158,11 @@ class Decision:
     degraded: list[str] = field(default_factory=list)
     reason: str | None = None
     latency_ms: int | None = None
+    traceparent: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value: the workshop's four fields first when the transaction was readable."""
-        return {
+        return with_traceparent({
             **(dict(self.transaction) if self.transaction else {}),
             "transaction_id": self.transaction_id,
             "outcome": self.outcome,
@@ -161,7 +174,7 @@ class Decision:
             "reason": self.reason,
             "decided_at_ms": self.decided_at_ms,
             "latency_ms": self.latency_ms,
-        }
+        }, self.traceparent)
 
 
 def encode(record: Mapping[str, Any]) -> bytes:
@@ -257,6 +270,12 @@ def _timestamp(value: Mapping[str, Any]) -> str:
     return stamp
 
 
+def _traceparent(value: Mapping[str, Any]) -> str | None:
+    """The record's trace context if it carries a well-formed one; tracing never rejects a record."""
+    candidate = value.get("traceparent")
+    return candidate if isinstance(candidate, str) and TRACEPARENT.fullmatch(candidate) else None
+
+
 def parse_transaction(transaction_id: str | None, raw: bytes | None) -> Transaction:
     """Validate a `transactions` record (key = transaction id) or raise ContractError."""
     validate_identifier("transaction id", transaction_id)
@@ -267,6 +286,7 @@ def parse_transaction(transaction_id: str | None, raw: bytes | None) -> Transact
         merchant=_required_string(value, "merchant", MERCHANT_NAME),
         amount=_amount(value),
         timestamp=_timestamp(value),
+        traceparent=_traceparent(value),
     )
 
 

@@ -19,10 +19,13 @@ from typing import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
+from opentelemetry import trace
 
+from fraud_common import tracing
 from fraud_functions.metrics import MERCHANT_ATTEMPTS, MERCHANT_LOOKUP_DURATION, MERCHANT_RETRIES
 
 log = logging.getLogger(__name__)
+TRACER = tracing.tracer("fraud_functions.merchant_client")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -109,10 +112,22 @@ class MerchantScoreClient:
         return LookupResult(score=None, attempts=self._max_attempts, error=last_error)
 
     async def _attempt(self, merchant: str) -> float:
+        """One HTTP attempt, in a client span of its own when tracing is on."""
+        if not tracing.enabled():
+            return await self._request(merchant, {})
+        with TRACER.start_as_current_span("merchant-service lookup", kind=trace.SpanKind.CLIENT,
+                                          attributes={"merchant": merchant, "http.request.method": "GET"}) as span:
+            try:
+                return await self._request(merchant, tracing.headers_with_trace())
+            except (_Transient, _Permanent) as failure:
+                span.set_status(trace.StatusCode.ERROR, str(failure))
+                raise
+
+    async def _request(self, merchant: str, headers: dict[str, str]) -> float:
         assert self._session is not None
         url = f"{self._base_url}/merchants/{quote(merchant, safe='')}/score"
         try:
-            async with self._session.get(url, timeout=self._timeout) as response:
+            async with self._session.get(url, timeout=self._timeout, headers=headers) as response:
                 body = await response.read()
                 status = response.status
         except asyncio.TimeoutError:

@@ -10,13 +10,14 @@ raises `ContractError`, which the callers turn into a metric, never a crash.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar, Type, TypeVar
 
 from statefun import Message, make_json_type, message_builder
 from statefun.core import Type as StatefunType
 
 from fraud_common.contract import ContractError
+from fraud_common.tracing import current_traceparent
 
 # valueType of the Kafka ingresses: raw record bytes, validated by the contract.
 TRANSACTION_RECORD = "fraud/Transaction"
@@ -25,11 +26,18 @@ CONFIRM_FRAUD_RECORD = "fraud/ConfirmFraud"
 M = TypeVar("M", bound="JsonMessage")
 
 
+@dataclass(frozen=True)
 class JsonMessage:
-    """Base for dataclass messages carried as JSON under a StateFun typename."""
+    """Base for dataclass messages carried as JSON under a StateFun typename.
+
+    `trace` is the W3C traceparent of the span that sent the message (StateFun
+    carries no headers, so the trace travels in the payload); keyword-only with
+    a default, so messages without it, from older code, read as before.
+    """
 
     TYPENAME: ClassVar[str]
     STATEFUN_TYPE: ClassVar[StatefunType]
+    trace: str | None = field(default=None, kw_only=True)
 
     def __init_subclass__(cls, typename: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -37,7 +45,10 @@ class JsonMessage:
         cls.STATEFUN_TYPE = make_json_type(typename)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        value = asdict(self)  # type: ignore[call-overload]
+        if value["trace"] is None:
+            del value["trace"]
+        return value
 
     @classmethod
     def from_dict(cls: Type[M], value: Any) -> M:
@@ -188,7 +199,10 @@ class DecisionDeadline(JsonMessage, typename="fraud/DecisionDeadline"):
 
 
 def outgoing(target_typename: str, target_id: str, message: JsonMessage) -> Message:
-    """A StateFun message carrying `message` as JSON to (typename, id)."""
+    """A StateFun message carrying `message` as JSON to (typename, id), in the current trace."""
+    traceparent = current_traceparent()
+    if traceparent is not None:
+        message = replace(message, trace=traceparent)
     return message_builder(
         target_typename=target_typename,
         target_id=target_id,

@@ -13,11 +13,14 @@ dead-letters it.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
+from opentelemetry import trace
 from statefun import Context, Message, kafka_egress_message
 
+from fraud_common import tracing
 from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, DeadLetterOrigin, dead_letter, encode
 from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
@@ -25,6 +28,7 @@ from fraud_functions.messages import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD, J
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, MESSAGES, UNEXPECTED
 
 log = logging.getLogger(__name__)
+TRACER = tracing.tracer("fraud_functions")
 
 Handler = Callable[[Context, Message], Awaitable[None]]
 FailureHook = Callable[[Context, Message, ContractError], None]
@@ -153,12 +157,12 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
     this returns.
     """
 
-    async def invoke(context: Context, message: Message) -> None:
-        MESSAGES.labels(function, message.value_typename()).inc()
+    async def run(context: Context, message: Message) -> None:
         before = _Effects.of(context)
         try:
             await handler(context, message)
         except Exception as err:  # noqa: BLE001 - the whole point: never let a bug fail the job
+            trace.get_current_span().record_exception(err)
             before.restore(context)
             FUNCTION_ERRORS.labels(function).inc()
             log.exception("function failed; its effects are undone and the message dead-lettered",
@@ -171,4 +175,30 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
                 except Exception:  # noqa: BLE001 - a failing hook must not fail the job either
                     log.exception("the failure hook failed too", extra=log_context(function, context))
 
+    async def invoke(context: Context, message: Message) -> None:
+        MESSAGES.labels(function, message.value_typename()).inc()
+        if not tracing.enabled():
+            await run(context, message)
+            return
+        raw = message.raw_value()
+        with TRACER.start_as_current_span(
+            f"invoke {function}", context=tracing.context_of(tracing.traceparent_in(raw)),
+            kind=trace.SpanKind.SERVER, attributes=span_attributes(function, context, message, raw),
+        ):
+            await run(context, message)
+
     return invoke
+
+
+_TRANSACTION_ID = re.compile(rb'"transaction_id":\s*"([^"\\]{1,128})"')
+
+
+def span_attributes(function: str, context: Context, message: Message, raw: bytes | None) -> dict[str, str]:
+    """What a function invocation's span says: the function, the message type, the transaction."""
+    attributes = {"statefun.function": function, "statefun.message_type": message.value_typename(),
+                  "statefun.address_id": context.address.id}
+    if function == TRANSACTION_MANAGER:
+        attributes["transaction.id"] = context.address.id
+    elif raw and (found := _TRANSACTION_ID.search(raw)):
+        attributes["transaction.id"] = found.group(1).decode("utf-8", errors="replace")
+    return attributes

@@ -26,6 +26,7 @@ from statefun import RequestReplyHandler
 from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
+from fraud_common.tracing import traced_process
 from fraud_functions.merchant_client import MerchantScoreClient
 from fraud_functions.metrics import BATCH_SIZE, REJECTED_REQUESTS, REQUEST_DURATION
 from fraud_functions.model import Model, ModelError, load_model
@@ -152,7 +153,8 @@ def main() -> int:
     app = make_app(settings, model)
     options = ServingOptions(host=settings.host, port=settings.port, drain_seconds=settings.shutdown_drain_seconds,
                              shutdown_timeout_seconds=settings.shutdown_timeout_seconds)
-    return run_until_signalled(GracefulServer(app, options, lambda: app[READY].update(ready=False)), options)
+    with traced_process("fraud-functions"):
+        return run_until_signalled(GracefulServer(app, options, lambda: app[READY].update(ready=False)), options)
 
 
 if __name__ == "__main__":

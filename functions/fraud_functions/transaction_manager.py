@@ -38,6 +38,7 @@ from fraud_common.contract import (
     parse_transaction,
 )
 from fraud_common.envelope import parse_record
+from fraud_common.tracing import current_traceparent
 from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS, FRAUD_COUNT, MERCHANT, MODEL, TRANSACTION_MANAGER
 from fraud_functions.messages import (
     TRANSACTION_RECORD,
@@ -272,6 +273,7 @@ class TransactionManager:
             degraded=degraded,
             reason=verdict.reason,
             latency_ms=max(0, now - pending.received_ms) if pending is not None else None,
+            traceparent=current_traceparent(),
         )
         context.storage.decided = {"outcome": verdict.outcome, "decided_at_ms": now}
         if pending is not None:
@@ -305,6 +307,7 @@ class TransactionManager:
             model_version=decision.model_version or "",
             reasons=decision.reasons,
             degraded=decision.degraded,
+            traceparent=decision.traceparent,
         )
         context.send_egress(kafka_egress_message(
             typename=ALERTS_EGRESS, topic=ALERTS_TOPIC, key=alert.account, value=encode(alert.to_record())))

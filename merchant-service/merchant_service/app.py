@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from aiohttp import hdrs, web
+from opentelemetry import trace
 
+from fraud_common import tracing
 from merchant_service.faults import FaultConfigError, FaultInjector, FaultSettings, Sleep, apply_update
 from merchant_service.metrics import Metrics, create_metrics
 from merchant_service.scoring import InvalidMerchant, risk_score, validate_merchant
 from merchant_service.settings import Settings
 
 log = logging.getLogger("merchant_service.app")
+TRACER = tracing.tracer("merchant_service")
 
 # Admin bodies are three numbers; anything large is a mistake or an attack.
 MAX_BODY_BYTES = 16 * 1024
@@ -131,6 +134,22 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 
 @web.middleware
+async def trace_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A server span per request, continuing the caller's trace (the `traceparent` header)."""
+    if not tracing.enabled():
+        return await handler(request)
+    route = _route_label(request)
+    with TRACER.start_as_current_span(f"{request.method} {route}", kind=trace.SpanKind.SERVER,
+                                      context=tracing.context_from_headers(request.headers),
+                                      attributes={"http.request.method": request.method, "http.route": route}) as span:
+        response = await handler(request)
+        span.set_attribute("http.response.status_code", response.status)
+        if response.status >= 500:
+            span.set_status(trace.StatusCode.ERROR)
+        return response
+
+
+@web.middleware
 async def require_admin_token(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The admin routes answer only a caller that presents the token: `Authorization: Bearer <token>`."""
     if not request.path.startswith(ADMIN_PREFIX):
@@ -205,8 +224,9 @@ def make_app(
         rng=rng if rng is not None else random.Random(settings.fault_seed),
         sleep=sleep,
     )
-    middlewares = [observe_and_handle_errors, require_admin_token] if settings.admin_enabled \
-        else [observe_and_handle_errors]
+    middlewares = [trace_requests, observe_and_handle_errors]
+    if settings.admin_enabled:
+        middlewares.append(require_admin_token)
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[STATE] = AppState(settings=settings, injector=injector, metrics=metrics)
     # [\s\S]* rather than the default [^{}/]+: an encoded or raw '/', a newline

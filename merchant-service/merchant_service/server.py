@@ -11,6 +11,7 @@ from aiohttp import web
 from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
+from fraud_common.tracing import traced_process
 from merchant_service.app import make_app, mark_not_ready
 from merchant_service.faults import Sleep
 from merchant_service.settings import Settings
@@ -43,7 +44,8 @@ def main() -> int:
     except SettingsError as err:
         log.error("invalid settings: %s", err)
         return EXIT_BAD_SETTINGS
-    return run_until_signalled(graceful_server(make_app(settings), settings), serving_options(settings))
+    with traced_process("merchant-service"):
+        return run_until_signalled(graceful_server(make_app(settings), settings), serving_options(settings))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from typing import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, T
 from fraud_common.contract import Transaction
 from fraud_common.logs import configure_logging
 from fraud_common.settings import SettingsError
+from fraud_common.tracing import traced_process
 
 from fraud_simulator import kafka_io
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
@@ -289,7 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     configure_stderr_logging()
     try:
-        return asyncio.run(_main_async(args))
+        with traced_process("fraud-simulator"):
+            return asyncio.run(_main_async(args))
     except KafkaUnavailable as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_KAFKA

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TextIO
 
-from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from fraud_common import tracing
+from fraud_common.contract import ALERTS_TOPIC, CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
 
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 from fraud_simulator.kafka_io import RecordSink, RecordSource
 from fraud_simulator.rate_limiter import TokenBucket
 from fraud_simulator.status import Counters, LatencyTracker, StatusReporter, report_periodically
+
+TRACER = tracing.tracer("fraud_simulator")
 
 
 @dataclass
@@ -30,13 +36,39 @@ class Metrics:
 
     def alert_received(self, alert: dict[str, Any]) -> None:
         """Count an alert; it is this run's own when it answers a transaction this run sent (and is timed)."""
+        trace_alert_receipt(alert)
         self.counters.add("alerts")
         if self.latency.alerted(alert.get("transaction_id"), self.clock()) is not None:
             self.counters.add("own_alerts")
 
 
+def trace_alert_receipt(alert: dict[str, Any]) -> None:
+    """A consumer span for an alert, in the trace of the transaction it answers (when tracing is on)."""
+    if not tracing.enabled():
+        return
+    parent = tracing.context_of(alert.get("traceparent") if isinstance(alert.get("traceparent"), str) else None)
+    attributes = {"transaction.id": str(alert.get("transaction_id", "")), "messaging.destination.name": ALERTS_TOPIC}
+    with TRACER.start_as_current_span("receive alert", context=parent, kind=trace.SpanKind.CONSUMER,
+                                      attributes=attributes):
+        pass
+
+
+async def send_transaction(sink: RecordSink, transaction: Transaction) -> None:
+    """Send one transaction; with tracing on, it starts its trace and carries the context in the record."""
+    if not tracing.enabled():
+        key, value = transaction_record(transaction)
+        await sink.send(TRANSACTIONS_TOPIC, key, value)
+        return
+    with TRACER.start_as_current_span("produce transaction", kind=trace.SpanKind.PRODUCER,
+                                      context=otel_context.Context(),  # a new trace per transaction
+                                      attributes={"transaction.id": transaction.transaction_id,
+                                                  "messaging.destination.name": TRANSACTIONS_TOPIC}):
+        key, value = transaction_record(replace(transaction, traceparent=tracing.current_traceparent()))
+        await sink.send(TRANSACTIONS_TOPIC, key, value)
+
+
 def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
-    """Kafka key and value of a transaction: id as key, the workshop's four fields as JSON."""
+    """Kafka key and value of a transaction: id as key, the workshop's four fields (and trace context) as JSON."""
     return transaction.transaction_id.encode("utf-8"), encode(transaction.to_record())
 
 
@@ -60,8 +92,7 @@ async def produce_transactions(
         await limiter.acquire()
         if stop.is_set():
             break
-        key, value = transaction_record(transaction)
-        await sink.send(TRANSACTIONS_TOPIC, key, value)
+        await send_transaction(sink, transaction)
         metrics.latency.produced(transaction.transaction_id, metrics.clock())
         metrics.counters.add("produced")
         sent += 1

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, Transaction
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Transaction
 from merchant_service.scoring import risk_score
 
 from fraud_simulator.kafka_io import ConsumedRecord, RecordSink, RecordSource
-from fraud_simulator.loops import transaction_record
+from fraud_simulator.loops import send_transaction
 
 MIN_RISK = 97
 AMOUNT = 1000
@@ -109,8 +109,7 @@ async def run_smoke(
 ) -> SmokeResult:
     """Send the transaction, then read `source` (already positioned at the topic's end) until its record or the timeout."""
     started = clock()
-    key, value = transaction_record(transaction)
-    await sink.send(TRANSACTIONS_TOPIC, key, value)
+    await send_transaction(sink, transaction)
     await sink.flush()
 
     async def first_answer() -> dict[str, Any] | None:

@@ -1,0 +1,73 @@
+"""One transaction is one trace: through every function and merchant-service, into the alert.
+
+The real functions behind the miniature runtime, the real merchant-service
+client against a real merchant-service app, and an in-memory span exporter.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+
+from statefun import RequestReplyHandler
+
+from fraud_common import tracing
+from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS
+from fraud_functions.merchant_client import MerchantScoreClient
+from fraud_functions.model import load_model
+from fraud_functions.wiring import wire
+from merchant_service.app import make_app
+from merchant_service.settings import Settings
+from tests.unit.functions.conftest import transaction
+from tests.unit.functions.harness import MiniRuntime
+from tests.support.pipeline import merchant_with_risk
+from tests.unit.spans import named, parent_of, spans  # noqa: F401 - fixture
+
+RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the transaction alerts
+
+
+async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(spans, settings, aiohttp_server):
+    server = await aiohttp_server(make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0),
+                                           rng=random.Random(1)))
+    client = MerchantScoreClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
+                                 backoff_max_seconds=0)
+    runtime = MiniRuntime(RequestReplyHandler(
+        wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions))
+    with tracing.tracer("simulator").start_as_current_span("produce transaction") as produced:
+        record = json.dumps({"account": "0x00F3CD51", "merchant": RISKY, "amount": 999,
+                             "timestamp": "2026-11-28T10:00:00",
+                             "traceparent": tracing.current_traceparent()}).encode()
+    try:
+        await runtime.deliver(transaction("tx-traced", raw=record))
+    finally:
+        await client.close()
+
+    finished = spans.get_finished_spans()
+    trace_ids = {span.context.trace_id for span in finished}
+    assert trace_ids == {produced.context.trace_id}, "every span is in the producer's trace"
+    first_tm = next(s for s in named(finished, "invoke fraud/transaction-manager")
+                    if s.attributes["statefun.message_type"] == "fraud/Transaction")
+    assert first_tm.parent.span_id == produced.context.span_id
+    for function in ("fraud/fraud-count", "fraud/merchant"):
+        (invocation,) = named(finished, f"invoke {function}")
+        assert parent_of(invocation, finished) == first_tm
+        assert invocation.attributes["transaction.id"] == "tx-traced"
+    (lookup,) = named(finished, "merchant-service lookup")
+    (served,) = named(finished, "GET /merchants/{merchant}/score")
+    assert parent_of(lookup, finished) == named(finished, "invoke fraud/merchant")[0]
+    assert parent_of(served, finished) == lookup
+    (model,) = named(finished, "invoke fraud/model")
+    assert parent_of(model, finished).name == "invoke fraud/transaction-manager"
+    deciding = next(s for s in named(finished, "invoke fraud/transaction-manager")
+                    if s.attributes["statefun.message_type"] == "fraud/ModelScore")
+    assert parent_of(deciding, finished) == model
+    for egress in (ALERTS_EGRESS, DECISIONS_EGRESS):
+        (out,) = [e.json() for e in runtime.egress if e.egress == egress]
+        assert out["traceparent"].split("-")[2] == format(deciding.context.span_id, "016x"), \
+            "the alert and the decision continue the trace from the invocation that decided"
+
+
+async def test_without_tracing_no_message_carries_a_trace(runtime):
+    await runtime.deliver(transaction("tx-untraced"))
+    assert all("traceparent" not in e.json() for e in runtime.egress)
