@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from statefun import RequestReplyHandler
 
-from fraud_functions.model import load_model
+from fraud_functions.scoring import load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import wire
 from tests.unit.functions.conftest import ScriptedMerchantClient, transaction

@@ -15,8 +15,7 @@ import argparse
 import collections
 import random
 
-from fraud_functions.messages import FeatureVector
-from fraud_functions.model import load_logistic_model
+from fraud_functions.scoring import load_logistic_model
 from fraud_functions.settings import DEFAULT_MODEL_PATH
 from fraud_simulator.population import AccountPopulation
 
@@ -36,8 +35,9 @@ def alert_rates(rate: float, accounts: int, skew: float, cooldown: float | None,
         account = population.draw(rng)
         recent = [t for t in confirmations[account] if t > now - window]
         confirmations[account] = recent
-        vector = FeatureVector("t", account, "m", rng.randint(1, 1000), len(recent), rng.randint(0, 100), False)
-        if model.score(vector).score >= threshold:
+        values = {"transaction.amount": rng.randint(1, 1000), "fraud_count.count": len(recent),
+                  "merchant.score": rng.randint(0, 100)}
+        if model.score(values).score >= threshold:
             alerts += 1
             cooled = cooldown is None or now - last_confirmed.get(account, float("-inf")) >= cooldown
             if rng.random() < share and cooled:

@@ -159,6 +159,10 @@ class Decision:
     reason: str | None = None
     latency_ms: int | None = None
     traceparent: str | None = None
+    # "account" when the account's own threshold decided (topic `thresholds`), "model" otherwise.
+    threshold_source: str | None = None
+    # The model's inputs after its transforms, by feature name.
+    features: Mapping[str, float] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value: the workshop's four fields first when the transaction was readable."""
@@ -168,7 +172,9 @@ class Decision:
             "outcome": self.outcome,
             "score": self.score,
             "threshold": self.threshold,
+            "threshold_source": self.threshold_source,
             "model_version": self.model_version,
+            "features": dict(self.features),
             "reasons": list(self.reasons),
             "degraded": list(self.degraded),
             "reason": self.reason,

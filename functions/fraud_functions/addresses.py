@@ -1,17 +1,14 @@
-"""Names the runtime and the functions must agree on: function types and egresses.
+"""Names the runtime and the functions must agree on: the namespace and the egresses.
 
-The module spec (runtime/conf/module.yaml.tmpl) refers to the same names; a
-contract test keeps the two in step.
+The functions themselves are declared in their modules (fraud_functions.declarations);
+transaction-manager's name is here too because logs and traces name its address
+as the transaction id. The module spec (runtime/conf/module.yaml.tmpl) refers to
+the same names; a contract test keeps the two in step.
 """
 
 NAMESPACE = "fraud"
 
 TRANSACTION_MANAGER = f"{NAMESPACE}/transaction-manager"
-FRAUD_COUNT = f"{NAMESPACE}/fraud-count"
-MERCHANT = f"{NAMESPACE}/merchant"
-MODEL = f"{NAMESPACE}/model"
-
-ALL_FUNCTIONS = (TRANSACTION_MANAGER, FRAUD_COUNT, MERCHANT, MODEL)
 
 ALERTS_EGRESS = f"{NAMESPACE}/alerts"
 DECISIONS_EGRESS = f"{NAMESPACE}/decisions"

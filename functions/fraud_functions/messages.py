@@ -91,97 +91,97 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True)
-class QueryFraud(JsonMessage, typename="fraud/QueryFraud"):
-    """transaction-manager → fraud-count: how many confirmed frauds has this account?"""
+def _number_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and _is_number(v) for k, v in value.items())
 
-    transaction_id: str
 
-    def check(self) -> None:
-        _require(isinstance(self.transaction_id, str), self.TYPENAME, "transaction_id must be a string")
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 @dataclass(frozen=True)
-class FraudCount(JsonMessage, typename="fraud/FraudCount"):
-    """fraud-count → transaction-manager: confirmed frauds inside the window."""
+class LookupQuery(JsonMessage, typename="fraud/LookupQuery"):
+    """transaction-manager → a lookup function (fraud-count, merchant, ...): what do you know for this transaction?
 
-    transaction_id: str
-    account: str
-    count: int
-
-    def check(self) -> None:
-        _require(isinstance(self.count, int) and not isinstance(self.count, bool) and self.count >= 0,
-                 self.TYPENAME, "count must be a non-negative integer")
-
-
-@dataclass(frozen=True)
-class ExpireFraud(JsonMessage, typename="fraud/ExpireFraud"):
-    """fraud-count → itself, delayed by the window: one confirmation leaves the window."""
-
-    account: str
-    confirmed_at_ms: int
-
-
-@dataclass(frozen=True)
-class QueryMerchant(JsonMessage, typename="fraud/QueryMerchant"):
-    """transaction-manager → merchant: what is this merchant's risk score?"""
-
-    transaction_id: str
-
-    def check(self) -> None:
-        _require(isinstance(self.transaction_id, str), self.TYPENAME, "transaction_id must be a string")
-
-
-@dataclass(frozen=True)
-class MerchantScore(JsonMessage, typename="fraud/MerchantScore"):
-    """merchant → transaction-manager: score 0..100 and where it came from.
-
-    `source` is `service`, `cache` or `fallback`; `degraded` is true when the
-    score is the fallback because merchant-service could not answer.
+    It carries the transaction, so a lookup that learns from transactions (velocity) needs nothing else.
     """
-
-    transaction_id: str
-    merchant: str
-    score: float
-    degraded: bool
-    source: str
-
-    def check(self) -> None:
-        _require(_is_number(self.score) and 0 <= self.score <= 100, self.TYPENAME, "score must be 0..100")
-        _require(isinstance(self.degraded, bool), self.TYPENAME, "degraded must be a boolean")
-
-
-@dataclass(frozen=True)
-class FeatureVector(JsonMessage, typename="fraud/FeatureVector"):
-    """transaction-manager → model: everything the model may use to score one transaction."""
 
     transaction_id: str
     account: str
     merchant: str
     amount: float
-    fraud_count: int
-    merchant_score: float
-    merchant_degraded: bool
+    timestamp: str
 
     def check(self) -> None:
-        _require(_is_number(self.amount) and self.amount >= 0, self.TYPENAME, "amount must be >= 0")
-        _require(isinstance(self.fraud_count, int) and self.fraud_count >= 0, self.TYPENAME,
-                 "fraud_count must be a non-negative integer")
-        _require(_is_number(self.merchant_score), self.TYPENAME, "merchant_score must be a number")
+        _require(all(isinstance(v, str) for v in (self.transaction_id, self.account, self.merchant, self.timestamp)),
+                 self.TYPENAME, "transaction_id, account, merchant and timestamp must be strings")
+        _require(_is_number(self.amount), self.TYPENAME, "amount must be a number")
+
+
+@dataclass(frozen=True)
+class LookupAnswer(JsonMessage, typename="fraud/LookupAnswer"):
+    """a lookup function → transaction-manager: named values for one transaction.
+
+    `degraded` says the values are a fallback (merchant-service did not answer);
+    an empty `values` means the lookup has nothing for this transaction (no custom threshold).
+    """
+
+    transaction_id: str
+    lookup: str
+    values: dict[str, float]
+    degraded: bool = False
+
+    def check(self) -> None:
+        _require(isinstance(self.lookup, str) and self.lookup, self.TYPENAME, "lookup must be a name")
+        _require(_number_map(self.values), self.TYPENAME, "values must map names to numbers")
+        _require(isinstance(self.degraded, bool), self.TYPENAME, "degraded must be a boolean")
+
+
+@dataclass(frozen=True)
+class ExpireFraud(JsonMessage, typename="fraud/ExpireFraud"):
+    """fraud-count → itself, delayed by the window: one confirmation leaves the window.
+
+    It needs no fields (the address is the account); ones written by earlier versions are ignored.
+    """
+
+
+@dataclass(frozen=True)
+class ModelInput(JsonMessage, typename="fraud/ModelInput"):
+    """transaction-manager → model: the values of one transaction, by source ("merchant.score", "transaction.amount").
+
+    `degraded` names the lookups whose values are fallbacks.
+    """
+
+    transaction_id: str
+    values: dict[str, float]
+    degraded: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        _require(_number_map(self.values), self.TYPENAME, "values must map sources to numbers")
+        _require(_strings(self.degraded), self.TYPENAME, "degraded must be a list of names")
 
 
 @dataclass(frozen=True)
 class ModelScore(JsonMessage, typename="fraud/ModelScore"):
-    """model → transaction-manager: fraud probability 0..1, model version and the reasons."""
+    """model → transaction-manager: fraud probability 0..1, model version, reasons, and the model's threshold.
+
+    `features` are the model's inputs after its transforms (for the audit trail);
+    `threshold` is the model's alert threshold (None from versions that did not send it).
+    """
 
     transaction_id: str
     score: float
     model_version: str
     reasons: list[str] = field(default_factory=list)
+    threshold: float | None = None
+    features: dict[str, float] = field(default_factory=dict)
 
     def check(self) -> None:
         _require(_is_number(self.score) and 0 <= self.score <= 1, self.TYPENAME, "score must be 0..1")
-        _require(isinstance(self.reasons, list), self.TYPENAME, "reasons must be a list")
+        _require(_strings(self.reasons), self.TYPENAME, "reasons must be a list of strings")
+        _require(self.threshold is None or (_is_number(self.threshold) and 0 <= self.threshold <= 1),
+                 self.TYPENAME, "threshold must be 0..1")
+        _require(_number_map(self.features), self.TYPENAME, "features must map names to numbers")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from statefun import kafka_egress_message
 from statefun.request_reply_pb2 import Address, FromFunction, ToFunction
 
 from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, DeadLetterOrigin, dead_letter, encode
-from fraud_functions.addresses import ALL_FUNCTIONS, DEAD_LETTERS_EGRESS
+from fraud_functions.addresses import DEAD_LETTERS_EGRESS
+from fraud_functions.declarations import typenames
 
 
 class Rejected(Exception):
@@ -61,8 +62,9 @@ def screen(body: bytes) -> Screened:
         raise Rejected(400, "no_invocation", "ToFunction message carries no invocation batch")
     target = request.invocation.target
     typename = f"{target.namespace}/{target.type}"
-    if typename not in ALL_FUNCTIONS:
-        raise Rejected(404, "unknown_function", f"unknown function type {typename!r}; served: {', '.join(ALL_FUNCTIONS)}")
+    served = typenames()
+    if typename not in served:
+        raise Rejected(404, "unknown_function", f"unknown function type {typename!r}; served: {', '.join(served)}")
     for index, invocation in enumerate(request.invocation.invocations):
         if not invocation.argument.typename:
             raise Rejected(400, "untyped_argument", f"invocation {index} has an argument without a type name")

@@ -27,17 +27,17 @@ from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
-from fraud_functions.merchant_client import MerchantScoreClient
+from fraud_functions.merchant_service_client import MerchantServiceClient
 from fraud_functions.metrics import BATCH_SIZE, REJECTED_REQUESTS, REQUEST_DURATION
-from fraud_functions.model import Model, ModelError, load_model
+from fraud_functions.scoring import Model, ModelError, load_model
 from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
 from fraud_functions.settings import FunctionSettings
-from fraud_functions.wiring import merchant_client, wire
+from fraud_functions.wiring import merchant_service_client, wire
 
 log = logging.getLogger(__name__)
 
 HANDLER = web.AppKey("handler", RequestReplyHandler)
-CLIENT = web.AppKey("client", MerchantScoreClient)
+CLIENT = web.AppKey("client", MerchantServiceClient)
 READY = web.AppKey("ready", dict)
 EXIT_BAD_SETTINGS = 2
 
@@ -93,9 +93,9 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def make_app(settings: FunctionSettings, model: Model, client: MerchantScoreClient | None = None) -> web.Application:
+def make_app(settings: FunctionSettings, model: Model, client: MerchantServiceClient | None = None) -> web.Application:
     """The application; `client` is injectable so tests can point it anywhere."""
-    client = client or merchant_client(settings)
+    client = client or merchant_service_client(settings)
     wiring = wire(settings, client, model)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[close_connections_while_draining])
     app[HANDLER] = RequestReplyHandler(wiring.functions)

@@ -33,7 +33,8 @@ class FunctionSettings:
     transaction_ttl_seconds: int
     decided_retention_seconds: int
     decisions_enabled: bool
-    alert_threshold: float
+    # None: the model file's threshold decides.
+    alert_threshold: float | None
     model_strategy: str
     model_path: Path
     shutdown_drain_seconds: float
@@ -66,7 +67,8 @@ class FunctionSettings:
             transaction_ttl_seconds=ttl,
             decided_retention_seconds=env_int("DECIDED_RETENTION_SECONDS", 3600, env, minimum=1),
             decisions_enabled=env_bool("DECISIONS_ENABLED", True, env),
-            alert_threshold=env_float("ALERT_THRESHOLD", 0.8, env, minimum=0, maximum=1),
+            alert_threshold=env_float("ALERT_THRESHOLD", 0.0, env, minimum=0, maximum=1)
+            if env_str("ALERT_THRESHOLD", "", env) else None,
             model_strategy=strategy,
             model_path=Path(env_str("MODEL_PATH", str(DEFAULT_MODEL_PATH), env)),
             shutdown_drain_seconds=env_float("FUNCTIONS_SHUTDOWN_DRAIN_SECONDS", 0.0, env, minimum=0),

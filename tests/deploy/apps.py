@@ -23,7 +23,7 @@ def get_routes(app: web.Application) -> set[str]:
 
 
 def functions_app() -> web.Application:
-    from fraud_functions.model import load_model
+    from fraud_functions.scoring import load_model
     from fraud_functions.server import make_app
     from fraud_functions.settings import FunctionSettings
 

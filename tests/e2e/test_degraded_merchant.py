@@ -49,4 +49,4 @@ def test_transactions_are_scored_with_a_degraded_merchant_score(stack, kafka, fa
     assert function_metric(stack, "fraud_merchant_lookups_total", {"source": "fallback"}) == fallbacks + 1
     alerts = kafka.read("alerts", since, lambda recs: any(r["key"] == account for r in recs), timeout=30)
     (alert,) = [a["value"] for a in alerts if a["value"]["transaction_id"] == tx.transaction_id]
-    assert alert["degraded"] == ["merchant_score"]
+    assert alert["degraded"] == ["merchant"]

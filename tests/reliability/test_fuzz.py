@@ -47,13 +47,13 @@ def valid_requests(rng: random.Random) -> list[bytes]:
     """One real request of each function (and one of an unknown message type), 1-3 messages each."""
     _, payload = ingress_record("transactions", b"fuzz-tx", b'{"account":"a","merchant":"M","amount":1,'
                                                            b'"timestamp":"2026-01-01"}')
-    vector = (b'{"transaction_id":"t","account":"a","merchant":"M","amount":5,"fraud_count":0,'
-              b'"merchant_score":50,"merchant_degraded":false}')
+    query = b'{"transaction_id":"t","account":"acct","merchant":"Fuzzshop","amount":5,"timestamp":"2026-01-01"}'
+    model_input = b'{"transaction_id":"t","values":{"fraud_count.count":0,"merchant.score":50,"transaction.amount":5}}'
     specs = [
         ("transaction-manager", "fuzz-tx", "fraud/Transaction", payload, None),
-        ("fraud-count", "acct", "fraud/QueryFraud", b'{"transaction_id":"t"}', TM),
-        ("merchant", "Fuzzshop", "fraud/QueryMerchant", b'{"transaction_id":"t"}', TM),
-        ("model", "t", "fraud/FeatureVector", vector, TM),
+        ("fraud-count", "acct", "fraud/LookupQuery", query, TM),
+        ("merchant", "Fuzzshop", "fraud/LookupQuery", query, TM),
+        ("model", "t", "fraud/ModelInput", model_input, TM),
         ("model", "t", "fraud/Unknown", b"{}", TM),
     ]
     return [request(*spec, copies=rng.randint(1, 3)) for spec in specs]

@@ -15,8 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fraud_common.contract import Transaction
 from fraud_common.kafka import read_to_end, stop_consumer, topic_partitions
-from fraud_functions.messages import FeatureVector
-from fraud_functions.model import load_model
+from fraud_functions.scoring import Model, load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_stack.stack import LocalStack
 from merchant_service.scoring import risk_score
@@ -35,13 +34,17 @@ def merchant_with_risk(low: int, high: int, prefix: str = "Shop") -> str:
     raise AssertionError(f"no merchant with risk in [{low}, {high}]")
 
 
-def expected_alert(transaction: Transaction, fraud_count: int = 0, threshold: float = 0.8) -> bool:
-    """Whether the shipped model alerts on this transaction, given merchant-service's stable score."""
+def shipped_model() -> Model:
     settings = FunctionSettings.from_env({})
-    model = load_model(settings.model_strategy, settings.model_path)
-    vector = FeatureVector(transaction.transaction_id, transaction.account, transaction.merchant,
-                           transaction.amount, fraud_count, float(risk_score(transaction.merchant)), False)
-    return model.score(vector).score >= threshold
+    return load_model(settings.model_strategy, settings.model_path)
+
+
+def expected_alert(transaction: Transaction, fraud_count: int = 0) -> bool:
+    """Whether the shipped model alerts on this transaction, given merchant-service's stable score."""
+    model = shipped_model()
+    values = {"transaction.amount": transaction.amount, "fraud_count.count": fraud_count,
+              "merchant.score": float(risk_score(transaction.merchant))}
+    return model.score(values).score >= model.threshold
 
 
 class Kafka:

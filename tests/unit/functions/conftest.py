@@ -8,10 +8,11 @@ from dataclasses import replace
 import pytest
 from statefun import RequestReplyHandler
 
-from fraud_functions.addresses import FRAUD_COUNT, TRANSACTION_MANAGER
-from fraud_functions.merchant_client import LookupResult
-from fraud_functions.messages import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD
-from fraud_functions.model import load_model
+from fraud_functions.addresses import TRANSACTION_MANAGER
+from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.merchant_service_client import LookupResult
+from fraud_functions.messages import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD, LookupQuery
+from fraud_functions.scoring import load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import wire
 from tests.unit.functions.harness import Envelope, MiniRuntime
@@ -81,3 +82,11 @@ def confirmation(account: str | bytes | None, raw: bytes | None | object = None)
     key = account.encode() if isinstance(account, str) else account
     address, payload = ingress_record("confirmed", key, value)
     return Envelope(FRAUD_COUNT, address, CONFIRM_FRAUD_RECORD, payload)
+
+
+def lookup_query(target: str, address_id: str, tx_id: str = "t1", account: str = "0x00F3CD51",
+                 merchant: str = "Hypergrid", amount: float = 950) -> Envelope:
+    """A LookupQuery from transaction-manager, as it asks every lookup function."""
+    query = LookupQuery(tx_id, account, merchant, amount, "2026-11-27T10:00:00")
+    return Envelope(target, address_id, LookupQuery.TYPENAME, json.dumps(query.to_dict()).encode(),
+                    caller=(TRANSACTION_MANAGER, tx_id))

@@ -121,7 +121,9 @@ class MiniRuntime:
                                       record.key, record.value_bytes))
         for delayed in result.delayed_invocations:
             if delayed.is_cancellation_request:
-                # Like the runtime: a token names one pending delayed message; an unknown one is a no-op.
+                # Like the runtime: a token names one pending delayed message; an unknown one is a no-op,
+                # an empty one fails the job.
+                assert delayed.cancellation_token, "the runtime fails the job on a cancellation without a token"
                 self.delayed = [d for d in self.delayed if d.cancellation_token != delayed.cancellation_token]
                 continue
             assert not delayed.cancellation_token or delayed.cancellation_token not in \

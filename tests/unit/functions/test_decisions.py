@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from fraud_functions.addresses import DECISIONS_EGRESS, DEAD_LETTERS_EGRESS, FRAUD_COUNT, MERCHANT, TRANSACTION_MANAGER
-from fraud_functions.messages import FraudCount, MerchantScore
+from fraud_functions.addresses import DECISIONS_EGRESS, DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
+from fraud_functions.declarations import lookups
+from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.messages import LookupAnswer, ModelInput
 from fraud_functions.metrics import DECISIONS, UNEXPECTED
 from tests.unit.functions.conftest import ScriptedMerchantClient, make_runtime, transaction
 from tests.unit.functions.harness import Envelope
@@ -47,7 +49,7 @@ async def test_a_degraded_decision_that_suppressed_an_alert_is_visible_and_count
     before = counted("no_alert", degraded=True)
     await runtime.deliver(transaction("tx-deg", merchant="Down", amount=5))
     (decision,) = decisions(runtime)
-    assert (decision["outcome"], decision["degraded"]) == ("no_alert", ["merchant_score"])
+    assert (decision["outcome"], decision["degraded"]) == ("no_alert", ["merchant"])
     assert counted("no_alert", degraded=True) == before + 1
 
 
@@ -60,35 +62,44 @@ async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(ru
     assert dead_letter_reasons(runtime) == ["invalid_json"]
 
 
-async def test_a_transaction_whose_replies_never_come_expires_at_the_deadline(runtime):
-    await runtime.invoke([transaction("tx-slow")])  # the queries are never answered
+async def test_lookups_that_never_answer_are_scored_with_their_fallbacks_at_the_deadline(runtime):
+    queries = await runtime.invoke([transaction("tx-slow")])  # the queries are never answered
+    assert len(queries) == len(lookups())
     (deadline,) = runtime.delayed
     assert deadline.delay_ms == 120_000 and deadline.envelope.id == "tx-slow"
-    before = counted("expired", degraded=False)
+    sent = await runtime.invoke([deadline.envelope])
+    assert [(m.target, m.typename) for m in sent] == [("fraud/model", ModelInput.TYPENAME)]
+    model_input = json.loads(sent[0].value)
+    assert sorted(model_input["degraded"]) == sorted(lookup.name for _, lookup in lookups())
+    assert model_input["values"]["merchant.score"] == 50.0 and model_input["values"]["fraud_count.count"] == 0
+    runtime.delayed = [d for d in runtime.delayed if d is not deadline]
+    await runtime.deliver(*sent)  # the model scores them
+    (decision,) = decisions(runtime)
+    assert decision["outcome"] in ("alert", "no_alert") and decision["reason"] is None
+    assert sorted(decision["degraded"]) == sorted(lookup.name for _, lookup in lookups())
+
+
+async def test_a_transaction_whose_score_never_comes_expires_at_the_second_deadline(runtime):
+    await runtime.invoke([transaction("tx-noscore")])
+    for typename, lookup in lookups():  # every lookup answers; the ModelInput to the model is dropped
+        await runtime.invoke([reply(LookupAnswer("tx-noscore", lookup.name, {}, lookup.name == "merchant"),
+                                    typename, "tx-noscore")])
+    before = counted("expired", degraded=True)
     await runtime.fire_delayed()
     (decision,) = decisions(runtime)
     assert decision["outcome"] == "expired" and decision["account"] == "0x00F3CD51"
-    assert decision["reason"] == "deadline_passed: waiting for fraud_count, merchant_score"
-    assert runtime.value_of(TRANSACTION_MANAGER, "tx-slow", "pending") is None
-    assert counted("expired", degraded=False) == before + 1
-
-
-async def test_a_transaction_waiting_only_for_its_score_says_so_when_it_expires(runtime):
-    await runtime.invoke([transaction("tx-noscore")])
-    await runtime.invoke([reply(FraudCount("tx-noscore", "0x00F3CD51", 0), FRAUD_COUNT, "tx-noscore")])
-    await runtime.invoke([reply(MerchantScore("tx-noscore", "Hypergrid", 10.0, True, "fallback"), MERCHANT,
-                                "tx-noscore")])  # the FeatureVector to the model is dropped here
-    await runtime.fire_delayed()
-    (decision,) = decisions(runtime)
     assert decision["reason"] == "deadline_passed: waiting for model_score"
-    assert decision["degraded"] == ["merchant_score"]
+    assert decision["degraded"] == ["merchant"]
+    assert runtime.value_of(TRANSACTION_MANAGER, "tx-noscore", "pending") is None
+    assert counted("expired", degraded=True) == before + 1
 
 
 async def test_a_late_reply_after_expiry_changes_nothing(runtime):
     await runtime.invoke([transaction("tx-late")])
-    await runtime.fire_delayed()
+    await runtime.invoke([runtime.delayed.pop().envelope])  # deadline: scored with fallbacks, model never answers
+    await runtime.fire_delayed()  # second deadline: expired
     before = UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get()
-    await runtime.deliver(reply(FraudCount("tx-late", "0x00F3CD51", 0), FRAUD_COUNT, "tx-late"))
+    await runtime.deliver(reply(LookupAnswer("tx-late", "fraud_count", {"count": 0}), FRAUD_COUNT, "tx-late"))
     assert [d["outcome"] for d in decisions(runtime)] == ["expired"]
     assert UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get() == before + 1
 

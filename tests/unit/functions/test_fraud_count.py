@@ -1,22 +1,23 @@
-"""fraud-count: the sliding window built from delayed self-messages."""
+"""fraud-count: the sliding window built from delayed self-messages, answered to every transaction."""
 
 from __future__ import annotations
 
 import json
 
-from fraud_functions.addresses import FRAUD_COUNT, TRANSACTION_MANAGER
-from fraud_functions.messages import ExpireFraud, FraudCount, QueryFraud
+from fraud_functions.addresses import TRANSACTION_MANAGER
+from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.messages import ExpireFraud, LookupAnswer
 from fraud_functions.metrics import UNEXPECTED
-from tests.unit.functions.conftest import confirmation, make_runtime
+from tests.unit.functions.conftest import confirmation, lookup_query, make_runtime
 from tests.unit.functions.harness import Envelope
 
 
 async def query(runtime, account: str) -> int:
-    out = await runtime.invoke([Envelope(FRAUD_COUNT, account, QueryFraud.TYPENAME,
-                                         json.dumps({"transaction_id": "t1"}).encode(),
-                                         caller=(TRANSACTION_MANAGER, "t1"))])
-    assert [(m.target, m.id, m.typename) for m in out] == [(TRANSACTION_MANAGER, "t1", FraudCount.TYPENAME)]
-    return json.loads(out[0].value)["count"]
+    out = await runtime.invoke([lookup_query(FRAUD_COUNT, account, "t1", account=account)])
+    assert [(m.target, m.id, m.typename) for m in out] == [(TRANSACTION_MANAGER, "t1", LookupAnswer.TYPENAME)]
+    answer = json.loads(out[0].value)
+    assert answer["lookup"] == "fraud_count"
+    return answer["values"]["count"]
 
 
 async def test_confirmations_count_and_schedule_an_expiry_after_the_window(settings, merchants):
@@ -41,6 +42,7 @@ async def test_expiry_decrements_and_deletes_at_zero(runtime):
 
 async def test_expiry_without_state_never_goes_negative_or_raises(runtime):
     before = UNEXPECTED.labels(FRAUD_COUNT, "expire_without_count")._value.get()
+    # The shape an earlier version scheduled (its fields are ignored now): still an expiry.
     expire = Envelope(FRAUD_COUNT, "ghost", ExpireFraud.TYPENAME,
                       json.dumps({"account": "ghost", "confirmed_at_ms": 1}).encode(), caller=(FRAUD_COUNT, "ghost"))
     await runtime.deliver(expire, expire)
@@ -51,6 +53,7 @@ async def test_expiry_without_state_never_goes_negative_or_raises(runtime):
 
 async def test_query_without_a_caller_is_counted_not_answered(runtime):
     before = UNEXPECTED.labels(FRAUD_COUNT, "no_caller")._value.get()
-    out = await runtime.invoke([Envelope(FRAUD_COUNT, "acc", QueryFraud.TYPENAME, b'{"transaction_id": "t"}')])
-    assert out == []
+    orphan = lookup_query(FRAUD_COUNT, "acc")
+    orphan.caller = None
+    assert await runtime.invoke([orphan]) == []
     assert UNEXPECTED.labels(FRAUD_COUNT, "no_caller")._value.get() == before + 1

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
-from fraud_functions import transaction_manager
-from fraud_functions.addresses import DEAD_LETTERS_EGRESS, DECISIONS_EGRESS, FRAUD_COUNT, MERCHANT, TRANSACTION_MANAGER
-from fraud_functions.messages import FraudCount
+from fraud_functions.addresses import DEAD_LETTERS_EGRESS, DECISIONS_EGRESS, TRANSACTION_MANAGER
+from fraud_functions.functions import transaction_manager
+from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.functions.merchant import MERCHANT
+from fraud_functions.declarations import lookups
+from fraud_functions.messages import LookupAnswer
 from tests.unit.functions.conftest import transaction
 from tests.unit.functions.harness import Envelope
 
@@ -36,19 +39,20 @@ async def test_a_bug_on_one_message_of_a_batch_keeps_the_effects_of_the_others(r
     real_dump = transaction_manager.Pending.dump
 
     def fail_once_a_count_is_in(pending):
-        if pending.fraud_count is not None:
+        if "fraud_count" in pending.answers:
             raise RuntimeError("bug while storing the reply")
         return real_dump(pending)
 
     monkeypatch.setattr(transaction_manager.Pending, "dump", fail_once_a_count_is_in)
-    count = Envelope(TRANSACTION_MANAGER, "tx-b", FraudCount.TYPENAME,
-                     json.dumps(FraudCount("tx-b", "0x00F3CD51", 2).to_dict()).encode(), caller=(FRAUD_COUNT, "x"))
+    count = Envelope(TRANSACTION_MANAGER, "tx-b", LookupAnswer.TYPENAME,
+                     json.dumps(LookupAnswer("tx-b", "fraud_count", {"count": 2}).to_dict()).encode(),
+                     caller=(FRAUD_COUNT, "x"))
     # One address, one batch: the SDK runs both messages over one shared context.
     sent = await runtime.invoke([transaction("tx-b"), count])
 
-    assert len(sent) == 2 and len(runtime.delayed) == 1, "the transaction's queries and deadline survive"
+    assert len(sent) == len(lookups()) and len(runtime.delayed) == 1, "the transaction's queries and deadline survive"
     pending = json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-b", "pending").value)
-    assert pending["fraud_count"] is None, "the failed reply's state change is undone"
+    assert pending["answers"] == {}, "the failed reply's state change is undone"
     letters = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
     assert [(d["reason"], d["source"]) for d in letters] == [("internal_error", f"function:{FRAUD_COUNT}")]
     assert [e for e in runtime.egress if e.egress == DECISIONS_EGRESS] == [], "the deadline will decide it"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from fraud_functions.addresses import MERCHANT, TRANSACTION_MANAGER
-from fraud_functions.merchant import MerchantScorer
-from fraud_functions.messages import MerchantScore, QueryMerchant
-from fraud_functions.metrics import MERCHANT_LOOKUPS
 from statefun import RequestReplyHandler, StatefulFunctions
 
-from fraud_functions import merchant
-from tests.unit.functions.conftest import ScriptedMerchantClient
-from tests.unit.functions.harness import Envelope, MiniRuntime
+from fraud_functions.addresses import TRANSACTION_MANAGER
+from fraud_functions.declarations import Resources, declared
+from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
+from fraud_functions.messages import LookupAnswer
+from fraud_functions.metrics import MERCHANT_LOOKUPS
+from fraud_functions.settings import FunctionSettings
+from tests.unit.functions.conftest import ScriptedMerchantClient, lookup_query
+from tests.unit.functions.harness import MiniRuntime
 
 
 class Clock:
@@ -24,44 +26,45 @@ class Clock:
 
 
 def merchant_runtime(client, clock, cache_ttl=3600, degraded_ttl=60, fallback=50.0) -> MiniRuntime:
+    settings = replace(FunctionSettings.from_env({}), merchant_cache_ttl_seconds=cache_ttl,
+                       merchant_degraded_ttl_seconds=degraded_ttl, merchant_fallback_score=fallback)
+    merchant = MerchantFunction(Resources(settings=settings, merchant_client=client, model=None), clock_ms=clock)
     functions = StatefulFunctions()
-    scorer = MerchantScorer(client, cache_ttl_seconds=cache_ttl, degraded_ttl_seconds=degraded_ttl,
-                            fallback_score=fallback, clock_ms=clock)
 
     async def invoke(context, message):
-        await scorer(context, message)
+        await merchant(context, message)
 
-    functions.register(MERCHANT, invoke, merchant.state_specs(cache_ttl))
+    (declaration,) = [item for item in declared() if item.typename == MERCHANT]
+    functions.register(MERCHANT, invoke, declaration.state(settings))
     return MiniRuntime(RequestReplyHandler(functions))
 
 
-def query(name: str, tx_id: str = "t1") -> Envelope:
-    return Envelope(MERCHANT, name, QueryMerchant.TYPENAME, json.dumps({"transaction_id": tx_id}).encode(),
-                    caller=(TRANSACTION_MANAGER, tx_id))
-
-
 async def ask(runtime, name: str, tx_id: str = "t1") -> dict:
-    out = await runtime.invoke([query(name, tx_id)])
-    assert [(m.target, m.id, m.typename) for m in out] == [(TRANSACTION_MANAGER, tx_id, MerchantScore.TYPENAME)]
+    out = await runtime.invoke([lookup_query(MERCHANT, name, tx_id)])
+    assert [(m.target, m.id, m.typename) for m in out] == [(TRANSACTION_MANAGER, tx_id, LookupAnswer.TYPENAME)]
     return json.loads(out[0].value)
+
+
+def looked_up(source: str) -> float:
+    return MERCHANT_LOOKUPS.labels(source)._value.get()
 
 
 async def test_first_query_asks_the_service_then_the_cache_answers():
     client, clock = ScriptedMerchantClient({"Hypergrid": 73}), Clock()
     runtime = merchant_runtime(client, clock)
+    cached_before = looked_up("cache")
     first = await ask(runtime, "Hypergrid")
     second = await ask(runtime, "Hypergrid", "t2")
-    assert (first["score"], first["source"], first["degraded"]) == (73, "service", False)
-    assert (second["score"], second["source"], second["transaction_id"]) == (73, "cache", "t2")
-    assert client.calls == ["Hypergrid"]
+    assert (first["lookup"], first["values"], first["degraded"]) == ("merchant", {"score": 73}, False)
+    assert (second["values"], second["transaction_id"]) == ({"score": 73}, "t2")
+    assert client.calls == ["Hypergrid"] and looked_up("cache") == cached_before + 1
 
 
 async def test_a_cached_zero_is_a_hit():
     client, clock = ScriptedMerchantClient({"Zeromart": 0}), Clock()
     runtime = merchant_runtime(client, clock)
     await ask(runtime, "Zeromart")
-    again = await ask(runtime, "Zeromart")
-    assert (again["score"], again["source"]) == (0, "cache")
+    assert (await ask(runtime, "Zeromart"))["values"] == {"score": 0}
     assert client.calls == ["Zeromart"]
 
 
@@ -70,9 +73,10 @@ async def test_cache_expires_after_its_ttl():
     runtime = merchant_runtime(client, clock, cache_ttl=3600)
     await ask(runtime, "Hypergrid")
     clock.ms += 3599_000
-    assert (await ask(runtime, "Hypergrid"))["source"] == "cache"
+    await ask(runtime, "Hypergrid")
+    assert client.calls == ["Hypergrid"]
     clock.ms += 1_000
-    assert (await ask(runtime, "Hypergrid"))["source"] == "service"
+    await ask(runtime, "Hypergrid")
     assert client.calls == ["Hypergrid", "Hypergrid"]
 
 
@@ -86,23 +90,23 @@ async def test_state_ttl_is_declared_as_one_hour():
 async def test_outage_gives_a_degraded_fallback_cached_only_briefly():
     client, clock = ScriptedMerchantClient({}), Clock()
     runtime = merchant_runtime(client, clock, degraded_ttl=60, fallback=42.0)
-    before = MERCHANT_LOOKUPS.labels("fallback")._value.get()
+    before = looked_up("fallback")
     first = await ask(runtime, "Downshop")
-    assert (first["score"], first["degraded"], first["source"]) == (42.0, True, "fallback")
-    assert MERCHANT_LOOKUPS.labels("fallback")._value.get() == before + 1
-    cached = await ask(runtime, "Downshop")
-    assert (cached["degraded"], cached["source"]) == (True, "cache")
+    assert (first["values"], first["degraded"]) == ({"score": 42.0}, True)
+    assert looked_up("fallback") == before + 1
+    assert (await ask(runtime, "Downshop"))["degraded"] is True
+    assert client.calls == ["Downshop"], "the fallback is cached"
     client.scores["Downshop"] = 12
     clock.ms += 60_000
     recovered = await ask(runtime, "Downshop")
-    assert (recovered["score"], recovered["degraded"], recovered["source"]) == (12, False, "service")
+    assert (recovered["values"], recovered["degraded"]) == ({"score": 12}, False)
     assert client.calls == ["Downshop", "Downshop"]
 
 
 async def test_a_batch_of_queued_queries_costs_one_lookup_even_during_an_outage():
     client, clock = ScriptedMerchantClient({}), Clock()
     runtime = merchant_runtime(client, clock)
-    out = await runtime.invoke([query("Downshop", f"t{i}") for i in range(50)])
+    out = await runtime.invoke([lookup_query(MERCHANT, "Downshop", f"t{i}") for i in range(50)])
     assert len(out) == 50 and {m.id for m in out} == {f"t{i}" for i in range(50)}
     assert all(json.loads(m.value)["degraded"] for m in out)
     assert client.calls == ["Downshop"]

@@ -1,4 +1,4 @@
-"""model: deterministic logistic scoring from a replaceable file, and the workshop's random strategy."""
+"""The scoring model: deterministic logistic scoring from a replaceable file, and the workshop's random strategy."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import random
 
 import pytest
 
-from fraud_functions.messages import FeatureVector
-from fraud_functions.model import ModelError, RandomModel, load_logistic_model, load_model
+from fraud_functions.scoring import ModelError, RandomModel, check_sources, load_logistic_model, load_model
 from fraud_functions.settings import DEFAULT_MODEL_PATH
 
 
-def vector(amount=500, fraud_count=0, merchant_score=50.0) -> FeatureVector:
-    return FeatureVector("t", "a", "m", amount, fraud_count, merchant_score, False)
+def values(amount=500, fraud_count=0, merchant_score=50.0) -> dict[str, float]:
+    return {"transaction.amount": amount, "fraud_count.count": fraud_count, "merchant.score": merchant_score}
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def model():
 
 
 def test_scores_are_deterministic_probabilities(model):
-    first, second = model.score(vector()), model.score(vector())
+    first, second = model.score(values()), model.score(values())
     assert first == second and 0 <= first.score <= 1
 
 
@@ -30,37 +29,45 @@ def test_scores_are_deterministic_probabilities(model):
 def test_score_rises_with_every_risk_feature(model, feature):
     low = {"amount": 10, "fraud_count": 0, "merchant_score": 10.0}
     high = dict(low, **{feature: {"amount": 1000, "fraud_count": 3, "merchant_score": 95.0}[feature]})
-    assert model.score(vector(**high)).score > model.score(vector(**low)).score
+    assert model.score(values(**high)).score > model.score(values(**low)).score
 
 
 def test_reasons_name_the_features_that_drove_the_score(model):
-    scored = model.score(vector(amount=950, fraud_count=2, merchant_score=93))
+    scored = model.score(values(amount=950, fraud_count=2, merchant_score=93))
     assert scored.reasons == ["merchant_risk=93", "amount=950", "fraud_count=2"]
-    assert model.score(vector(amount=5, fraud_count=0, merchant_score=10)).reasons == []
+    assert scored.features["merchant_risk"] == 0.93 and scored.features["fraud_count"] == 2
+    assert model.score(values(amount=5, fraud_count=0, merchant_score=10)).reasons == []
 
 
 def test_alert_rate_without_fraud_history_is_a_few_percent(model):
     rng = random.Random(7)
-    scores = [model.score(vector(rng.randint(1, 1000), 0, rng.randint(0, 100))).score for _ in range(5000)]
-    rate = sum(s >= 0.8 for s in scores) / len(scores)
+    scores = [model.score(values(rng.randint(1, 1000), 0, rng.randint(0, 100))).score for _ in range(5000)]
+    rate = sum(s >= model.threshold for s in scores) / len(scores)
     assert 0.01 < rate < 0.06  # the workshop alerted ~98%
 
 
 def test_a_replacement_model_file_is_used(tmp_path):
     document = json.loads(DEFAULT_MODEL_PATH.read_text())
-    document.update(version="mounted-v2", intercept=50)
+    document.update(version="mounted-v2", intercept=50, threshold=0.5)
     path = tmp_path / "model.json"
     path.write_text(json.dumps(document))
     model = load_model("model-file", path)
-    assert model.version == "mounted-v2" and model.score(vector()).score == 1.0
+    assert (model.version, model.threshold) == ("mounted-v2", 0.5) and model.score(values()).score == 1.0
+
+
+def feature(document: dict, name: str) -> dict:
+    return next(entry for entry in document["features"] if entry["name"] == name)
 
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.pop("version"), "version"),
-    (lambda d: d["weights"].pop("amount"), "weights.amount"),
+    (lambda d: d.pop("features"), "features"),
+    (lambda d: feature(d, "amount").pop("weight"), r"features\[2\].weight"),
+    (lambda d: feature(d, "amount").update(transform="square"), "transform"),
+    (lambda d: feature(d, "amount").update(parameter=0), "parameter"),
     (lambda d: d.update(intercept="high"), "intercept"),
-    (lambda d: d.update(amount_scale=0), "amount_scale"),
-    (lambda d: d["reason_at"].pop("fraud_count"), "reason_at.fraud_count"),
+    (lambda d: d.update(threshold=1.5), "threshold"),
+    (lambda d: d["features"].append(dict(feature(d, "amount"))), "unique"),
 ])
 def test_a_broken_model_file_fails_with_a_clear_error(tmp_path, mutate, message):
     document = json.loads(DEFAULT_MODEL_PATH.read_text())
@@ -69,6 +76,12 @@ def test_a_broken_model_file_fails_with_a_clear_error(tmp_path, mutate, message)
     path.write_text(json.dumps(document))
     with pytest.raises(ModelError, match=message):
         load_logistic_model(path)
+
+
+def test_a_model_needing_a_value_no_function_provides_fails_naming_it(model):
+    check_sources(model, ["fraud_count.count", "merchant.score"])
+    with pytest.raises(ModelError, match="needs merchant.score, which no function provides"):
+        check_sources(model, ["fraud_count.count"])
 
 
 def test_unreadable_model_file_fails_clearly(tmp_path):
@@ -82,5 +95,5 @@ def test_unreadable_model_file_fails_clearly(tmp_path):
 def test_random_strategy_reproduces_the_workshop_and_never_scores_below_the_fraud_count():
     model = load_model("random", DEFAULT_MODEL_PATH)
     assert isinstance(model, RandomModel) and model.version == "workshop-random"
-    scores = [model.score(vector(fraud_count=60)).score for _ in range(200)]
+    scores = [model.score(values(fraud_count=60)).score for _ in range(200)]
     assert min(scores) >= 0.6 and max(scores) <= 1.0 and len(set(scores)) > 5

@@ -8,9 +8,10 @@ from fraud_common.contract import CONFIRMED_TOPIC, MAX_RECORD_BYTES, TRANSACTION
 from fraud_common.settings import SettingsError
 from fraud_functions import addresses, module_spec
 from fraud_functions.settings import FunctionSettings
-from fraud_functions.wiring import INGRESS_RECORD_TYPES, wire
+from fraud_functions.declarations import declared
+from fraud_functions.wiring import wire
 from tests.unit.functions.conftest import ScriptedMerchantClient
-from fraud_functions.model import load_model
+from fraud_functions.scoring import load_model
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,12 @@ def of_kind(spec, kind: str) -> list[dict]:
 
 def test_the_endpoint_serves_every_registered_function_over_the_async_transport(spec):
     (endpoint,) = of_kind(spec, "io.statefun.endpoints.v2/http")
-    namespace = endpoint["functions"].removesuffix("/*")
-    assert namespace == addresses.NAMESPACE
-    assert all(typename.startswith(namespace + "/") for typename in addresses.ALL_FUNCTIONS)
+    pattern = endpoint["functions"]
+    assert pattern.endswith("/*")
+    namespace = pattern.removesuffix("/*")
+    # Each declared function must fall under the endpoint's namespace pattern, or the runtime cannot call it.
+    outside = [item.typename for item in declared() if item.typename.split("/", 1)[0] != namespace]
+    assert not outside, f"declared outside {pattern}: {outside}"
     assert endpoint["urlPathTemplate"] == "http://127.0.0.1:8000/statefun"
     assert endpoint["transport"]["type"] == "io.statefun.transports.v1/async"
 
@@ -43,16 +47,17 @@ def test_call_timeout_exceeds_the_merchant_worst_case(spec):
     assert int(call.removesuffix("min")) * 60 > FunctionSettings.from_env({}).merchant_worst_case_seconds() * 2
 
 
-def test_ingresses_route_each_topic_to_the_function_that_parses_its_record_type(spec):
+def test_ingresses_route_each_topic_to_the_function_that_declares_it_with_a_type_it_takes(spec):
     routes = {
         topic["topic"]: (topic["valueType"], tuple(topic["targets"]))
         for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")
         for topic in ingress["topics"]
     }
-    assert routes == {
-        TRANSACTIONS_TOPIC: (INGRESS_RECORD_TYPES[addresses.TRANSACTION_MANAGER], (addresses.TRANSACTION_MANAGER,)),
-        CONFIRMED_TOPIC: (INGRESS_RECORD_TYPES[addresses.FRAUD_COUNT], (addresses.FRAUD_COUNT,)),
-    }
+    declared_topics = {item.ingress_topic: item for item in declared() if item.ingress_topic}
+    assert set(routes) == set(declared_topics)
+    for topic, (value_type, targets) in routes.items():
+        item = declared_topics[topic]
+        assert targets == (item.typename,) and value_type in item.takes, topic
 
 
 def test_ingresses_never_start_from_latest_and_read_committed(spec):
@@ -91,7 +96,7 @@ def test_an_unknown_alerts_delivery_is_refused():
 def test_every_function_that_declares_state_is_served_and_spec_names_are_unique():
     settings = FunctionSettings.from_env({})
     wiring = wire(settings, ScriptedMerchantClient(), load_model("model-file", settings.model_path))
-    assert set(wiring.specs) == set(addresses.ALL_FUNCTIONS)
+    assert set(wiring.specs) == {item.typename for item in declared()}
     for typename, specs in wiring.specs.items():
         names = [spec.name for spec in specs]
         assert len(names) == len(set(names)), typename

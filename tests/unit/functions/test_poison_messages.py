@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from fraud_functions.addresses import DEAD_LETTERS_EGRESS, FRAUD_COUNT, MERCHANT, MODEL, TRANSACTION_MANAGER
+from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
+from fraud_functions.declarations import typenames
+from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS
 from tests.unit.functions.conftest import NO_VALUE, confirmation, transaction
 from tests.unit.functions.harness import Envelope
@@ -102,7 +105,7 @@ async def test_malformed_confirmation_is_dead_lettered_and_counts_nothing(runtim
     assert runtime.delayed == []
 
 
-@pytest.mark.parametrize("target", [TRANSACTION_MANAGER, FRAUD_COUNT, MERCHANT, MODEL])
+@pytest.mark.parametrize("target", typenames())
 async def test_unknown_message_type_is_dead_lettered_by_every_function(runtime, target):
     await runtime.deliver(Envelope(target, "id-1", "fraud/SomethingElse", b"{}"))
     letters = dead_letters(runtime)

@@ -12,7 +12,7 @@ from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
 from fraud_functions.metrics import REJECTED_REQUESTS
-from fraud_functions.model import load_model
+from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
 from tests.unit.functions.conftest import ScriptedMerchantClient
 

@@ -12,7 +12,7 @@ def test_defaults_suit_the_local_stack():
     settings = FunctionSettings.from_env({})
     assert (settings.port, settings.merchant_service_url) == (8000, "http://127.0.0.1:8090")
     assert (settings.merchant_max_attempts, settings.merchant_cache_ttl_seconds) == (3, 3600)
-    assert (settings.fraud_window_seconds, settings.alert_threshold) == (1800, 0.8)
+    assert (settings.fraud_window_seconds, settings.alert_threshold) == (1800, None)  # None: the model file decides
     assert settings.model_path == DEFAULT_MODEL_PATH and settings.model_strategy == "model-file"
 
 

@@ -14,8 +14,8 @@ from statefun import RequestReplyHandler
 
 from fraud_common import tracing
 from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS
-from fraud_functions.merchant_client import MerchantScoreClient
-from fraud_functions.model import load_model
+from fraud_functions.merchant_service_client import MerchantServiceClient
+from fraud_functions.scoring import load_model
 from fraud_functions.wiring import wire
 from merchant_service.app import make_app
 from merchant_service.settings import Settings
@@ -30,7 +30,7 @@ RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the tran
 async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(spans, settings, aiohttp_server):
     server = await aiohttp_server(make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0),
                                            rng=random.Random(1)))
-    client = MerchantScoreClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
+    client = MerchantServiceClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
                                  backoff_max_seconds=0)
     runtime = MiniRuntime(RequestReplyHandler(
         wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions))

@@ -1,11 +1,16 @@
-"""transaction-manager: the join, the decision, the alert, the dead letters, the TTL and late replies."""
+"""transaction-manager: asking every lookup, the join, the decision, the alert, dead letters and late replies."""
 
 from __future__ import annotations
 
 import json
 
-from fraud_functions.addresses import ALERTS_EGRESS, DEAD_LETTERS_EGRESS, FRAUD_COUNT, MERCHANT, MODEL, TRANSACTION_MANAGER
-from fraud_functions.messages import FraudCount, MerchantScore, ModelScore, QueryFraud, QueryMerchant
+from fraud_common.contract import Transaction
+from fraud_functions.addresses import ALERTS_EGRESS, DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
+from fraud_functions.declarations import lookups
+from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.functions.merchant import MERCHANT
+from fraud_functions.functions.model import MODEL
+from fraud_functions.messages import LookupAnswer, LookupQuery, ModelInput, ModelScore
 from fraud_functions.metrics import UNEXPECTED
 from tests.unit.functions.conftest import confirmation, make_runtime, transaction
 from tests.unit.functions.harness import Envelope
@@ -14,6 +19,10 @@ from tests.unit.functions.harness import Envelope
 def reply(message, caller: str, tx_id: str) -> Envelope:
     return Envelope(TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(),
                     caller=(caller, "x"))
+
+
+def answer(tx_id: str, lookup: str, values: dict, degraded: bool = False, caller: str = FRAUD_COUNT) -> Envelope:
+    return reply(LookupAnswer(tx_id, lookup, values, degraded), caller, tx_id)
 
 
 async def test_high_risk_transaction_raises_an_alert_with_explanation(runtime):
@@ -47,48 +56,63 @@ async def test_state_is_cleared_after_an_alert_too(runtime):
 
 async def test_first_request_goes_through_the_missing_state_round_trip(runtime):
     await runtime.deliver(transaction("tx-4"))
-    # transaction-manager, fraud-count and merchant declare state; the model has none.
-    assert runtime.missing_state_round_trips == 3
-    assert set(runtime.registered) == {TRANSACTION_MANAGER, FRAUD_COUNT, MERCHANT}
-    pending_spec = runtime.registered[TRANSACTION_MANAGER]["pending"]
-    assert pending_spec.expiration_spec.expire_after_millis == 600_000
+    # Every function that declares state asks the runtime to register it on first use; the model has none.
+    stateful = {name for name, specs in runtime.registered.items() if specs}
+    assert TRANSACTION_MANAGER in stateful and FRAUD_COUNT in stateful and MERCHANT in stateful
+    assert MODEL not in runtime.registered
+    assert runtime.registered[TRANSACTION_MANAGER]["pending"].expiration_spec.expire_after_millis == 600_000
 
 
 async def _start(runtime, tx_id: str) -> list[Envelope]:
-    """Deliver only the transaction; return the two queries it sends."""
+    """Deliver only the transaction; return the queries it sends."""
     return await runtime.invoke([transaction(tx_id)])
 
 
-async def test_queries_go_to_the_account_and_the_merchant(runtime):
+async def test_every_declared_lookup_is_asked_at_its_key(runtime):
     queries = await _start(runtime, "tx-5")
-    assert {(q.target, q.id, q.typename) for q in queries} == {
-        (FRAUD_COUNT, "0x00F3CD51", QueryFraud.TYPENAME),
-        (MERCHANT, "Hypergrid", QueryMerchant.TYPENAME),
-    }
+    sent = Transaction("tx-5", "0x00F3CD51", "Hypergrid", 950, "2026-11-27T10:00:00")
+    expected = {(typename, lookup.key(sent)) for typename, lookup in lookups()}
+    assert {(q.target, q.id) for q in queries} == expected
+    assert {q.typename for q in queries} == {LookupQuery.TYPENAME}
+    assert (FRAUD_COUNT, "0x00F3CD51") in expected and (MERCHANT, "Hypergrid") in expected
+    query = json.loads(queries[0].value)
+    assert (query["transaction_id"], query["amount"], query["merchant"]) == ("tx-5", 950, "Hypergrid")
 
 
-async def test_replies_join_in_either_order(runtime):
-    for tx_id, order in (("tx-a", "count-first"), ("tx-b", "merchant-first")):
-        await _start(runtime, tx_id)
-        count = reply(FraudCount(tx_id, "0x00F3CD51", 2), FRAUD_COUNT, tx_id)
-        score = reply(MerchantScore(tx_id, "Hypergrid", 40.0, False, "service"), MERCHANT, tx_id)
-        first, second = (count, score) if order == "count-first" else (score, count)
-        assert await runtime.invoke([first]) == []  # nothing to do until both features are in
-        sent = await runtime.invoke([second])
-        assert [(m.target, m.typename) for m in sent] == [(MODEL, "fraud/FeatureVector")]
-        vector = json.loads(sent[0].value)
-        assert vector["fraud_count"] == 2 and vector["merchant_score"] == 40.0 and vector["amount"] == 950
+async def answer_all(runtime, tx_id: str, merchant_score: float = 40.0, count: int = 2,
+                     skip: str | None = None) -> list[Envelope]:
+    """Answer every lookup (merchant and fraud-count with the given values, the rest empty); the last reply's output."""
+    sent: list[Envelope] = []
+    for typename, lookup in lookups():
+        if lookup.name == skip:
+            continue
+        values = {"fraud_count": {"count": count}, "merchant": {"score": merchant_score}}.get(lookup.name, {})
+        sent = await runtime.invoke([answer(tx_id, lookup.name, values, caller=typename)])
+    return sent
 
 
-async def test_score_exactly_at_the_threshold_alerts_and_just_below_does_not(settings, merchants):
-    runtime = make_runtime(settings, merchants, alert_threshold=0.5)
+async def test_answers_join_in_any_order_and_then_the_model_gets_every_value(runtime):
+    await _start(runtime, "tx-a")
+    assert await runtime.invoke([answer("tx-a", "merchant", {"score": 40.0}, caller=MERCHANT)]) == []
+    sent = await answer_all(runtime, "tx-a", skip="merchant")
+    assert [(m.target, m.typename) for m in sent] == [(MODEL, ModelInput.TYPENAME)]
+    values = json.loads(sent[0].value)["values"]
+    assert (values["fraud_count.count"], values["merchant.score"], values["transaction.amount"]) == (2, 40.0, 950)
+
+
+async def test_score_exactly_at_the_threshold_alerts_and_just_below_does_not(runtime):
     for tx_id, score in (("at", 0.5), ("below", 0.499999)):
         await _start(runtime, tx_id)
-        await runtime.invoke([reply(FraudCount(tx_id, "0x00F3CD51", 0), FRAUD_COUNT, tx_id)])
-        await runtime.invoke([reply(MerchantScore(tx_id, "Hypergrid", 50.0, False, "service"), MERCHANT, tx_id)])
-        await runtime.invoke([reply(ModelScore(tx_id, score, "test", []), MODEL, tx_id)])
+        await answer_all(runtime, tx_id)
+        await runtime.invoke([reply(ModelScore(tx_id, score, "test", [], threshold=0.5), MODEL, tx_id)])
     alerted = [e.json()["transaction_id"] for e in runtime.egress if e.egress == ALERTS_EGRESS]
     assert alerted == ["at"]
+
+
+async def test_alert_threshold_setting_overrides_the_model_files(settings, merchants):
+    runtime = make_runtime(settings, merchants, alert_threshold=0.99)
+    await runtime.deliver(transaction("tx-strict", merchant="Hypergrid", amount=950))
+    assert [e for e in runtime.egress if e.egress == ALERTS_EGRESS] == []
 
 
 async def test_degraded_merchant_score_is_flagged_on_the_alert(settings):
@@ -97,7 +121,7 @@ async def test_degraded_merchant_score_is_flagged_on_the_alert(settings):
     runtime = make_runtime(settings, ScriptedMerchantClient({}), merchant_fallback_score=100.0)
     await runtime.deliver(transaction("tx-6", amount=1000))
     alerts = [e.json() for e in runtime.egress if e.egress == ALERTS_EGRESS]
-    assert len(alerts) == 1 and alerts[0]["degraded"] == ["merchant_score"]
+    assert len(alerts) == 1 and alerts[0]["degraded"] == ["merchant"]
 
 
 def _unexpected(reason: str) -> float:
@@ -107,23 +131,23 @@ def _unexpected(reason: str) -> float:
 async def test_late_reply_after_the_decision_is_counted_not_raised(runtime):
     await runtime.deliver(transaction("tx-7"))
     before = _unexpected("late_reply")
-    out = await runtime.invoke([reply(FraudCount("tx-7", "0x00F3CD51", 1), FRAUD_COUNT, "tx-7")])
+    out = await runtime.invoke([answer("tx-7", "fraud_count", {"count": 1})])
     assert out == [] and _unexpected("late_reply") == before + 1
     assert runtime.value_of(TRANSACTION_MANAGER, "tx-7", "pending") is None
 
 
-async def test_duplicate_reply_is_counted_and_ignored(runtime):
+async def test_duplicate_and_unasked_answers_are_counted_and_ignored(runtime):
     await _start(runtime, "tx-8")
-    first = reply(FraudCount("tx-8", "0x00F3CD51", 1), FRAUD_COUNT, "tx-8")
-    await runtime.invoke([first])
-    before = _unexpected("duplicate_reply")
-    await runtime.invoke([reply(FraudCount("tx-8", "0x00F3CD51", 7), FRAUD_COUNT, "tx-8")])
-    assert _unexpected("duplicate_reply") == before + 1
+    await runtime.invoke([answer("tx-8", "fraud_count", {"count": 1})])
+    duplicates, unasked = _unexpected("duplicate_reply"), _unexpected("unasked_lookup")
+    await runtime.invoke([answer("tx-8", "fraud_count", {"count": 7})])
+    await runtime.invoke([answer("tx-8", "horoscope", {"stars": 5})])
+    assert (_unexpected("duplicate_reply"), _unexpected("unasked_lookup")) == (duplicates + 1, unasked + 1)
     pending = json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-8", "pending").value)
-    assert pending["fraud_count"] == 1
+    assert pending["answers"] == {"fraud_count": {"count": 1}}
 
 
-async def test_score_before_features_is_not_taken_as_a_decision(runtime):
+async def test_score_before_the_lookups_is_not_taken_as_a_decision(runtime):
     await _start(runtime, "tx-9")
     await runtime.invoke([reply(ModelScore("tx-9", 0.99, "test", []), MODEL, "tx-9")])
     assert [e for e in runtime.egress if e.egress == ALERTS_EGRESS] == []
@@ -133,11 +157,12 @@ async def test_score_before_features_is_not_taken_as_a_decision(runtime):
 async def test_unreadable_internal_reply_is_counted_not_raised(runtime):
     await _start(runtime, "tx-10")
     before = _unexpected("malformed_message")
-    bad = Envelope(TRANSACTION_MANAGER, "tx-10", FraudCount.TYPENAME, b"{not json", caller=(FRAUD_COUNT, "x"))
+    bad = Envelope(TRANSACTION_MANAGER, "tx-10", LookupAnswer.TYPENAME, b"{not json", caller=(FRAUD_COUNT, "x"))
     assert await runtime.invoke([bad]) == []
-    bad_count = Envelope(TRANSACTION_MANAGER, "tx-10", FraudCount.TYPENAME,
-                         json.dumps({"transaction_id": "tx-10", "account": "a", "count": -1}).encode())
-    assert await runtime.invoke([bad_count]) == []
+    bad_values = Envelope(TRANSACTION_MANAGER, "tx-10", LookupAnswer.TYPENAME,
+                          json.dumps({"transaction_id": "tx-10", "lookup": "fraud_count",
+                                      "values": {"count": "many"}}).encode())
+    assert await runtime.invoke([bad_values]) == []
     assert _unexpected("malformed_message") == before + 2
 
 

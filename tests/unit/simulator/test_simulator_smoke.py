@@ -6,12 +6,10 @@ import json
 import random
 
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, encode
-from fraud_functions.messages import FeatureVector
-from fraud_functions.model import load_model
-from fraud_functions.settings import FunctionSettings
 from fraud_simulator import cli
 from fraud_simulator.kafka_io import ConsumedRecord
 from fraud_simulator.smoke import MIN_RISK, answers, run_smoke, smoke_transaction
+from tests.support.pipeline import expected_alert
 from merchant_service.scoring import risk_score
 
 from .fakes import FakeSink
@@ -45,14 +43,11 @@ class SilentSource(KeyedSource):
 
 
 def test_the_shipped_model_alerts_on_every_smoke_transaction():
-    settings = FunctionSettings.from_env({})
-    model = load_model(settings.model_strategy, settings.model_path)
     rng = random.Random(7)
     for _ in range(20):
         tx = smoke_transaction(rng)
         assert risk_score(tx.merchant) >= MIN_RISK
-        vector = FeatureVector(tx.transaction_id, tx.account, tx.merchant, tx.amount, 0, float(risk_score(tx.merchant)), False)
-        assert model.score(vector).score >= settings.alert_threshold
+        assert expected_alert(tx)
 
 
 def test_only_the_record_for_this_transaction_and_key_answers():

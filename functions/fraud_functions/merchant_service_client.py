@@ -25,7 +25,7 @@ from fraud_common import tracing
 from fraud_functions.metrics import MERCHANT_ATTEMPTS, MERCHANT_LOOKUP_DURATION, MERCHANT_RETRIES
 
 log = logging.getLogger(__name__)
-TRACER = tracing.tracer("fraud_functions.merchant_client")
+TRACER = tracing.tracer("fraud_functions.merchant_service_client")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -47,8 +47,8 @@ class _Transient(Exception):
     """A failure that may pass: timeout, connection error, 5xx, unreadable body."""
 
 
-class MerchantScoreClient:
-    """Looks up merchant risk scores; one instance per process, sharing a connection pool."""
+class MerchantServiceClient:
+    """Looks up merchant risk scores in merchant-service; one instance per process, sharing a connection pool."""
 
     def __init__(
         self,

@@ -1,20 +1,23 @@
-"""fraud/transaction-manager: one instance per transaction id, joining its features into one decision.
+"""fraud/transaction-manager: one instance per transaction id, joining its lookups into one decision.
 
-On a transaction it stores the record, asks fraud-count (id = account) and
-merchant (id = merchant) in parallel, and schedules a decision deadline to
-itself. The two replies may arrive in either order; when both are in it sends
-a FeatureVector to the model, and on the model's score it decides: `alert`
-(plus an alert record) when the score reaches the threshold, `no_alert`
-otherwise.
+On a transaction it stores the record, asks every declared lookup function
+(fraud-count for the account, merchant for the merchant, ... see
+fraud_functions.declarations) in parallel, and schedules a decision deadline to
+itself. The answers may arrive in any order and are kept by lookup name; when
+all are in it sends the model the transaction's values, and on the model's
+score it decides: `alert` (plus an alert record) when the score reaches the
+threshold (the account's own from the `thresholds` topic, else the model's),
+`no_alert` otherwise. When the deadline passes first, the missing lookups'
+fallback values are used and flagged degraded; if the model then does not
+answer by a second deadline, the transaction is decided `expired`.
 
 Every transaction id gets one decision on the `decisions` egress, so no
-transaction vanishes unaccounted: a malformed record is decided `dead_letter`,
-and a transaction whose replies do not all arrive by the deadline is decided
-`expired`. Once decided, the id is remembered for DECIDED_RETENTION_SECONDS: a
-record sent again with that id is dead-lettered as a duplicate instead of
-being scored twice, except after a `dead_letter` decision, so that a corrected
-record can be replayed. The pending state also has a time-to-live, longer
-than the deadline, as a backstop.
+transaction vanishes unaccounted: a malformed record is decided `dead_letter`.
+Once decided, the id is remembered for DECIDED_RETENTION_SECONDS: a record sent
+again with that id is dead-lettered as a duplicate instead of being scored
+twice, except after a `dead_letter` decision, so that a corrected record can be
+replayed. The pending state also has a time-to-live, longer than the deadline,
+as a backstop.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -31,6 +34,7 @@ from statefun import Context, Message, ValueSpec, kafka_egress_message, make_jso
 from fraud_common.contract import (
     ALERTS_TOPIC,
     DECISIONS_TOPIC,
+    TRANSACTIONS_TOPIC,
     Alert,
     ContractError,
     Decision,
@@ -39,16 +43,17 @@ from fraud_common.contract import (
 )
 from fraud_common.envelope import parse_record
 from fraud_common.tracing import current_traceparent
-from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS, FRAUD_COUNT, MERCHANT, MODEL, TRANSACTION_MANAGER
+from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS, TRANSACTION_MANAGER
+from fraud_functions.declarations import Resources, declare
+from fraud_functions.functions.model import MODEL
+from fraud_functions.legacy import FraudCount, MerchantScore, pending_from_old_shape
 from fraud_functions.messages import (
     TRANSACTION_RECORD,
     DecisionDeadline,
-    FeatureVector,
-    FraudCount,
-    MerchantScore,
+    LookupAnswer,
+    LookupQuery,
+    ModelInput,
     ModelScore,
-    QueryFraud,
-    QueryMerchant,
     outgoing,
 )
 from fraud_functions.metrics import DECISION_LATENCY, DECISIONS, TRANSACTIONS_STARTED
@@ -58,6 +63,9 @@ log = logging.getLogger(__name__)
 
 PENDING_TYPE = make_json_type("fraud.state/PendingTransaction")
 DECIDED_TYPE = make_json_type("fraud.state/DecidedTransaction")
+
+
+DEFAULT_THRESHOLD = 0.8  # for a score from a model version that does not send its threshold
 
 
 def state_specs(ttl_seconds: int, decided_retention_seconds: int) -> list[ValueSpec]:
@@ -70,19 +78,20 @@ def state_specs(ttl_seconds: int, decided_retention_seconds: int) -> list[ValueS
 
 @dataclass
 class Pending:
-    """A transaction waiting for its features and score (stored as JSON)."""
+    """A transaction waiting for its lookups and its score (stored as JSON)."""
 
     transaction: dict[str, Any]
     received_ms: int
     deadline_token: str = ""
-    fraud_count: int | None = None
-    merchant_score: float | None = None
-    merchant_degraded: bool = False
+    asked: list[str] = field(default_factory=list)
+    answers: dict[str, dict[str, float]] = field(default_factory=dict)
+    degraded: list[str] = field(default_factory=list)
     scoring: bool = False
 
     @classmethod
     def load(cls, value: dict[str, Any]) -> "Pending":
-        """Read stored state; fields a newer or older version wrote and this one lacks are ignored."""
+        """Read stored state, also as an older version wrote it; fields this version lacks are ignored."""
+        value = pending_from_old_shape(value)
         known = {item.name for item in fields(cls)}
         return cls(**{name: item for name, item in value.items() if name in known})
 
@@ -90,10 +99,8 @@ class Pending:
         return dict(vars(self))
 
     def missing(self) -> list[str]:
-        """What the transaction still waits for."""
-        waiting = [name for name, value in (("fraud_count", self.fraud_count),
-                                             ("merchant_score", self.merchant_score)) if value is None]
-        return waiting or ["model_score"]
+        """The lookups that have not answered."""
+        return [name for name in self.asked if name not in self.answers]
 
 
 @dataclass(frozen=True)
@@ -101,38 +108,51 @@ class Verdict:
     """What the decision says beyond its outcome."""
 
     outcome: str
-    score: float | None = None
-    model_version: str | None = None
-    reasons: tuple[str, ...] = ()
+    score: ModelScore | None = None
+    threshold: float | None = None
+    threshold_source: str | None = None
     reason: str | None = None
 
 
+@declare(
+    typename=TRANSACTION_MANAGER,
+    summary="one transaction: asks every lookup, sends the model its values, decides (alert, no_alert, "
+            "dead_letter, expired) and remembers the id",
+    takes=(TRANSACTION_RECORD, LookupAnswer.TYPENAME, ModelScore.TYPENAME, DecisionDeadline.TYPENAME,
+           FraudCount.TYPENAME, MerchantScore.TYPENAME),
+    answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
+    state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
+    ingress_topic=TRANSACTIONS_TOPIC,
+)
 class TransactionManager:
     def __init__(
         self,
-        alert_threshold: float,
-        decision_deadline_seconds: int,
-        decisions_enabled: bool,
+        resources: Resources,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
-        self._threshold = alert_threshold
-        self._deadline = timedelta(seconds=decision_deadline_seconds)
-        self._decisions_enabled = decisions_enabled
+        settings = resources.settings
+        self._lookups = resources.lookups
+        self._fallbacks = {lookup.name: dict(lookup.fallback(settings)) for _, lookup in self._lookups}
+        self._threshold_lookup = next((lookup.name for _, lookup in self._lookups if lookup.threshold), None)
+        self._deadline = timedelta(seconds=settings.decision_deadline_seconds)
+        self._decisions_enabled = settings.decisions_enabled
         self._clock_ms = clock_ms
         self._new_token = new_token
 
     async def __call__(self, context: Context, message: Message) -> None:
         if message.value_typename() == TRANSACTION_RECORD:
             self._on_transaction(context, message)
-        elif message.is_type(FraudCount.STATEFUN_TYPE):
-            self._on_reply(context, message, FraudCount)
-        elif message.is_type(MerchantScore.STATEFUN_TYPE):
-            self._on_reply(context, message, MerchantScore)
+        elif message.is_type(LookupAnswer.STATEFUN_TYPE):
+            self._on_answer(context, message, LookupAnswer)
         elif message.is_type(ModelScore.STATEFUN_TYPE):
             self._on_score(context, message)
         elif message.is_type(DecisionDeadline.STATEFUN_TYPE):
             self._on_deadline(context, message)
+        elif message.is_type(FraudCount.STATEFUN_TYPE):
+            self._on_answer(context, message, FraudCount)
+        elif message.is_type(MerchantScore.STATEFUN_TYPE):
+            self._on_answer(context, message, MerchantScore)
         else:
             reject_unknown_type(TRANSACTION_MANAGER, context, message)
 
@@ -155,15 +175,23 @@ class TransactionManager:
             send_to_dead_letters(TRANSACTION_MANAGER, context, message, ContractError(
                 "duplicate_transaction_id", f"transaction {transaction_id} is {self._status(context)}"))
             return
-        token = self._new_token()
-        pending = Pending(transaction=transaction.to_record(), received_ms=self._clock_ms(), deadline_token=token)
-        context.storage.pending = pending.dump()
-        context.send(outgoing(FRAUD_COUNT, transaction.account, QueryFraud(transaction_id=transaction_id)))
-        context.send(outgoing(MERCHANT, transaction.merchant, QueryMerchant(transaction_id=transaction_id)))
-        context.send_after(self._deadline, outgoing(TRANSACTION_MANAGER, transaction_id, DecisionDeadline(token)),
-                           cancellation_token=token)
+        pending = Pending(transaction=transaction.to_record(), received_ms=self._clock_ms(),
+                          asked=[lookup.name for _, lookup in self._lookups])
+        query = LookupQuery(transaction_id, transaction.account, transaction.merchant, transaction.amount,
+                            transaction.timestamp)
+        for typename, lookup in self._lookups:
+            context.send(outgoing(typename, lookup.key(transaction), query))
+        self._schedule_deadline(context, pending)
         TRANSACTIONS_STARTED.inc()
         log.debug("transaction received", extra={"transaction_id": transaction_id})
+
+    def _schedule_deadline(self, context: Context, pending: Pending) -> None:
+        """Store the pending state with a fresh deadline (a token reused while pending would fail the job)."""
+        pending.deadline_token = self._new_token()
+        context.storage.pending = pending.dump()
+        context.send_after(self._deadline, outgoing(TRANSACTION_MANAGER, context.address.id,
+                                                    DecisionDeadline(pending.deadline_token)),
+                           cancellation_token=pending.deadline_token)
 
     @staticmethod
     def _first_record(context: Context) -> bool:
@@ -183,40 +211,36 @@ class TransactionManager:
             return "already in flight"
         return f"already decided ({decided.get('outcome')} at {decided.get('decided_at_ms')} ms)"
 
-    # -- replies -------------------------------------------------------------------------------
-    def _on_reply(self, context: Context, message: Message, kind: type[FraudCount] | type[MerchantScore]) -> None:
+    # -- answers -------------------------------------------------------------------------------
+    def _on_answer(self, context: Context, message: Message,
+                   kind: type[LookupAnswer] | type[FraudCount] | type[MerchantScore]) -> None:
         joined = self._reply_with_pending(context, message, kind)
         if joined is None:
             return
         reply, pending = joined
-        if isinstance(reply, FraudCount):
-            if pending.fraud_count is not None:
-                drop_unexpected(TRANSACTION_MANAGER, context, "duplicate_reply", kind.TYPENAME)
-                return
-            pending.fraud_count = reply.count
-        else:
-            if pending.merchant_score is not None:
-                drop_unexpected(TRANSACTION_MANAGER, context, "duplicate_reply", kind.TYPENAME)
-                return
-            pending.merchant_score = reply.score
-            pending.merchant_degraded = reply.degraded
-        if pending.fraud_count is not None and pending.merchant_score is not None:
+        answer = reply if isinstance(reply, LookupAnswer) else reply.as_answer()
+        if answer.lookup not in pending.asked:
+            drop_unexpected(TRANSACTION_MANAGER, context, "unasked_lookup", answer.lookup)
+            return
+        if answer.lookup in pending.answers:
+            drop_unexpected(TRANSACTION_MANAGER, context, "duplicate_reply", answer.lookup)
+            return
+        pending.answers[answer.lookup] = dict(answer.values)
+        if answer.degraded:
+            pending.degraded.append(answer.lookup)
+        if not pending.scoring and not pending.missing():
             self._request_score(context, pending)
         context.storage.pending = pending.dump()
 
     def _request_score(self, context: Context, pending: Pending) -> None:
-        transaction = pending.transaction
-        vector = FeatureVector(
-            transaction_id=context.address.id,
-            account=transaction["account"],
-            merchant=transaction["merchant"],
-            amount=transaction["amount"],
-            fraud_count=pending.fraud_count or 0,
-            merchant_score=pending.merchant_score or 0.0,
-            merchant_degraded=pending.merchant_degraded,
-        )
+        """Send the model every value, by source; a lookup that did not answer counts as its fallback."""
+        values: dict[str, float] = {"transaction.amount": pending.transaction["amount"]}
+        for name in pending.asked:
+            for value, number in pending.answers.get(name, self._fallbacks.get(name, {})).items():
+                values[f"{name}.{value}"] = number
         # The model is stateless; addressing it by transaction id spreads the load over all key groups.
-        context.send(outgoing(MODEL, context.address.id, vector))
+        context.send(outgoing(MODEL, context.address.id,
+                              ModelInput(context.address.id, values, sorted(set(pending.degraded)))))
         pending.scoring = True
 
     def _on_score(self, context: Context, message: Message) -> None:
@@ -225,11 +249,18 @@ class TransactionManager:
             return
         score, pending = joined
         if not pending.scoring:
-            drop_unexpected(TRANSACTION_MANAGER, context, "premature_score", "score before features")
+            drop_unexpected(TRANSACTION_MANAGER, context, "premature_score", "score before the lookups")
             return
-        outcome = "alert" if score.score >= self._threshold else "no_alert"
-        self._decide(context, pending, Verdict(outcome, score=score.score, model_version=score.model_version,
-                                               reasons=tuple(score.reasons)))
+        threshold, source = self._threshold_for(pending, score)
+        outcome = "alert" if score.score >= threshold else "no_alert"
+        self._decide(context, pending, Verdict(outcome, score, threshold, source))
+
+    def _threshold_for(self, pending: Pending, score: ModelScore) -> tuple[float, str]:
+        """The account's own threshold (1..100 on the `thresholds` topic, so /100) when it has one, else the model's."""
+        custom = pending.answers.get(self._threshold_lookup or "", {}).get("threshold")
+        if custom is not None:
+            return custom / 100.0, "account"
+        return (score.threshold if score.threshold is not None else DEFAULT_THRESHOLD), "model"
 
     def _on_deadline(self, context: Context, message: Message) -> None:
         deadline = read_message(TRANSACTION_MANAGER, context, message, DecisionDeadline)
@@ -240,8 +271,15 @@ class TransactionManager:
         if pending is None or pending.deadline_token != deadline.token:
             drop_unexpected(TRANSACTION_MANAGER, context, "stale_deadline", "no pending transaction with this token")
             return
-        waiting = ", ".join(pending.missing())
-        self._decide(context, pending, Verdict("expired", reason=f"deadline_passed: waiting for {waiting}"))
+        if pending.scoring:
+            self._decide(context, pending, Verdict("expired", reason="deadline_passed: waiting for model_score"))
+            return
+        late = pending.missing()
+        pending.degraded.extend(late)
+        log.warning("lookups did not answer by the deadline; scoring with their fallbacks",
+                    extra={"transaction_id": context.address.id, "lookups": late})
+        self._request_score(context, pending)
+        self._schedule_deadline(context, pending)
 
     @staticmethod
     def _reply_with_pending(context: Context, message: Message, kind):
@@ -260,25 +298,28 @@ class TransactionManager:
     def _decide(self, context: Context, pending: Pending | None, verdict: Verdict) -> None:
         """Record the one decision of this transaction: state, alert, `decisions` record, metrics."""
         now = self._clock_ms()
-        degraded = ["merchant_score"] if pending is not None and pending.merchant_degraded else []
+        degraded = sorted(set(pending.degraded)) if pending is not None else []
+        score = verdict.score
         decision = Decision(
             transaction_id=context.address.id,
             outcome=verdict.outcome,
             decided_at_ms=now,
             transaction=pending.transaction if pending is not None else None,
-            score=verdict.score,
-            threshold=self._threshold if verdict.score is not None else None,
-            model_version=verdict.model_version,
-            reasons=list(verdict.reasons),
+            score=score.score if score else None,
+            threshold=verdict.threshold,
+            model_version=score.model_version if score else None,
+            reasons=list(score.reasons) if score else [],
             degraded=degraded,
             reason=verdict.reason,
             latency_ms=max(0, now - pending.received_ms) if pending is not None else None,
             traceparent=current_traceparent(),
+            threshold_source=verdict.threshold_source,
+            features=dict(score.features) if score else {},
         )
         context.storage.decided = {"outcome": verdict.outcome, "decided_at_ms": now}
         if pending is not None:
             del context.storage.pending
-            if verdict.outcome != "expired":  # an expired transaction's deadline has just fired
+            if pending.deadline_token:  # state from before deadlines has none; the runtime refuses an empty one
                 context.cancel_delayed_message(pending.deadline_token)
         if verdict.outcome == "alert" and pending is not None:
             self._emit_alert(context, pending, decision)
@@ -303,7 +344,7 @@ class TransactionManager:
             timestamp=transaction["timestamp"],
             transaction_id=decision.transaction_id,
             score=decision.score or 0.0,
-            threshold=self._threshold,
+            threshold=decision.threshold or 0.0,
             model_version=decision.model_version or "",
             reasons=decision.reasons,
             degraded=decision.degraded,

@@ -1,0 +1,138 @@
+"""Each function declared once, next to its code: the single list of what the function server serves.
+
+In the spirit of the SDK's `@functions.bind(typename, specs)`, a function's
+module says everything about it in one `@declare(...)`: its type name, the
+message types it takes and answers, its state, the Kafka topic it reads (if
+any), how to build it, and, for a lookup, what transaction-manager asks it for
+every transaction. The server, the wiring, the module-spec contract test and
+the docs' function table all read `declared()`; nothing else lists functions.
+
+Adding a feature is a new module under `fraud_functions/functions/` with its
+declaration (found by `declared()`), and a model file whose features use its
+values (docs/architecture.md, "Adding a feature").
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+from statefun import Context, Message, ValueSpec
+
+from fraud_common.contract import Transaction
+from fraud_functions.settings import FunctionSettings
+
+Handler = Callable[[Context, Message], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What transaction-manager asks a lookup function for every transaction, and what it gets back.
+
+    `key` picks the address to ask (the account, the merchant); `provides` names
+    the values it answers (a model feature reads one as "<name>.<value>");
+    `fallback` gives what the values count as when the answer does not come by
+    the decision deadline (the decision then says the lookup was degraded).
+    `threshold` marks the lookup whose answer sets the alert threshold.
+    """
+
+    name: str
+    key: Callable[[Transaction], str]
+    provides: tuple[str, ...]
+    fallback: Callable[[FunctionSettings], Mapping[str, float]]
+    threshold: bool = False
+
+    def sources(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}.{value}" for value in self.provides)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One remote function: everything the server, the runtime's module spec and the docs need to know."""
+
+    typename: str
+    summary: str
+    takes: tuple[str, ...]
+    answers: tuple[str, ...]
+    state: Callable[[FunctionSettings], list[ValueSpec]]
+    factory: Callable[["Resources"], Any]
+    ingress_topic: str | None = None
+    lookup: Lookup | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a function's factory may use: the settings, the merchant-service client, the model, the lookups."""
+
+    settings: FunctionSettings
+    merchant_client: Any
+    model: Any
+    lookups: tuple[tuple[str, Lookup], ...] = field(default=())  # (typename, lookup) of every lookup function
+
+
+_DECLARED: dict[str, Declared] = {}
+
+
+def declare(*, typename: str, summary: str, takes: Sequence[str], answers: Sequence[str] = (),
+            state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
+            ingress_topic: str | None = None, lookup: Lookup | None = None):
+    """Class decorator: the class is the function's handler, built as `cls(resources)`."""
+
+    def register(cls):
+        if typename in _DECLARED and _DECLARED[typename].factory is not cls:
+            raise ValueError(f"{typename} is declared twice")
+        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls,
+                                       ingress_topic, lookup)
+        return cls
+
+    return register
+
+
+@functools.cache
+def declared() -> tuple[Declared, ...]:
+    """Every function, in type-name order, after importing every module of `fraud_functions.functions` (once)."""
+    from fraud_functions import functions
+
+    for module in pkgutil.iter_modules(functions.__path__):
+        importlib.import_module(f"{functions.__name__}.{module.name}")
+    return tuple(_DECLARED[name] for name in sorted(_DECLARED))
+
+
+@functools.cache
+def typenames() -> tuple[str, ...]:
+    return tuple(item.typename for item in declared())
+
+
+@functools.cache
+def lookups() -> tuple[tuple[str, Lookup], ...]:
+    """(typename, lookup) of every declared lookup function, in type-name order."""
+    return tuple((item.typename, item.lookup) for item in declared() if item.lookup is not None)
+
+
+def markdown_table() -> str:
+    """The docs' function table (docs/architecture.md), generated from the declarations."""
+    settings = FunctionSettings.from_env({})
+    rows = ["| function | what it does | takes | answers | state (TTL) | reads Kafka topic |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for item in declared():
+        state = ", ".join(
+            f"`{spec.name}` ({_ttl(spec)})" for spec in item.state(settings)) or "none"
+        rows.append(f"| `{item.typename}` | {item.summary} | {', '.join(f'`{t}`' for t in item.takes)} | "
+                    f"{', '.join(f'`{t}`' for t in item.answers) or '-'} | {state} | "
+                    f"{f'`{item.ingress_topic}`' if item.ingress_topic else '-'} |")
+    return "\n".join(rows) + "\n"
+
+
+def _ttl(spec: ValueSpec) -> str:
+    if not spec.duration:
+        return "no TTL"
+    seconds = spec.duration // 1000
+    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds // 60} min" if seconds % 60 == 0 \
+        else f"{seconds} s"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")
