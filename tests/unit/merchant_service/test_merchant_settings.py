@@ -71,11 +71,6 @@ def test_process_environment_is_the_default_source(monkeypatch) -> None:
     assert (settings.port, settings.error_rate) == (8123, 1.0)
 
 
-def test_settings_are_frozen() -> None:
-    with pytest.raises(AttributeError):
-        Settings().port = 1  # type: ignore[misc]
-
-
 @pytest.mark.parametrize(
     ("name", "value"),
     [
