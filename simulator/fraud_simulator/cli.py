@@ -90,6 +90,9 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
                      help="seed for accounts, merchants, amounts and confirmations (SIMULATOR_SEED, default random)")
     run.add_argument("--group", default=settings.group,
                      help="consumer group for alerts (SIMULATOR_GROUP, default %(default)s)")
+    run.add_argument("--compromised-share", type=_number(float, 0.0, 1.0), default=settings.compromised_share,
+                     help="chance that a transaction starts a compromised card's burst of 4-8 larger transactions "
+                          "(SIMULATOR_COMPROMISED_SHARE, default %(default)s)")
     run.add_argument("--confirm-share", type=_number(float, 0.0, 1.0), default=settings.confirm_share,
                      help="share of alerts confirmed as fraud (SIMULATOR_CONFIRM_SHARE, default %(default)s)")
     run.add_argument("--confirm-cooldown", type=_number(float, 0.0), default=settings.confirm_cooldown,
@@ -146,7 +149,8 @@ class KafkaFactories:
 def live_transactions(args: argparse.Namespace) -> Iterator[Transaction]:
     """The endless (or --max-transactions long) stream of live transactions."""
     rng = random.Random(args.seed)
-    generator = TransactionGenerator(rng, AccountPopulation(rng, args.accounts, args.skew))
+    generator = TransactionGenerator(rng, AccountPopulation(rng, args.accounts, args.skew),
+                                     compromised_share=args.compromised_share)
     stream: Iterable[Transaction] = (generator.next() for _ in itertools.count())
     if args.max_transactions is not None:
         stream = itertools.islice(stream, args.max_transactions)

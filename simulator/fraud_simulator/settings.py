@@ -28,6 +28,7 @@ class SimulatorSettings:
     seed: int | None = None
     group: str = "fraud-simulator"
     confirm_share: float = 0.05
+    compromised_share: float = 0.004
     confirm_cooldown: float = 1800.0
     status_interval: float = 5.0
     max_transactions: int | None = None
@@ -78,6 +79,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> SimulatorSettings:
         seed=_optional_int("SIMULATOR_SEED", env),
         group=env_str("SIMULATOR_GROUP", "fraud-simulator", env),
         confirm_share=env_float("SIMULATOR_CONFIRM_SHARE", 0.05, env, minimum=0.0, maximum=1.0),
+        compromised_share=env_float("SIMULATOR_COMPROMISED_SHARE", 0.004, env, minimum=0.0, maximum=1.0),
         confirm_cooldown=env_float("SIMULATOR_CONFIRM_COOLDOWN", 1800.0, env, minimum=0.0),
         status_interval=env_float("SIMULATOR_STATUS_INTERVAL", 5.0, env, minimum=0.0),
         max_transactions=None if max_transactions == 0 else max_transactions,

@@ -27,21 +27,49 @@ SCENARIO_STEP = timedelta(seconds=1)
 SCENARIO_ACCOUNTS = 1000
 SCENARIO_SKEW = 1.1
 
+# Compromised cards: now and then a transaction starts a burst of 4 to 8 larger ones from one card,
+# picked uniformly (most cards are quiet), interleaved with everyone else's over a few seconds.
+COMPROMISED_SHARE = 0.004
+BURST_SIZE = (4, 8)
+BURST_AMOUNT = (200, 1000)
 
-def draw_transaction(
-    rng: random.Random,
-    population: AccountPopulation,
-    transaction_id: str,
-    timestamp: str,
-) -> Transaction:
-    """One transaction; the single place that decides account, merchant and amount."""
-    return Transaction(
+
+class Payers:
+    """Who pays next: the population by popularity, and now and then a compromised card in a burst."""
+
+    def __init__(self, rng: random.Random, population: AccountPopulation, compromised_share: float) -> None:
+        if not 0 <= compromised_share <= 1:
+            raise ValueError("compromised_share must be between 0 and 1")
+        self._rng = rng
+        self._population = population
+        self._share = compromised_share
+        self._burst_account: str | None = None
+        self._burst_left = 0
+
+    def draw(self) -> tuple[str, bool]:
+        """(account, whether this transaction is part of a compromised card's burst)."""
+        if self._burst_left and self._rng.random() < 0.5:
+            self._burst_left -= 1
+            return self._burst_account, True  # type: ignore[return-value]
+        if self._share and self._rng.random() < self._share:
+            self._burst_account = self._rng.choice(self._population.accounts)
+            self._burst_left = self._rng.randint(*BURST_SIZE) - 1
+            return self._burst_account, True
+        return self._population.draw(self._rng), False
+
+
+def draw_transaction(rng: random.Random, payers: Payers, transaction_id: str, timestamp: str) -> tuple[Transaction, bool]:
+    """One transaction and whether it is a compromised card's; the single place that decides its fields."""
+    account, compromised = payers.draw()
+    low, high = BURST_AMOUNT if compromised else (AMOUNT_MIN, AMOUNT_MAX)
+    transaction = Transaction(
         transaction_id=transaction_id,
-        account=population.draw(rng),
+        account=account,
         merchant=random_merchant(rng),
-        amount=rng.randint(AMOUNT_MIN, AMOUNT_MAX),
+        amount=rng.randint(low, high),
         timestamp=timestamp,
     )
+    return transaction, compromised
 
 
 class TransactionGenerator:
@@ -58,15 +86,16 @@ class TransactionGenerator:
         population: AccountPopulation,
         now: Callable[[], datetime] = datetime.now,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        compromised_share: float = COMPROMISED_SHARE,
     ) -> None:
         self._rng = rng
-        self._population = population
+        self._payers = Payers(rng, population, compromised_share)
         self._now = now
         self._new_id = new_id
 
     def next(self) -> Transaction:
         """The next transaction."""
-        return draw_transaction(self._rng, self._population, self._new_id(), self._now().isoformat())
+        return draw_transaction(self._rng, self._payers, self._new_id(), self._now().isoformat())[0]
 
 
 def scenario_id(rng: random.Random) -> str:
@@ -74,7 +103,7 @@ def scenario_id(rng: random.Random) -> str:
     return uuid.UUID(int=rng.getrandbits(128), version=4).hex
 
 
-def scenario_transactions(
+def labelled_scenario(
     seed: int,
     count: int,
     *,
@@ -82,13 +111,17 @@ def scenario_transactions(
     skew: float = SCENARIO_SKEW,
     start: datetime = SCENARIO_START,
     step: timedelta = SCENARIO_STEP,
-) -> list[Transaction]:
-    """The `count` transactions of scenario `seed`; the same arguments always give the same records."""
+    compromised_share: float = COMPROMISED_SHARE,
+) -> list[tuple[Transaction, bool]]:
+    """The `count` transactions of scenario `seed`, each with whether it is a compromised card's (the ground truth)."""
     if count < 0:
         raise ValueError("count must not be negative")
     rng = random.Random(seed)
-    population = AccountPopulation(rng, accounts, skew)
-    return [
-        draw_transaction(rng, population, scenario_id(rng), (start + step * index).isoformat())
-        for index in range(count)
-    ]
+    payers = Payers(rng, AccountPopulation(rng, accounts, skew), compromised_share)
+    return [draw_transaction(rng, payers, scenario_id(rng), (start + step * index).isoformat())
+            for index in range(count)]
+
+
+def scenario_transactions(seed: int, count: int, **options) -> list[Transaction]:
+    """The `count` transactions of scenario `seed`; the same arguments always give the same records."""
+    return [transaction for transaction, _ in labelled_scenario(seed, count, **options)]

@@ -44,3 +44,20 @@ def test_timestamps_come_from_a_fixed_start_plus_index_not_the_wall_clock():
 def test_scenario_accounts_recur():
     accounts = [t.account for t in scenario_transactions(3, 500)]
     assert len(set(accounts)) < 400
+
+
+def test_compromised_cards_burst_with_larger_amounts_and_the_share_sets_how_often():
+    from fraud_simulator.transactions import BURST_AMOUNT, labelled_scenario
+
+    labelled = labelled_scenario(11, 20_000)
+    burst = [t for t, compromised in labelled if compromised]
+    assert 0.01 < len(burst) / len(labelled) < 0.04  # 0.4 % start a burst of about six
+    assert all(BURST_AMOUNT[0] <= t.amount <= BURST_AMOUNT[1] for t in burst)
+    # A burst is one card several times within a few positions of the stream.
+    positions: dict[str, list[int]] = {}
+    for index, (transaction, compromised) in enumerate(labelled):
+        if compromised:
+            positions.setdefault(transaction.account, []).append(index)
+    tight = [p for p in positions.values() if len(p) >= 4 and max(p) - min(p) < 40]
+    assert len(tight) >= 0.8 * len(positions)
+    assert not any(compromised for _, compromised in labelled_scenario(11, 2000, compromised_share=0))
