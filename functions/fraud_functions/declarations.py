@@ -135,4 +135,7 @@ def _ttl(spec: ValueSpec) -> str:
 
 
 if __name__ == "__main__":
-    print(markdown_table(), end="")
+    # Run as a script this file is `__main__`, not the module the functions register with: ask that one.
+    from fraud_functions import declarations
+
+    print(declarations.markdown_table(), end="")

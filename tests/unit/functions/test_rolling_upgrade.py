@@ -76,3 +76,14 @@ def _typed(value: dict) -> TypedValue:
     typed.has_value = True
     typed.value = PENDING_TYPE.serializer().serialize(value)
     return typed
+
+
+async def test_a_value_the_sender_did_not_know_of_counts_as_its_lookups_fallback(runtime):
+    """An older transaction-manager sends no value for a lookup it does not know: the model uses the fallback."""
+    def model_input(values: dict) -> Envelope:
+        return old(ModelInput("tx-old", values), MODEL, "tx-old")
+
+    known = {"transaction.amount": 500, "fraud_count.count": 0}
+    (without,) = await runtime.invoke([model_input(known)])
+    (fallback,) = await runtime.invoke([model_input({**known, "merchant.score": 50.0})])  # merchant's fallback
+    assert json.loads(without.value)["score"] == json.loads(fallback.value)["score"]
