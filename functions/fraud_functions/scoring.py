@@ -82,11 +82,15 @@ class LogisticModel:
     def sources(self) -> tuple[str, ...]:
         return tuple(feature.source for feature in self.features)
 
+    def probability(self, transformed: Mapping[str, float]) -> float:
+        """The score from feature values after their transforms (for example a decision's recorded `features`)."""
+        z = self.intercept + sum(f.weight * transformed[f.name] for f in self.features)
+        return 1.0 / (1.0 + math.exp(-z))
+
     def score(self, values: Mapping[str, float]) -> Scored:
         transformed = {f.name: f.value(float(values.get(f.source, 0.0))) for f in self.features}
         contributions = {f.name: f.weight * transformed[f.name] for f in self.features}
-        z = self.intercept + sum(contributions.values())
-        probability = 1.0 / (1.0 + math.exp(-z))
+        probability = self.probability(transformed)
         by_name = {f.name: f for f in self.features}
         reasons = [
             f"{name}={_reason_value(float(values.get(by_name[name].source, 0.0)))}"

@@ -39,11 +39,14 @@ def shipped_model() -> Model:
     return load_model(settings.model_strategy, settings.model_path)
 
 
-def expected_alert(transaction: Transaction, fraud_count: int = 0) -> bool:
-    """Whether the shipped model alerts on this transaction, given merchant-service's stable score."""
+def expected_alert(transaction: Transaction, fraud_count: int = 0, spike: float = 1.0) -> bool:
+    """Whether the shipped model alerts on this transaction, given merchant-service's stable score.
+
+    `spike` is the account's velocity spike (1: paying at its usual rate, as a first payment does).
+    """
     model = shipped_model()
     values = {"transaction.amount": transaction.amount, "fraud_count.count": fraud_count,
-              "merchant.score": float(risk_score(transaction.merchant))}
+              "merchant.score": float(risk_score(transaction.merchant)), "velocity.spike_1m": spike}
     return model.score(values).score >= model.threshold
 
 

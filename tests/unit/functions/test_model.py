@@ -11,8 +11,10 @@ from fraud_functions.scoring import ModelError, RandomModel, check_sources, load
 from fraud_functions.settings import DEFAULT_MODEL_PATH
 
 
-def values(amount=500, fraud_count=0, merchant_score=50.0) -> dict[str, float]:
-    return {"transaction.amount": amount, "fraud_count.count": fraud_count, "merchant.score": merchant_score}
+def values(amount=500, fraud_count=0, merchant_score=50.0, spike=1.0) -> dict[str, float]:
+    """An ordinary payment's values: a spike of 1 is the account paying at its usual rate."""
+    return {"transaction.amount": amount, "fraud_count.count": fraud_count, "merchant.score": merchant_score,
+            "velocity.spike_1m": spike}
 
 
 @pytest.fixture
@@ -25,10 +27,10 @@ def test_scores_are_deterministic_probabilities(model):
     assert first == second and 0 <= first.score <= 1
 
 
-@pytest.mark.parametrize("feature", ["amount", "fraud_count", "merchant_score"])
+@pytest.mark.parametrize("feature", ["amount", "fraud_count", "merchant_score", "spike"])
 def test_score_rises_with_every_risk_feature(model, feature):
-    low = {"amount": 10, "fraud_count": 0, "merchant_score": 10.0}
-    high = dict(low, **{feature: {"amount": 1000, "fraud_count": 3, "merchant_score": 95.0}[feature]})
+    low = {"amount": 10, "fraud_count": 0, "merchant_score": 10.0, "spike": 1.0}
+    high = dict(low, **{feature: {"amount": 1000, "fraud_count": 3, "merchant_score": 95.0, "spike": 6}[feature]})
     assert model.score(values(**high)).score > model.score(values(**low)).score
 
 
@@ -79,9 +81,9 @@ def test_a_broken_model_file_fails_with_a_clear_error(tmp_path, mutate, message)
 
 
 def test_a_model_needing_a_value_no_function_provides_fails_naming_it(model):
-    check_sources(model, ["fraud_count.count", "merchant.score"])
+    check_sources(model, ["fraud_count.count", "merchant.score", "velocity.spike_1m"])
     with pytest.raises(ModelError, match="needs merchant.score, which no function provides"):
-        check_sources(model, ["fraud_count.count"])
+        check_sources(model, ["fraud_count.count", "velocity.spike_1m"])
 
 
 def test_unreadable_model_file_fails_clearly(tmp_path):

@@ -12,6 +12,7 @@ from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.functions.model import MODEL
 from fraud_functions.messages import LookupAnswer, LookupQuery, ModelInput, ModelScore
 from fraud_functions.metrics import UNEXPECTED
+from tests.support.pipeline import shipped_model
 from tests.unit.functions.conftest import confirmation, make_runtime, transaction
 from tests.unit.functions.harness import Envelope
 
@@ -37,7 +38,7 @@ async def test_high_risk_transaction_raises_an_alert_with_explanation(runtime):
     assert value["amount"] == 950 and value["merchant"] == "Hypergrid"
     assert value["transaction_id"] == "tx-1"
     assert value["score"] >= value["threshold"] == 0.8
-    assert value["model_version"] == "logistic-2026.11.1"
+    assert value["model_version"] == shipped_model().version
     assert "merchant_risk=95" in value["reasons"]
     assert value["degraded"] == []
 

@@ -1,0 +1,142 @@
+"""fraud/velocity: how fast an account is paying, in sliding windows of a minute and an hour.
+
+Every transaction's lookup query is also its event: the account's count and
+total amount go into the current bucket of each window (10-second buckets for
+the minute, 1-minute buckets for the hour), and a new bucket schedules a
+delayed `ExpireVelocity` to this address for when it leaves its window, like
+fraud-count's confirmations. State stays bounded per account (at most 7 + 61
+buckets) and is deleted when both windows are empty.
+
+The answer carries the counts and amounts and `spike_1m`: the last minute's
+count over the account's usual per-minute count in the rest of the hour (the
+time it has been seen, at most 59 minutes), so a card that suddenly pays five
+times stands out while an account that always pays often does not. An account
+seen for the first time has no usual rate: its spike is its count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable
+
+from statefun import Context, Message, ValueSpec, make_json_type
+
+from fraud_functions.addresses import NAMESPACE
+from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.messages import JsonMessage, LookupAnswer, LookupQuery, _require, outgoing
+from fraud_functions.metrics import UNEXPECTED
+from fraud_functions.outcomes import read_message, read_request, reject_unknown_type, reply_to_caller
+
+VELOCITY = f"{NAMESPACE}/velocity"
+STATE_TYPE = make_json_type("fraud.state/Velocity")
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str
+    span_ms: int
+    bucket_ms: int
+
+
+MINUTE = Window("1m", 60_000, 10_000)
+HOUR = Window("1h", 3_600_000, 60_000)
+WINDOWS = {window.name: window for window in (MINUTE, HOUR)}
+
+
+@dataclass(frozen=True)
+class ExpireVelocity(JsonMessage, typename="fraud/ExpireVelocity"):
+    """velocity → itself, delayed: one bucket of one window leaves it."""
+
+    window: str
+    bucket: int
+
+    def check(self) -> None:
+        _require(self.window in WINDOWS, self.TYPENAME, "window must be 1m or 1h")
+        _require(isinstance(self.bucket, int), self.TYPENAME, "bucket must be a start time in ms")
+
+
+def record(state: dict[str, Any] | None, now_ms: int, amount: float) -> tuple[dict[str, Any], list[ExpireVelocity]]:
+    """The state after one more payment at `now_ms`, and the expiries of the buckets it opened."""
+    state = state or {"first_seen_ms": now_ms, "buckets": {name: {} for name in WINDOWS}}
+    opened = []
+    for window in WINDOWS.values():
+        start = now_ms - now_ms % window.bucket_ms
+        buckets = state["buckets"][window.name]
+        if str(start) not in buckets:
+            buckets[str(start)] = [0, 0.0]
+            opened.append(ExpireVelocity(window.name, start))
+        buckets[str(start)][0] += 1
+        buckets[str(start)][1] += amount
+    return state, opened
+
+
+def expiry_delay(expiry: ExpireVelocity) -> timedelta:
+    """When a bucket leaves its window: its last moment is older than the window's span."""
+    window = WINDOWS[expiry.window]
+    return timedelta(milliseconds=window.span_ms + window.bucket_ms)
+
+
+def expire(state: dict[str, Any], expiry: ExpireVelocity) -> dict[str, Any] | None:
+    """The state without the expired bucket; None once both windows are empty."""
+    state["buckets"][expiry.window].pop(str(expiry.bucket), None)
+    return state if any(state["buckets"].values()) else None
+
+
+def values(state: dict[str, Any], now_ms: int) -> dict[str, float]:
+    """Counts and amounts per window at `now_ms`, and the minute's spike over the account's usual rate."""
+    result: dict[str, float] = {}
+    for window in WINDOWS.values():
+        live = [bucket for start, bucket in state["buckets"][window.name].items()
+                if int(start) + window.bucket_ms + window.span_ms > now_ms]  # a late expiry changes nothing
+        result[f"count_{window.name}"] = sum(bucket[0] for bucket in live)
+        result[f"amount_{window.name}"] = round(sum(bucket[1] for bucket in live), 2)
+    seen_minutes = min(HOUR.span_ms, now_ms - state["first_seen_ms"]) // MINUTE.span_ms
+    earlier = max(0.0, result["count_1h"] - result["count_1m"])
+    usual_per_minute = earlier / max(1, seen_minutes)
+    result["spike_1m"] = round(result["count_1m"] / (1.0 + usual_per_minute), 4)
+    return result
+
+
+@declare(
+    typename=VELOCITY,
+    summary="an account's payments in the last minute and hour (count, amount) and the minute's spike over its "
+            "usual rate, from delayed self-messages",
+    takes=(LookupQuery.TYPENAME, ExpireVelocity.TYPENAME),
+    answers=(LookupAnswer.TYPENAME,),
+    # A backstop: the expiries empty the buckets, and empty state is deleted.
+    state=lambda settings: [ValueSpec(name="windows", type=STATE_TYPE,
+                                      expire_after_write=timedelta(milliseconds=HOUR.span_ms + 2 * HOUR.bucket_ms))],
+    lookup=Lookup("velocity", key=lambda transaction: transaction.account,
+                  provides=("count_1m", "amount_1m", "count_1h", "amount_1h", "spike_1m"),
+                  fallback=lambda settings: {"count_1m": 1, "amount_1m": 0.0, "count_1h": 1, "amount_1h": 0.0,
+                                             "spike_1m": 1.0}),
+)
+class VelocityFunction:
+    def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+        self._clock_ms = clock_ms
+
+    async def __call__(self, context: Context, message: Message) -> None:
+        if message.is_type(LookupQuery.STATEFUN_TYPE):
+            if (query := read_request(VELOCITY, context, message, LookupQuery)) is not None:
+                now = self._clock_ms()
+                state, opened = record(context.storage.windows, now, float(query.amount))
+                context.storage.windows = state
+                for expiry in opened:
+                    context.send_after(expiry_delay(expiry), outgoing(VELOCITY, context.address.id, expiry))
+                reply_to_caller(context, LookupAnswer(query.transaction_id, "velocity", values(state, now)))
+        elif message.is_type(ExpireVelocity.STATEFUN_TYPE):
+            if (expiry := read_message(VELOCITY, context, message, ExpireVelocity)) is None:
+                return
+            state = context.storage.windows
+            if state is None:
+                UNEXPECTED.labels(VELOCITY, "expire_without_state").inc()
+                return
+            remaining = expire(state, expiry)
+            if remaining is None:
+                del context.storage.windows
+            else:
+                context.storage.windows = remaining
+        else:
+            reject_unknown_type(VELOCITY, context, message)
