@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from fraud_common.settings import env_int, env_str
+from fraud_common.settings import env_bool, env_int, env_str
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +19,16 @@ class Ports:
     functions: int = 8000
     flink_rest: int = 8081
     flink_metrics: int = 9249
+    # The telemetry stack (fraud_stack.observability) and the simulator's /metrics.
+    simulator: int = 8082
+    prometheus: int = 9090
+    otel_collector: int = 4318
+    otel_collector_metrics: int = 8888
+    jaeger_otlp: int = 14318
+    jaeger_query: int = 16686
+    jaeger_query_grpc: int = 16685
+    jaeger_metrics: int = 14269
+    grafana: int = 3000
 
     # The variable that sets each port, for error messages that say how to fix a clash.
     VARIABLES = {
@@ -28,6 +38,15 @@ class Ports:
         "functions": "FUNCTIONS_PORT",
         "flink_rest": "FLINK_REST_PORT",
         "flink_metrics": "PROMETHEUS_PORT",
+        "simulator": "SIMULATOR_METRICS_PORT",
+        "prometheus": "PROMETHEUS_SERVER_PORT",
+        "otel_collector": "OTEL_COLLECTOR_PORT",
+        "otel_collector_metrics": "OTEL_COLLECTOR_METRICS_PORT",
+        "jaeger_otlp": "JAEGER_OTLP_PORT",
+        "jaeger_query": "JAEGER_QUERY_PORT",
+        "jaeger_query_grpc": "JAEGER_QUERY_GRPC_PORT",
+        "jaeger_metrics": "JAEGER_METRICS_PORT",
+        "grafana": "GRAFANA_PORT",
     }
 
     @classmethod
@@ -47,6 +66,9 @@ class StackConfig:
     kafka_heap: str = "512m"
     # Extra environment for the Python services (e.g. a short fraud window in tests).
     service_env: dict[str, str] = field(default_factory=dict)
+    # Prometheus, the OpenTelemetry Collector and Jaeger beside the pipeline (fraud_stack.observability):
+    # on for `make run`, off for the private stacks of the end-to-end and reliability tests.
+    observability: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
@@ -55,6 +77,7 @@ class StackConfig:
             ports=Ports.from_env(env),
             runtime_heap=env_str("STATEFUN_HEAP", "768m", env),
             kafka_heap=env_str("KAFKA_HEAP", "512m", env),
+            observability=env_bool("STACK_OBSERVABILITY", True, env),
         )
 
     @property

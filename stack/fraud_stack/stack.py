@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from fraud_functions import module_spec
-from fraud_stack import kafka
+from fraud_stack import kafka, observability
 from fraud_stack.config import REPO_ROOT, StackConfig
 from fraud_stack.maven import classpath
 from fraud_stack.prerequisites import check_ports, java_executable
@@ -145,6 +145,9 @@ class LocalStack:
         check_ports(config.ports)
         config.logs.mkdir(parents=True, exist_ok=True)
         self.say(f"logs: {config.logs}")
+        if config.observability:
+            for launch in observability.launches(config, simulator=self.simulator_args is not None):
+                self._launch(*launch)
         broker_cp = classpath(KAFKA_PROJECT, KAFKA_PROJECT / "target" / "classpath.txt", config.logs / "maven.log")
         runtime_cp = classpath(RUNTIME, LAUNCHER / "target" / "classpath.txt", config.logs / "maven.log")
 
@@ -166,6 +169,8 @@ class LocalStack:
         self._launch(self._runtime(java, runtime_cp, env), lambda: flink_job_running(config.ports.flink_rest), 240)
         self.say(f"StateFun runtime running: web UI http://localhost:{config.ports.flink_rest}, "
                  f"metrics http://localhost:{config.ports.flink_metrics}/metrics")
+        if config.observability:
+            self.say(observability.summary(config))
         if self.simulator_args is not None:
             simulator = self._python("simulator", ["-m", "fraud_simulator", *self.simulator_args],
                                      {**env, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")})
@@ -181,6 +186,7 @@ class LocalStack:
         self.say(f"{service.name} ready (pid {service.pid})")
 
     def _python(self, name: str, args: list[str], env: dict[str, str]) -> Service:
+        env = {**env, **observability.service_env(self.config, name)}
         return Service(name=name, argv=[sys.executable, *args], log_path=self.config.logs / f"{name}.log",
                        env=env, cwd=REPO_ROOT, stop_timeout=15)
 
