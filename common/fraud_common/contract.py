@@ -24,6 +24,7 @@ CONFIRMED_TOPIC = "confirmed"
 ALERTS_TOPIC = "alerts"
 DEAD_LETTERS_TOPIC = "dead-letters"
 DECISIONS_TOPIC = "decisions"
+THRESHOLDS_TOPIC = "thresholds"
 
 # Every topic the pipeline uses, with its partition count: the one list that the local stack
 # creates and the Kubernetes chart's KafkaTopics must match. Partitions bound the parallelism a
@@ -33,6 +34,7 @@ TOPIC_PARTITIONS = {
     CONFIRMED_TOPIC: 4,
     ALERTS_TOPIC: 4,
     DECISIONS_TOPIC: 4,
+    THRESHOLDS_TOPIC: 4,
     DEAD_LETTERS_TOPIC: 1,
 }
 
@@ -97,6 +99,20 @@ class Confirmation:
     """A confirmed fraud for one account, from the `confirmed` topic."""
 
     account: str
+
+
+@dataclass(frozen=True)
+class AccountThreshold:
+    """An account's own alert threshold, 1..100, from the `thresholds` topic (as the workshop's generator writes it).
+
+    The pipeline alerts on that account when the model's score (0..1) reaches threshold / 100.
+    """
+
+    account: str
+    threshold: float
+
+
+THRESHOLD_RANGE = (1, 100)
 
 
 @dataclass(frozen=True)
@@ -296,18 +312,38 @@ def parse_transaction(transaction_id: str | None, raw: bytes | None) -> Transact
     )
 
 
-def parse_confirmation(account_key: str | None, raw: bytes | None) -> Confirmation:
-    """Validate a `confirmed` record (key = account, value ``{"account"}``).
+def _account_record(account_key: str | None, raw: bytes | None) -> tuple[str, dict[str, Any]]:
+    """A record keyed by account whose body names the same account: (account, the decoded body).
 
-    The key routes the record to the account's fraud counter, so a body that
-    names another account is contradictory and rejected rather than guessed.
+    The key routes the record to the account's function, so a body that names
+    another account is contradictory and rejected rather than guessed.
     """
     validate_identifier("account key", account_key)
     value = decode_object(raw)
     account = _required_string(value, "account", IDENTIFIER)
     if account != account_key:
         raise ContractError("key_mismatch", f"key {account_key!r} differs from account {account!r}")
+    return account, value
+
+
+def parse_confirmation(account_key: str | None, raw: bytes | None) -> Confirmation:
+    """Validate a `confirmed` record (key = account, value ``{"account"}``)."""
+    account, _ = _account_record(account_key, raw)
     return Confirmation(account=account)
+
+
+def parse_threshold(account_key: str | None, raw: bytes | None) -> AccountThreshold:
+    """Validate a `thresholds` record (key = account, value ``{"account", "threshold"}``, threshold 1..100)."""
+    account, value = _account_record(account_key, raw)
+    if "threshold" not in value:
+        raise ContractError("missing_field", "'threshold' is missing")
+    threshold = value["threshold"]
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise ContractError("wrong_type", f"'threshold' must be a number, got {type(threshold).__name__}")
+    low, high = THRESHOLD_RANGE
+    if not low <= threshold <= high:
+        raise ContractError("threshold_out_of_range", f"'threshold' {str(threshold)[:32]} is not within {low}..{high}")
+    return AccountThreshold(account=account, threshold=float(threshold))
 
 
 def parse_alert(raw: bytes | None) -> dict[str, Any]:

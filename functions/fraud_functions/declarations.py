@@ -50,6 +50,14 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Ingress:
+    """The Kafka topic a function reads, and the type its records arrive as (the module spec's `valueType`)."""
+
+    topic: str
+    record_type: str
+
+
+@dataclass(frozen=True)
 class Declared:
     """One remote function: everything the server, the runtime's module spec and the docs need to know."""
 
@@ -59,7 +67,7 @@ class Declared:
     answers: tuple[str, ...]
     state: Callable[[FunctionSettings], list[ValueSpec]]
     factory: Callable[["Resources"], Any]
-    ingress_topic: str | None = None
+    ingress: Ingress | None = None
     lookup: Lookup | None = None
 
 
@@ -78,14 +86,15 @@ _DECLARED: dict[str, Declared] = {}
 
 def declare(*, typename: str, summary: str, takes: Sequence[str], answers: Sequence[str] = (),
             state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
-            ingress_topic: str | None = None, lookup: Lookup | None = None):
+            ingress: Ingress | None = None, lookup: Lookup | None = None):
     """Class decorator: the class is the function's handler, built as `cls(resources)`."""
 
     def register(cls):
         if typename in _DECLARED and _DECLARED[typename].factory is not cls:
             raise ValueError(f"{typename} is declared twice")
-        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls,
-                                       ingress_topic, lookup)
+        if ingress is not None and ingress.record_type not in takes:
+            raise ValueError(f"{typename} reads {ingress.topic} as {ingress.record_type}, which it does not take")
+        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls, ingress, lookup)
         return cls
 
     return register
@@ -107,6 +116,12 @@ def typenames() -> tuple[str, ...]:
 
 
 @functools.cache
+def ingress_topics() -> dict[str, str]:
+    """Record type → the Kafka topic such records come from."""
+    return {item.ingress.record_type: item.ingress.topic for item in declared() if item.ingress}
+
+
+@functools.cache
 def lookups() -> tuple[tuple[str, Lookup], ...]:
     """(typename, lookup) of every declared lookup function, in type-name order."""
     return tuple((item.typename, item.lookup) for item in declared() if item.lookup is not None)
@@ -122,7 +137,7 @@ def markdown_table() -> str:
             f"`{spec.name}` ({_ttl(spec)})" for spec in item.state(settings)) or "none"
         rows.append(f"| `{item.typename}` | {item.summary} | {', '.join(f'`{t}`' for t in item.takes)} | "
                     f"{', '.join(f'`{t}`' for t in item.answers) or '-'} | {state} | "
-                    f"{f'`{item.ingress_topic}`' if item.ingress_topic else '-'} |")
+                    f"{f'`{item.ingress.topic}`' if item.ingress else '-'} |")
     return "\n".join(rows) + "\n"
 
 

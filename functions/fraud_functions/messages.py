@@ -22,6 +22,7 @@ from fraud_common.tracing import current_traceparent
 # valueType of the Kafka ingresses: raw record bytes, validated by the contract.
 TRANSACTION_RECORD = "fraud/Transaction"
 CONFIRM_FRAUD_RECORD = "fraud/ConfirmFraud"
+THRESHOLD_RECORD = "fraud/ThresholdRecord"
 
 M = TypeVar("M", bound="JsonMessage")
 

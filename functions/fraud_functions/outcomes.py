@@ -24,7 +24,8 @@ from fraud_common import tracing
 from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, DeadLetterOrigin, dead_letter, encode
 from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
-from fraud_functions.messages import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD, JsonMessage, outgoing
+from fraud_functions.declarations import ingress_topics
+from fraud_functions.messages import JsonMessage, outgoing
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, MESSAGES, UNEXPECTED
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,6 @@ TRACER = tracing.tracer("fraud_functions")
 Handler = Callable[[Context, Message], Awaitable[None]]
 FailureHook = Callable[[Context, Message, ContractError], None]
 M = TypeVar("M", bound=JsonMessage)
-
-# Value types of the Kafka ingresses, by topic: their payloads are record envelopes.
-INGRESS_TOPICS = {TRANSACTION_RECORD: "transactions", CONFIRM_FRAUD_RECORD: "confirmed"}
 
 
 def log_context(function: str, context: Context) -> dict[str, str]:
@@ -49,7 +47,7 @@ def log_context(function: str, context: Context) -> dict[str, str]:
 def origin_of(context: Context, message: Message) -> DeadLetterOrigin:
     """Where a message came from: a Kafka record (position and original bytes) or another function."""
     raw = message.raw_value()
-    topic = INGRESS_TOPICS.get(message.value_typename())
+    topic = ingress_topics().get(message.value_typename())  # ingress records arrive in envelopes
     if topic is not None and context.caller is None:
         try:
             return dead_letter_origin(read_envelope(raw), context.address.id, f"kafka:{topic}")

@@ -33,6 +33,7 @@ class FunctionSettings:
     transaction_ttl_seconds: int
     decided_retention_seconds: int
     decisions_enabled: bool
+    threshold_ttl_seconds: int
     # None: the model file's threshold decides.
     alert_threshold: float | None
     model_strategy: str
@@ -67,6 +68,7 @@ class FunctionSettings:
             transaction_ttl_seconds=ttl,
             decided_retention_seconds=env_int("DECIDED_RETENTION_SECONDS", 3600, env, minimum=1),
             decisions_enabled=env_bool("DECISIONS_ENABLED", True, env),
+            threshold_ttl_seconds=env_int("THRESHOLD_TTL_SECONDS", 30 * 24 * 3600, env, minimum=1),
             alert_threshold=env_float("ALERT_THRESHOLD", 0.0, env, minimum=0, maximum=1)
             if env_str("ALERT_THRESHOLD", "", env) else None,
             model_strategy=strategy,

@@ -34,6 +34,7 @@ from fraud_simulator.health import start_health_server
 from fraud_simulator.settings import MAX_ACCOUNTS, SimulatorSettings, effective_burst, load_settings
 from fraud_simulator.smoke import run_smoke, smoke_transaction
 from fraud_simulator.status import StatusReporter, report_periodically
+from fraud_simulator.thresholds import ThresholdPolicy
 from fraud_simulator.transactions import TransactionGenerator, scenario_transactions
 
 PROG = "fraud-simulator"
@@ -93,6 +94,9 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
     run.add_argument("--compromised-share", type=_number(float, 0.0, 1.0), default=settings.compromised_share,
                      help="chance that a transaction starts a compromised card's burst of 4-8 larger transactions "
                           "(SIMULATOR_COMPROMISED_SHARE, default %(default)s)")
+    run.add_argument("--threshold-share", type=_number(float, 0.0, 1.0), default=settings.threshold_share,
+                     help="chance that a transaction's account then sets its own alert threshold (60-95) on the "
+                          "thresholds topic (SIMULATOR_THRESHOLD_SHARE, default %(default)s)")
     run.add_argument("--confirm-share", type=_number(float, 0.0, 1.0), default=settings.confirm_share,
                      help="share of alerts confirmed as fraud (SIMULATOR_CONFIRM_SHARE, default %(default)s)")
     run.add_argument("--confirm-cooldown", type=_number(float, 0.0), default=settings.confirm_cooldown,
@@ -231,6 +235,8 @@ async def run_command(
                 status_interval=args.status_interval,
                 status_out=err,
                 drain_seconds=args.drain,
+                thresholds=ThresholdPolicy(args.threshold_share, random.Random(None if args.seed is None
+                                                                               else f"thresholds:{args.seed}")),
             )
         finally:
             await source.close()

@@ -16,12 +16,13 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from fraud_common import tracing
-from fraud_common.contract import ALERTS_TOPIC, CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
+from fraud_common.contract import ALERTS_TOPIC, CONFIRMED_TOPIC, THRESHOLDS_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
 
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 from fraud_simulator.kafka_io import RecordSink, RecordSource
 from fraud_simulator.rate_limiter import TokenBucket
 from fraud_simulator.status import Counters, LatencyTracker, StatusReporter, report_periodically
+from fraud_simulator.thresholds import ThresholdPolicy
 
 TRACER = tracing.tracer("fraud_simulator")
 
@@ -83,8 +84,12 @@ async def produce_transactions(
     limiter: TokenBucket,
     metrics: Metrics,
     stop: asyncio.Event,
+    thresholds: ThresholdPolicy | None = None,
 ) -> int:
-    """Send transactions at the limiter's pace until exhausted or stopped; returns how many were sent."""
+    """Send transactions at the limiter's pace until exhausted or stopped; returns how many were sent.
+
+    With `thresholds`, now and then an account's holder also sets their own alert threshold.
+    """
     sent = 0
     for transaction in transactions:
         if stop.is_set():
@@ -96,6 +101,10 @@ async def produce_transactions(
         metrics.latency.produced(transaction.transaction_id, metrics.clock())
         metrics.counters.add("produced")
         sent += 1
+        threshold = thresholds.record_for(transaction.account) if thresholds is not None else None
+        if threshold is not None:
+            await sink.send(THRESHOLDS_TOPIC, *threshold)
+            metrics.counters.add("thresholds")
     return sent
 
 
@@ -142,6 +151,7 @@ async def run_live(
     status_interval: float = 0.0,
     status_out: TextIO | None = None,
     drain_seconds: float = 5.0,
+    thresholds: ThresholdPolicy | None = None,
 ) -> Metrics:
     """Produce and consume concurrently until `stop` is set or `transactions` run out.
 
@@ -151,7 +161,7 @@ async def run_live(
     """
     metrics = metrics or Metrics()
     printer = printer or AlertPrinter()
-    producer = asyncio.create_task(produce_transactions(transactions, sink, limiter, metrics, stop))
+    producer = asyncio.create_task(produce_transactions(transactions, sink, limiter, metrics, stop, thresholds))
     consumer = asyncio.create_task(consume_alerts(source, printer, metrics, policy, sink))
     reporter = StatusReporter(metrics.counters, metrics.latency, metrics.clock)
     status = asyncio.create_task(report_periodically(reporter, status_interval, status_out or _stderr()))

@@ -19,6 +19,7 @@ COUNTERS = {
                           "Alerts answering a transaction this run sent."),
     "malformed_alerts": Counter("fraud_simulator_malformed_alerts_total", "Alerts that could not be read."),
     "confirmations": Counter("fraud_simulator_confirmations_sent_total", "Frauds confirmed back to the pipeline."),
+    "thresholds": Counter("fraud_simulator_thresholds_sent_total", "Per-account alert thresholds sent."),
 }
 TRANSACTION_TO_ALERT = Histogram(
     "fraud_simulator_transaction_to_alert_seconds",

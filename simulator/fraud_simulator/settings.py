@@ -29,6 +29,7 @@ class SimulatorSettings:
     group: str = "fraud-simulator"
     confirm_share: float = 0.05
     compromised_share: float = 0.004
+    threshold_share: float = 0.001
     confirm_cooldown: float = 1800.0
     status_interval: float = 5.0
     max_transactions: int | None = None
@@ -80,6 +81,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> SimulatorSettings:
         group=env_str("SIMULATOR_GROUP", "fraud-simulator", env),
         confirm_share=env_float("SIMULATOR_CONFIRM_SHARE", 0.05, env, minimum=0.0, maximum=1.0),
         compromised_share=env_float("SIMULATOR_COMPROMISED_SHARE", 0.004, env, minimum=0.0, maximum=1.0),
+        threshold_share=env_float("SIMULATOR_THRESHOLD_SHARE", 0.001, env, minimum=0.0, maximum=1.0),
         confirm_cooldown=env_float("SIMULATOR_CONFIRM_COOLDOWN", 1800.0, env, minimum=0.0),
         status_interval=env_float("SIMULATOR_STATUS_INTERVAL", 5.0, env, minimum=0.0),
         max_transactions=None if max_transactions == 0 else max_transactions,

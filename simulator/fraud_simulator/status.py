@@ -84,6 +84,7 @@ class Counters:
     own_alerts: int = 0
     malformed_alerts: int = 0
     confirmations: int = 0
+    thresholds: int = 0
 
     def add(self, name: str, amount: int = 1) -> None:
         """Add to one total, and to its Prometheus counter."""

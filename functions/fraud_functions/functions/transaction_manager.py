@@ -44,7 +44,7 @@ from fraud_common.contract import (
 from fraud_common.envelope import parse_record
 from fraud_common.tracing import current_traceparent
 from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS, TRANSACTION_MANAGER
-from fraud_functions.declarations import Resources, declare
+from fraud_functions.declarations import Ingress, Resources, declare
 from fraud_functions.functions.model import MODEL
 from fraud_functions.legacy import FraudCount, MerchantScore, pending_from_old_shape
 from fraud_functions.messages import (
@@ -122,7 +122,7 @@ class Verdict:
            FraudCount.TYPENAME, MerchantScore.TYPENAME),
     answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
-    ingress_topic=TRANSACTIONS_TOPIC,
+    ingress=Ingress(TRANSACTIONS_TOPIC, TRANSACTION_RECORD),
 )
 class TransactionManager:
     def __init__(

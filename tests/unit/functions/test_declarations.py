@@ -35,6 +35,6 @@ def test_lookup_names_are_unique_and_the_shipped_model_reads_only_provided_value
 
 
 def test_every_function_takes_something_and_at_most_one_reads_each_topic():
-    topics = [item.ingress_topic for item in declared() if item.ingress_topic]
+    topics = [item.ingress.topic for item in declared() if item.ingress]
     assert len(topics) == len(set(topics))
     assert all(item.takes for item in declared())

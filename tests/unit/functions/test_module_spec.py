@@ -53,11 +53,11 @@ def test_ingresses_route_each_topic_to_the_function_that_declares_it_with_a_type
         for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")
         for topic in ingress["topics"]
     }
-    declared_topics = {item.ingress_topic: item for item in declared() if item.ingress_topic}
+    declared_topics = {item.ingress.topic: item for item in declared() if item.ingress}
     assert set(routes) == set(declared_topics)
     for topic, (value_type, targets) in routes.items():
         item = declared_topics[topic]
-        assert targets == (item.typename,) and value_type in item.takes, topic
+        assert targets == (item.typename,) and value_type == item.ingress.record_type, topic
 
 
 def test_ingresses_never_start_from_latest_and_read_committed(spec):

@@ -11,9 +11,10 @@ import pytest
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, encode
 from fraud_simulator import scenario_transactions
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
-from fraud_simulator.loops import Metrics, run_live
+from fraud_simulator.loops import Metrics, produce_transactions, run_live
 from fraud_simulator.rate_limiter import TokenBucket
 from fraud_simulator.status import Counters, LatencyTracker
+from fraud_simulator.thresholds import ThresholdPolicy
 
 from .fakes import FakeClock, FakeSink, FakeSource, GatedSource
 
@@ -125,3 +126,14 @@ async def test_a_failing_consumer_is_reported_not_swallowed():
             ConfirmationPolicy(0.05, random.Random(1)), asyncio.Event(),
             printer=AlertPrinter(io.StringIO()), metrics=_metrics(clock),
         )
+
+
+async def test_accounts_now_and_then_set_their_own_threshold():
+    sink = FakeSink()
+    transactions = scenario_transactions(4, 400)
+    metrics = Metrics()
+    await produce_transactions(transactions, sink, TokenBucket(1e6, 1e6), metrics, asyncio.Event(),
+                               ThresholdPolicy(0.05, random.Random(1)))
+    records = [(key, json.loads(value)) for topic, key, value in sink.records if topic == "thresholds"]
+    assert 5 < len(records) < 40 and metrics.counters.thresholds == len(records)
+    assert all(key.decode() == value["account"] and 60 <= value["threshold"] <= 95 for key, value in records)
