@@ -8,7 +8,7 @@ PYTEST := $(VENV)/bin/pytest
 STAMP := $(VENV)/.installed
 MVN := mvn -B -q
 
-.PHONY: help venv jvm-tools run test test-unit test-java test-e2e test-reliability clean
+.PHONY: help venv jvm-tools run test test-unit test-java test-e2e test-reliability test-observability clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,7 +24,7 @@ venv: $(STAMP) ## Create the virtualenv with the pinned Python packages.
 jvm-tools: ## Make sure a JDK and Maven are installed (apt-get on a fresh Debian machine).
 	@scripts/ensure-jvm-tools.sh
 
-run: $(STAMP) jvm-tools ## Run the pipeline locally: Kafka, StateFun runtime, functions, merchant-service, simulator.
+run: $(STAMP) jvm-tools tools-observability ## Run the pipeline locally: Kafka, StateFun runtime, functions, merchant-service, simulator, Prometheus, Jaeger.
 	$(PY) -m fraud_stack run -- $(ARGS)
 
 test-unit: $(STAMP) ## Fast tests only (no JVM, no Kafka).
@@ -39,20 +39,27 @@ test-e2e: $(STAMP) jvm-tools ## End-to-end tests on the real StateFun runtime an
 test-reliability: $(STAMP) jvm-tools ## Fault-injection scenarios on the real runtime and Kafka, held to the decisions ledger.
 	$(PYTEST) tests/reliability
 
-test: test-unit test-java test-e2e test-reliability verify-deploy ## Every test.
+test-observability: $(STAMP) jvm-tools tools-observability tools ## Every dashboard panel and alert against a real Prometheus, traces in Jaeger, the rules' unit tests.
+	$(PYTEST) tests/observability
+
+test: test-unit test-java test-e2e test-reliability verify-deploy test-observability ## Every test.
 
 clean: ## Remove the virtualenv, build output and local run state (checkpoints too); keeps the Maven cache.
 	rm -rf $(VENV) .run runtime/*/target
 
 # Pinned tools (tools/versions) built from the Go module proxy into .cache/tools/, and the local
 # Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
-.PHONY: tools tools-cluster cluster-up cluster-down test-cluster
+.PHONY: tools tools-cluster tools-observability cluster-up cluster-down test-cluster
 
 tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
 	tools/install --set deploy
 
 tools-cluster: ## Build etcd, Kubernetes and kwok into .cache/tools/bin (cold: see tools/README.md).
 	tools/install --set cluster
+
+tools-observability: ## Prometheus and promtool (Debian) and the OpenTelemetry Collector and Jaeger (Go module proxy).
+	@scripts/ensure-observability-tools.sh
+	tools/install --set observability
 
 cluster-up: $(STAMP) tools-cluster ## Start the local Kubernetes control plane (kubeconfig: .run/cluster/kubeconfig).
 	$(PY) -m fraud_cluster up
