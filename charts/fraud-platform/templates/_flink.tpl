@@ -11,6 +11,10 @@ The container must be named flink-main-container; the operator adds image, comma
 {{- $rest := 8081 }}
 {{- $metrics := 9249 }}
 metadata:
+  annotations:
+    # The job reads the module spec ConfigMap when it starts: a new spec must change the FlinkDeployment,
+    # or the operator never restarts the job with it (helm upgrade would change the ConfigMap alone).
+    checksum/module-spec: {{ include "fraud.moduleSpec" $root | sha256sum }}
   labels:
     {{- include "fraud.labels" $ctx | nindent 4 }}
     app.kubernetes.io/component: {{ .component }}
