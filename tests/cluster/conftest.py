@@ -1,8 +1,9 @@
 """One real control plane for the whole cluster test session, and runners for kubectl and helm.
 
 The plane runs on free loopback ports in a temporary run directory, so it neither disturbs nor is
-disturbed by a `make cluster-up` on the same machine. Later tests (helm installs of the chart) use
-the same fixtures: `cluster.kubectl`, `cluster.helm`, `cluster.kubeconfig`.
+disturbed by a `make cluster-up` on the same machine. The chart's tests (test_chart_*, test_kustomize_*,
+test_skaffold_*) use the same fixtures: `cluster.kubectl`, `cluster.helm`, `cluster.kubeconfig`, and
+`fraud_namespace` for what deploys into the namespace the kustomize tree and skaffold.yaml name.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from fraud_cluster import client
 from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL, ClusterConfig, ClusterPorts
 from fraud_cluster.plane import ControlPlane
+from tests.cluster.chart import create_restricted_namespace, delete_namespaces
 
 TOOLS_CACHE = REPO_ROOT / ".cache" / "tools"
 # What the control plane and the runners need; tools/install skips what is already built (about a second).
@@ -49,13 +51,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cluster: tests on the local Kubernetes control plane (Linux, root; slow)")
 
 
+# Set by .ci/run (CI is Linux and root): a machine that cannot run the plane fails instead of skipping.
+REQUIRED = "REQUIRE_CLUSTER_TESTS"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything here is marked `cluster`; what needs the binaries or a plane is skipped where it cannot run."""
+    """Everything here is marked `cluster`; what needs the binaries or a plane is skipped where it cannot run,
+    unless REQUIRE_CLUSTER_TESTS is set."""
     reason = unsupported_reason()
     for item in items:
         if "tests/cluster" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
             if reason and {"cluster", "built_tools", "deploy_tools"} & set(getattr(item, "fixturenames", ())):
+                if os.environ.get(REQUIRED):
+                    raise pytest.UsageError(f"{REQUIRED} is set, but {reason}")
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -111,3 +120,12 @@ def cluster(built_tools, tmp_path_factory) -> Cluster:
     finally:
         report = plane.down()
         assert not report.leftovers, report.leftovers
+
+
+@pytest.fixture(scope="session")
+def fraud_namespace(cluster) -> str:
+    """`fraud`, the namespace kustomize/ and skaffold.yaml deploy into, enforcing Pod Security `restricted`;
+    shared by the tests that deploy there, each of which leaves it empty."""
+    create_restricted_namespace(cluster.kubectl, "fraud")
+    yield "fraud"
+    delete_namespaces(cluster.kubectl, "fraud")
