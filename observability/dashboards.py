@@ -66,9 +66,16 @@ def quantile(q: float, histogram: str, by: str = "", selector: str = "") -> str:
     return f"histogram_quantile({q}, sum by ({labels}) (rate({histogram}_bucket{selector}[{RATE}])))"
 
 
-def or_zero(expr: str, traffic: str) -> str:
-    """A labelled counter that has not counted yet has no series: show zero while `traffic` flows."""
-    return f"{expr} or {traffic} * 0"
+def or_zero(expr: str, traffic: str, on: str | None = None, label: str = "") -> str:
+    """A labelled counter that has not counted yet has no series: show zero while `traffic` flows.
+
+    `on`: the labels that decide whether a zero is still needed (None: all of them; "": a zero only while
+    `expr` is empty); `label`: the grouping label `traffic` lacks, shown as "none".
+    """
+    zero = f"{traffic} * 0"
+    if label:
+        zero = f'label_replace({zero}, "{label}", "none", "", "")'
+    return f"{expr} or {zero}" if on is None else f"{expr} or on({on}) {zero}"
 
 
 FN = '{function=~"$function"}'
@@ -96,7 +103,7 @@ OVERVIEW = Dashboard("fraud-overview", "Fraud platform: pipeline overview",
               "Alerts decided by the functions and alerts a client read from `alerts` (visible after the checkpoint "
               "that commits them).", "reqps"),
         Panel("Dead letters by reason", ((or_zero(rate("fraud_dead_letters_total", "reason"),
-                                                  rate("fraud_transactions_started_total")), "{{reason}}"),),
+                                                  rate("fraud_transactions_started_total"), "", "reason"), "{{reason}}"),),
               "Records that broke the contract, by reason (docs/runbooks/dead-letters.md).", "reqps"),
     )),
     Row("Quality", (
@@ -130,12 +137,12 @@ FUNCTIONS = Dashboard("fraud-functions", "Fraud platform: functions",
                              (quantile(0.95, "fraud_function_batch_size", "function", FN), "p95 {{function}}")),
               "Messages per request: the runtime batches messages for an address while one call is in flight.", "short"),
         Panel("Dead letters by function and reason",
-              ((or_zero(rate("fraud_dead_letters_total", "function, reason", FN), MESSAGES_BY_FUNCTION),
+              ((or_zero(rate("fraud_dead_letters_total", "function, reason", FN), MESSAGES_BY_FUNCTION, "function", "reason"),
                 "{{function}} {{reason}}"),), "Records dead-lettered by each function, by reason.", "reqps"),
         Panel("Dropped internal messages and rejected requests",
-              ((or_zero(rate("fraud_unexpected_messages_total", "function, reason", FN), MESSAGES_BY_FUNCTION),
+              ((or_zero(rate("fraud_unexpected_messages_total", "function, reason", FN), MESSAGES_BY_FUNCTION, "function", "reason"),
                 "{{function}} {{reason}}"),
-               (or_zero(rate("fraud_rejected_requests_total", "reason"), rate("fraud_transactions_started_total")),
+               (or_zero(rate("fraud_rejected_requests_total", "reason"), rate("fraud_transactions_started_total"), "", "reason"),
                 "rejected {{reason}}")),
               "Late, duplicate or unreadable replies dropped; requests answered before reaching a function.", "reqps"),
         Panel("Model score", ((quantile(0.5, "fraud_model_score"), "p50"), (quantile(0.95, "fraud_model_score"), "p95")),
@@ -147,8 +154,10 @@ FUNCTIONS = Dashboard("fraud-functions", "Fraud platform: functions",
               "reqps"),
         Panel("Backlog", (('sum by (function) (statefun_function_numBacklog' + FN + ')', "{{function}}"),),
               "Messages waiting because their address already has a call in flight.", "short"),
-        Panel("In-flight calls", (('sum by (function) (statefun_function_inflightAsyncOps' + FN + ')', "{{function}}"),),
-              "Remote calls in flight per function (bounded by statefun.async.max-per-task).", "short"),
+        Panel("In-flight calls", (('sum by (function) (statefun_function_inflightAsyncOps' + FN + ')', "{{function}}"),
+                                  ("max(statefun_inflight_async_ops)", "all functions, busiest task (limit 512)")),
+              "Remote calls in flight per function, and per task for all functions (bounded by "
+              "statefun.async.max-per-task).", "short"),
         Panel("Remote invocation failures", ((rate("statefun_function_remoteInvocationFailures", "function", FN), "{{function}}"),),
               "Calls from the runtime to the function server that failed.", "reqps"),
         Panel("Remote invocation latency", (('max by (function) (statefun_function_remoteInvocationLatency{function=~"$function",quantile="0.95"})',
@@ -254,7 +263,7 @@ KAFKA = Dashboard("fraud-kafka", "Fraud platform: Kafka",
 ))
 
 PODS = Dashboard("fraud-pods", "Fraud platform: pods and autoscaling",
-                 "Resources of each process and, in Kubernetes, replicas and autoscalers.", (
+                 "Resources of each process, the telemetry path itself and, in Kubernetes, replicas and autoscalers.", (
     Row("Processes", (
         Panel("CPU of the Python services", ((rate("process_cpu_seconds_total", "job"), "{{job}}"),),
               "CPU seconds per second of each Python process (function server, merchant-service, simulator).", "short"),
@@ -262,6 +271,18 @@ PODS = Dashboard("fraud-pods", "Fraud platform: pods and autoscaling",
               "Resident memory of each Python process.", "bytes"),
         Panel("JVM CPU load", (("max(flink_taskmanager_Status_JVM_CPU_Load)", "TaskManager"),),
               "CPU load of the TaskManager JVM (0..1).", "percentunit"),
+    )),
+    Row("Telemetry", (
+        Panel("Scrape targets up", (("sum by (job) (up)", "{{job}}"),),
+              "Targets Prometheus scrapes successfully, by job (FraudMetricsTargetDown fires on a platform target down).",
+              "short", width=8),
+        Panel("Samples per scrape", (("sum by (job) (scrape_samples_scraped)", "{{job}}"),),
+              "Series each target exposes: a jump means a new label value (cardinality).", "short", width=8),
+        Panel("Spans through the trace path", ((rate("otelcol_receiver_accepted_spans_total", "job"), "accepted {{job}}"),
+                                               (rate("otelcol_exporter_sent_spans_total", "job"), "sent {{job}}"),
+                                               (rate("otelcol_exporter_send_failed_spans_total", "job"), "failed {{job}}")),
+              "Spans the OpenTelemetry Collector and Jaeger accepted and passed on (Jaeger: to its storage).",
+              "short", width=8),
     )),
     Row("Kubernetes", (
         Panel("Function server replicas",

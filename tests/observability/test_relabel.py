@@ -46,6 +46,11 @@ def test_every_statefun_function_metric_gets_a_stable_name_and_the_function_serv
             assert out["function"] == function, (function, metric)
 
 
+def test_the_operators_own_in_flight_total_gets_a_stable_name():
+    out = relabel({"__name__": PREFIX + "functions_inflightAsyncOps", "operator_name": "functions"})
+    assert out == {"__name__": "statefun_inflight_async_ops", "operator_name": "functions"}
+
+
 def test_ingress_consumer_metrics_get_short_names_and_the_ingress():
     base = {"operator_name": "Source:_fraud_transactions_ingress"}
     lag = relabel({**base, "__name__": PREFIX + "KafkaConsumer_records_lag_max"})
