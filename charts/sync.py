@@ -3,7 +3,8 @@
 1. The chart's copies of the runtime configuration (Helm reads only files inside a chart):
    runtime/conf/{module.yaml.tmpl, flink-conf.yaml, log4j2.properties, jvm-options.txt}
    -> charts/fraud-platform/files/; and of the observability sources: observability/alerts.yaml,
-   observability/dashboards/*.json, and observability/relabel.yaml in prometheus-operator's spelling
+   observability/dashboards/*.json, observability/kafka/jmx-exporter.yaml (the broker's JMX exporter rules),
+   and observability/relabel.yaml in prometheus-operator's spelling
    (files/metric-relabelings.yaml).
 2. The kustomize tree, generated from the chart (`helm template`), so the two cannot drift:
    kustomize/base (the app), kustomize/kafka (the Strimzi resources) and one component per
@@ -39,6 +40,7 @@ COPIES = {
 # The observability sources (docs/observability.md): the alert rules and the dashboards as they are.
 OBSERVABILITY = ROOT / "observability"
 COPIES[OBSERVABILITY / "alerts.yaml"] = CHART / "files" / "alerts.yaml"
+COPIES[OBSERVABILITY / "kafka" / "jmx-exporter.yaml"] = CHART / "files" / "kafka-jmx-exporter.yaml"
 COPIES.update({board: CHART / "files" / "dashboards" / board.name
                for board in sorted((OBSERVABILITY / "dashboards").glob("*.json"))})
 # observability/relabel.yaml in prometheus-operator's spelling (metricRelabelings of a PodMonitor).

@@ -237,8 +237,24 @@ FLINK = Dashboard("fraud-flink", "Fraud platform: Flink job health",
 ))
 
 KAFKA = Dashboard("fraud-kafka", "Fraud platform: Kafka",
-                  "Kafka as the pipeline's clients see it: produced, consumed, lag and committed offsets.", (
-    Row("Topics", (
+                  "Kafka from the broker (JMX exporter) and from the pipeline's clients: produced, consumed, lag, offsets.", (
+    Row("Broker", (
+        Panel("Records in per topic", ((rate("kafka_server_brokertopicmetrics_messagesin_total", "topic"), "{{topic}}"),),
+              "Records the broker appended to each topic's log.", "reqps", width=8),
+        Panel("Bytes in and out per topic", ((rate("kafka_server_brokertopicmetrics_bytesin_total", "topic"), "in {{topic}}"),
+                                             (rate("kafka_server_brokertopicmetrics_bytesout_total", "topic"), "out {{topic}}")),
+              "Bytes producers wrote and consumers read, per topic.", "Bps", width=8),
+        Panel("Under-replicated partitions and active controllers",
+              (("sum(kafka_server_replicamanager_underreplicatedpartitions)", "under-replicated"),
+               ("sum(kafka_controller_kafkacontroller_activecontrollercount)", "active controllers")),
+              "0 under-replicated and exactly 1 active controller in a healthy cluster.", "short", width=8),
+        Panel("Lag per partition (log end - committed)",
+              (("max by (topic, partition) (kafka_log_log_logendoffset) - on (topic, partition) "
+                "max by (topic, partition) (statefun_kafka_ingress_committed_offset)", "{{topic}}/{{partition}}"),),
+              "Records past the offset the ingresses last committed (on a completed checkpoint), per partition: what a "
+              "restart would read again.", "short", width=24),
+    )),
+    Row("Clients", (
         Panel("Produced by the simulator", ((rate("fraud_simulator_transactions_produced_total"), "transactions"),
                                            (rate("fraud_simulator_confirmations_sent_total"), "confirmed"),
                                            (rate("fraud_simulator_delivery_failures_total"), "delivery failures")),

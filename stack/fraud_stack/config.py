@@ -21,6 +21,7 @@ class Ports:
     flink_metrics: int = 9249
     # The telemetry stack (fraud_stack.observability) and the simulator's /metrics.
     simulator: int = 8082
+    kafka_metrics: int = 9404
     prometheus: int = 9090
     otel_collector: int = 4318
     otel_collector_metrics: int = 8888
@@ -39,6 +40,7 @@ class Ports:
         "flink_rest": "FLINK_REST_PORT",
         "flink_metrics": "PROMETHEUS_PORT",
         "simulator": "SIMULATOR_METRICS_PORT",
+        "kafka_metrics": "KAFKA_METRICS_PORT",
         "prometheus": "PROMETHEUS_SERVER_PORT",
         "otel_collector": "OTEL_COLLECTOR_PORT",
         "otel_collector_metrics": "OTEL_COLLECTOR_METRICS_PORT",

@@ -7,6 +7,8 @@ Started before the pipeline (so the first spans and scrapes have somewhere to go
   its metric relabelling), the collector, Jaeger and itself, and loads observability/alerts.yaml;
 - the collector (tools/modules/otelcol) receives OTLP/HTTP from the Python services and sends it to
 - Jaeger v2 (tools/modules/jaeger), in memory, with its query API on loopback;
+- the Kafka broker with the Prometheus JMX exporter's agent (observability/kafka: the agent from Maven
+  Central, the rules in jmx-exporter.yaml), for the broker's side of the Kafka dashboard;
 - Grafana only when a Grafana binary is on PATH (Debian does not package it: ADR 0006), with the
   dashboards of observability/dashboards provisioned.
 
@@ -17,6 +19,7 @@ on free ports (the tests) never meets a `make run`.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -24,6 +27,7 @@ from typing import Callable, NamedTuple
 import yaml
 
 from fraud_stack.config import REPO_ROOT, StackConfig
+from fraud_stack.maven import classpath
 from fraud_stack.prerequisites import PrerequisiteError
 from fraud_stack.process import Service
 from fraud_stack.readiness import http_ok
@@ -32,6 +36,7 @@ OBSERVABILITY = REPO_ROOT / "observability"
 RELABEL_RULES = OBSERVABILITY / "relabel.yaml"
 ALERT_RULES = OBSERVABILITY / "alerts.yaml"
 DASHBOARDS = OBSERVABILITY / "dashboards"
+KAFKA_AGENT = OBSERVABILITY / "kafka"
 TOOLS_BIN = REPO_ROOT / ".cache" / "tools" / "bin"
 # Every scrape target carries this label, so the platform's alerts (FraudMetricsTargetDown) select
 # its targets only; the chart's PodMonitors add the same.
@@ -58,6 +63,7 @@ def scrape_jobs(config: StackConfig, simulator: bool) -> dict[str, int]:
         "functions": ports.functions,
         "merchant-service": ports.merchant_service,
         "statefun-runtime": ports.flink_metrics,
+        "kafka": ports.kafka_metrics,
         "otel-collector": ports.otel_collector_metrics,
         "jaeger": ports.jaeger_metrics,
         "prometheus": ports.prometheus,
@@ -143,6 +149,15 @@ def service_env(config: StackConfig, name: str) -> dict[str, str]:
     if name == "simulator":
         env["SIMULATOR_HEALTH_PORT"] = str(config.ports.simulator)
     return env
+
+
+def instrument_broker(config: StackConfig, broker: Service) -> Service:
+    """The broker with the JMX exporter's agent serving its metrics on loopback (unchanged when observability is off)."""
+    if not config.observability:
+        return broker
+    agent = classpath(KAFKA_AGENT, KAFKA_AGENT / "target" / "classpath.txt", config.logs / "maven.log")
+    option = f"-javaagent:{agent}={LOOPBACK}:{config.ports.kafka_metrics}:{KAFKA_AGENT / 'jmx-exporter.yaml'}"
+    return dataclasses.replace(broker, argv=[broker.argv[0], option, *broker.argv[1:]])
 
 
 def grafana_executable() -> str | None:

@@ -151,7 +151,8 @@ class LocalStack:
         broker_cp = classpath(KAFKA_PROJECT, KAFKA_PROJECT / "target" / "classpath.txt", config.logs / "maven.log")
         runtime_cp = classpath(RUNTIME, LAUNCHER / "target" / "classpath.txt", config.logs / "maven.log")
 
-        self._launch(kafka.broker(config, java, broker_cp), lambda: kafka.broker_ready(config.bootstrap_servers), 90)
+        broker = observability.instrument_broker(config, kafka.broker(config, java, broker_cp))
+        self._launch(broker, lambda: kafka.broker_ready(config.bootstrap_servers), 90)
         created = kafka.create_topics(config.bootstrap_servers)
         if created:
             self.say(f"created topics {', '.join(created)}")

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fraud_stack.config import REPO_ROOT, Ports, StackConfig
-from fraud_stack.observability import (ALERT_RULES, DASHBOARDS, PROMETHEUS_UID, grafana_provisioning,
+from fraud_stack.observability import (ALERT_RULES, DASHBOARDS, KAFKA_AGENT, PROMETHEUS_UID, grafana_provisioning,
                                        prometheus_config, relabel_rules)
 from observability import dashboards
 from tests.observability.signals import metric_names
@@ -26,6 +26,7 @@ from tests.observability.signals import metric_names
 CHART = REPO_ROOT / "charts" / "fraud-platform"
 HELM = REPO_ROOT / ".cache" / "tools" / "bin" / "helm"
 SNAKE_CASE = {"sourceLabels": "source_labels", "targetLabel": "target_label"}
+KAFKA_RULES = KAFKA_AGENT / "jmx-exporter.yaml"
 
 
 def test_the_checked_in_dashboards_are_what_the_source_generates():
@@ -64,6 +65,7 @@ def test_the_local_grafana_is_provisioned_with_the_dashboards_and_fixed_datasour
 
 def test_the_chart_files_are_the_sources_copied():
     assert (CHART / "files" / "alerts.yaml").read_bytes() == ALERT_RULES.read_bytes()
+    assert (CHART / "files" / "kafka-jmx-exporter.yaml").read_bytes() == KAFKA_RULES.read_bytes()
     for board in DASHBOARDS.glob("*.json"):
         assert (CHART / "files" / "dashboards" / board.name).read_bytes() == board.read_bytes(), board.name
     copied = yaml.safe_load((CHART / "files" / "metric-relabelings.yaml").read_text())
@@ -98,6 +100,13 @@ def test_the_charts_dashboard_configmaps_are_the_dashboards(rendered):
     for path in DASHBOARDS.glob("*.json"):
         data = maps[f"fraud-dashboard-{path.stem}"]["data"]
         assert json.loads(data[path.name]) == json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_strimzi_brokers_export_with_the_local_brokers_rules(rendered):
+    kafka = next(d for d in rendered if d["kind"] == "Kafka")
+    reference = kafka["spec"]["kafka"]["metricsConfig"]["valueFrom"]["configMapKeyRef"]
+    rules = next(d for d in rendered if d["kind"] == "ConfigMap" and d["metadata"]["name"] == reference["name"])
+    assert yaml.safe_load(rules["data"][reference["key"]]) == yaml.safe_load(KAFKA_RULES.read_text())
 
 
 @pytest.mark.parametrize("expr, names", [
