@@ -81,3 +81,15 @@ dev: tools ## skaffold dev on kind (operators, Kafka, the app; PROFILES=minikube
 
 sync-chart: $(STAMP) tools ## Copy runtime/conf into the chart and regenerate kustomize/ from it.
 	$(PY) charts/sync.py
+
+# Benchmarks (docs/benchmarks.md): figures, not tests. BENCH=function-server|sdk|end-to-end runs one part.
+.PHONY: bench
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) jvm-tools ## Measure the function server, the SDK packages and the pipeline; write docs/benchmarks.{md,json}.
+	@scripts/ensure-debian-packages.sh "the benchmarks" wrk=wrk taskset=util-linux
+	$(PY) -m bench $(BENCH) $(ARGS)

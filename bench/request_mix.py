@@ -2,10 +2,10 @@
 
 Steady state: the account's and the merchant's state exist and the merchant's
 score is cached, so the mix is what most transactions cost: the transaction
-record to transaction-manager, a query each to fraud-count and merchant, their
-two replies back, the feature vector to the model, and its score back (seven
-requests). Recorded through the unit tests' miniature runtime (real protobufs,
-the real SDK handler), so benchmarks replay exactly what the runtime would send.
+record to transaction-manager, a query to every declared lookup and its answer
+back, the values to the model and its score back (1 + 2 x lookups + 2 requests).
+Recorded through the unit tests' miniature runtime (real protobufs, the real
+SDK handler), so benchmarks replay exactly what the runtime would send.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from statefun import RequestReplyHandler
 
+from fraud_functions.declarations import lookups
 from fraud_functions.scoring import load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import wire
@@ -39,7 +40,7 @@ class RecordingRuntime(MiniRuntime):
 
 
 def steady_state_mix() -> list[bytes]:
-    """The seven request bodies of one transaction whose account and merchant are already known."""
+    """The request bodies of one transaction whose account and merchant are already known."""
     settings = replace(FunctionSettings.from_env({}))
     merchants = ScriptedMerchantClient({"Hypergrid": 42})
     runtime = RecordingRuntime(RequestReplyHandler(
@@ -51,7 +52,8 @@ def steady_state_mix() -> list[bytes]:
         await runtime.deliver(transaction("measured", merchant="Hypergrid", amount=120))
 
     asyncio.run(record())
-    assert len(runtime.bodies) == 7, f"expected the seven-request mix, recorded {len(runtime.bodies)}"
+    expected = 1 + 2 * len(lookups()) + 2
+    assert len(runtime.bodies) == expected, f"expected {expected} requests, recorded {len(runtime.bodies)}"
     return runtime.bodies
 
 

@@ -16,35 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.request_mix import steady_state_mix
+from bench.wrk import run_wrk, wait_ready, write_bodies
 from tests.support.stack import free_port
-
-LUA = """
-local bodies, n, i = {}, 0, 0
-for path in io.popen("ls " .. os.getenv("BODIES") .. "/*.bin"):lines() do
-  local f = io.open(path, "rb"); n = n + 1; bodies[n] = f:read("*a"); f:close()
-end
-local headers = {["Content-Type"] = "application/octet-stream"}
-request = function()
-  i = i % n + 1
-  return wrk.format("POST", "/statefun", headers, bodies[i])
-end
-response = function(status, headers, body)
-  if status ~= 200 then error("status " .. status) end
-end
-"""
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -75,49 +57,20 @@ def variants(port: int) -> list[Variant]:
     ]
 
 
-def wait_ready(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):  # noqa: S310 - loopback
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} did not answer in {timeout}s")
-
-
-def milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
-
-
-def run_wrk(port: int, bodies: Path, script: Path, seconds: int) -> tuple[float, float, float]:
-    """requests/s, p50 and p99 latency (ms) of wrk against the server."""
-    command = ["taskset", "-c", "1", "wrk", "-t", "2", "-c", "32", "-d", f"{seconds}s", "--latency",
-               "-s", str(script), f"http://127.0.0.1:{port}/statefun"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True,
-                            env={**os.environ, "BODIES": str(bodies)}).stdout
-    if "Non-2xx" in output or "errors:" in output:
-        raise RuntimeError(f"wrk saw errors:\n{output}")
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = milliseconds(re.search(r"50%\s+(\S+)", output).group(1))
-    p99 = milliseconds(re.search(r"99%\s+(\S+)", output).group(1))
-    return rate, p50, p99
-
-
 def measure(variant: Variant, port: int, bodies: Path, script: Path, seconds: int) -> Measured:
     env = {**os.environ, "FUNCTIONS_PORT": str(port), "LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(["taskset", "-c", variant.cpus, *variant.command], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_ready(port)
-        run_wrk(port, bodies, script, 3)  # warm-up
-        rate, p50, p99 = run_wrk(port, bodies, script, seconds)
+        run_wrk(port, script, 3)  # warm-up
+        load = run_wrk(port, script, seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     mix = len(list(bodies.glob("*.bin")))
-    return Measured(variant.name, variant.cpus, round(rate), round(rate / mix), p50, p99)
+    return Measured(variant.name, variant.cpus, round(load.requests_per_second),
+                    round(load.requests_per_second / mix), load.p50_ms, load.p99_ms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,10 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory() as scratch:
         bodies = Path(scratch)
-        for index, body in enumerate(steady_state_mix()):
-            (bodies / f"{index}.bin").write_bytes(body)
-        script = bodies / "mix.lua"
-        script.write_text(LUA)
+        script = write_bodies(bodies, steady_state_mix())
         port = free_port()  # the variants run one after another on the same port
         results = [measure(variant, port, bodies, script, args.seconds) for variant in variants(port)]
     print(json.dumps([asdict(result) for result in results], indent=2))

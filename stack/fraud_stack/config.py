@@ -68,6 +68,8 @@ class StackConfig:
     kafka_heap: str = "512m"
     # Extra environment for the Python services (e.g. a short fraud window in tests).
     service_env: dict[str, str] = field(default_factory=dict)
+    # Flink or StateFun keys over runtime/conf (the launcher's -Dkey=value), e.g. a benchmark's checkpoint interval.
+    runtime_properties: dict[str, str] = field(default_factory=dict)
     # Prometheus, the OpenTelemetry Collector and Jaeger beside the pipeline (fraud_stack.observability):
     # on for `make run`, off for the private stacks of the end-to-end and reliability tests.
     observability: bool = False

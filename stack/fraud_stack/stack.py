@@ -204,7 +204,8 @@ class LocalStack:
             name="statefun-runtime",
             argv=[java, f"@{RUNTIME / 'conf' / 'jvm-options.txt'}", f"-Xmx{self.config.runtime_heap}",
                   "-cp", f"{LAUNCHER / 'target' / 'statefun-local-launcher.jar'}:{runtime_cp}",
-                  "io.fraudplatform.runtime.LocalStatefunRuntime"],
+                  "io.fraudplatform.runtime.LocalStatefunRuntime",
+                  *(f"-D{key}={value}" for key, value in self.config.runtime_properties.items())],
             log_path=self.config.logs / "statefun-runtime.log",
             env={
                 "FLINK_CONF_DIR": str(RUNTIME / "conf"),

@@ -159,3 +159,12 @@ def test_run_reports_a_dead_process_with_its_log_and_stops_everything(monkeypatc
     err = capsys.readouterr().err
     assert "statefun-runtime exited unexpectedly (code 1)" in err and "Job FAILED: no Kafka" in err
     assert started and not any(service.running for service in started)
+
+
+def test_runtime_properties_reach_the_launcher_as_dynamic_properties(tmp_path):
+    config = StackConfig(run_dir=tmp_path, ports=Ports(),
+                         runtime_properties={"execution.checkpointing.interval": "500ms"})
+    stack = LocalStack(config, simulator_args=None, say=lambda _: None)
+    runtime = stack._runtime("java", "runtime.jar", stack.service_env())
+    assert runtime.argv[-1] == "-Dexecution.checkpointing.interval=500ms"
+    assert runtime.argv[-2] == "io.fraudplatform.runtime.LocalStatefunRuntime"

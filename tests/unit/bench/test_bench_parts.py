@@ -1,0 +1,109 @@
+"""The benchmarks' own logic, without measuring anything: parsing, judging, reporting.
+
+The figures come from `make bench`, never from a test; these tests only make
+sure the benchmarks read their tools' output right and judge a run the way
+docs/benchmarks.md says they do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+import pytest
+from statefun.request_reply_pb2 import FromFunction, ToFunction
+
+from bench import report
+from bench.arrivals import Arrivals
+from bench.dispatch import handler
+from bench.end_to_end import judge, percentile
+from bench.function_server import batch_of
+from bench.processes import cpu_seconds, thread_group
+from bench.profile import summarize
+from bench.request_mix import steady_state_mix
+from bench.wrk import milliseconds
+
+
+def test_py_spy_samples_are_summed_by_the_innermost_frames_layer():
+    collapsed = "\n".join([
+        "main (fraud_functions/server.py:10);handle_async (statefun/request_reply_v3.py:243) 6",
+        "main (fraud_functions/server.py:10);write (asyncio/selector_events.py:1) 3",
+        "main (fraud_functions/server.py:10);dumps (json/encoder.py:200) 1",
+        "garbage line",
+    ])
+    profile = summarize(collapsed)
+    assert profile.samples == 10
+    assert profile.layers == {"statefun SDK": 60.0, "asyncio event loop": 30.0, "JSON": 10.0}
+    assert profile.top_functions[0] == ("handle_async (request_reply_v3.py)", 60.0)
+
+
+def test_wrk_latencies_in_any_unit_become_milliseconds():
+    assert [milliseconds(text) for text in ("850.00us", "4.16ms", "1.20s")] == [0.85, 4.16, 1200.0]
+
+
+def test_cpu_seconds_read_utime_and_stime_past_a_command_name_with_spaces(tmp_path):
+    stat = tmp_path / "stat"
+    # pid (comm) state, then fields 4..13, utime (14) = 250 ticks, stime (15) = 50 ticks.
+    stat.write_text("42 (C2 Compiler (x)) S " + " ".join(["0"] * 10) + " 250 50 0 0\n")
+    assert cpu_seconds(stat) == pytest.approx(300 / os.sysconf("SC_CLK_TCK"))
+    assert cpu_seconds(tmp_path / "gone") == 0.0
+
+
+def test_threads_of_one_pool_share_a_group():
+    assert thread_group("rocksdb:low3\n") == thread_group("rocksdb:low12") == "rocksdb:low#"
+
+
+def test_percentiles_are_nearest_rank():
+    values = list(range(1, 1001))
+    assert [percentile(values, share) for share in (0.5, 0.99, 0.999)] == [500, 990, 999]
+    assert percentile([], 0.5) is None
+
+
+def _arrivals(decided: dict[str, str], alerts: dict[str, int]) -> Arrivals:
+    return Arrivals(decisions={tid: 2000 for tid in decided}, outcomes=dict(decided), alerts=dict(alerts))
+
+
+def test_a_rate_is_sustained_only_with_every_decision_every_alert_and_p99_within_a_second():
+    sent = {"a": 1000, "b": 1000, "c": 1000}
+    summary = {"produced": 3, "duplicates": []}
+    on_time = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert", "c": "no_alert"}, {"a": 1500}),
+                    {}, {}, 0)
+    assert on_time["sustained"] and on_time["alert_latency"]["p99_ms"] == 500
+    late = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert", "c": "no_alert"}, {"a": 2500}),
+                 {}, {}, 0)
+    assert not late["sustained"]
+    alert_missing = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "alert", "c": "no_alert"}, {"a": 1500}),
+                          {}, {}, 0)
+    assert not alert_missing["sustained"] and alert_missing["missing_alerts"] == 1
+    undecided = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert"}, {"a": 1500}), {}, {}, 0)
+    assert not undecided["sustained"]
+
+
+def test_a_batch_is_one_request_the_sdk_answers_once_per_invocation():
+    body = batch_of(steady_state_mix(), "fraud-count", 10)
+    request = ToFunction()
+    request.ParseFromString(body)
+    assert len(request.invocation.invocations) == 10
+    response = FromFunction()
+    response.ParseFromString(asyncio.run(handler().handle_async(body)))
+    assert len(response.invocation_result.outgoing_messages) == 10
+
+
+def test_the_report_fills_every_generated_block_and_keeps_the_prose(tmp_path):
+    page = tmp_path / "benchmarks.md"
+    shutil.copy(report.REPORT, page)
+    prose = page.read_text().split("<!--")[0]
+    results = {"function_server_ratio": 0.7, "e2e_tps": 400, "sections": {"sdk": {
+        "speedup": 2.0, "measured_at": "now", "machine": {"cpus": 2},
+        "packages": {"flink-statefun": {"sdk": "flink-statefun 3.5.0", "protobuf": "7", "protobuf_implementation": "upb",
+                                        "requests_per_second": 10.0, "transactions_per_second": 1.0}}}}}
+    report.render(results, page)
+    text = page.read_text()
+    assert text.startswith(prose)
+    assert "| `function_server_ratio` | 0.7 | >= 0.6 | met |" in text
+    assert "| `e2e_tps` | 400 | >= 1000 | **not met** |" in text
+    assert "| `e2e_p99_ms` | – | <= 1000 | not measured |" in text
+    assert "flink-statefun 3.5.0" in text and "Not measured yet: run `make bench` (or `python -m bench end-to-end`)" in text
+    report.render(results, page)
+    assert page.read_text() == text, "rendering twice changes nothing"
