@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import subprocess
 
 from fraud_stack.observability import ALERT_RULES, DASHBOARDS, scrape_jobs
 from tests.observability.signals import alert_queries, dashboard_queries, problems
@@ -85,3 +87,15 @@ def test_the_alert_rules_are_loaded_and_healthy(scenario):
     rules = [rule for group in groups for rule in group["rules"]]
     assert {rule["name"] for rule in rules} == {query.source.removeprefix("alert ") for query in alert_queries(ALERT_RULES)}
     assert all(rule["health"] == "ok" for rule in rules), [(r["name"], r.get("lastError")) for r in rules]
+
+
+def test_the_telemetry_listens_on_loopback_only(scenario):
+    """Prometheus, the collector and Jaeger (and the broker's exporter agent) bind nothing but 127.0.0.1."""
+    names = ("prometheus", "otel-collector", "jaeger", "kafka")
+    pids = {scenario.stack.service(name).pid: name for name in names}
+    listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout.splitlines()
+    sockets = [(line.split()[3], int(pid)) for line in listening for pid in re.findall(r"pid=(\d+)", line)]
+    ours = [(address, pids[pid]) for address, pid in sockets if pid in pids]
+    assert {name for _, name in ours} == set(names), ours
+    loopback = ("127.0.0.1:", "[::ffff:127.0.0.1]:", "[::1]:")
+    assert all(address.startswith(loopback) for address, _ in ours), ours
