@@ -10,6 +10,7 @@ where the chart is involved, so a template that drops or changes a rule fails to
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 
 from fraud_stack.config import REPO_ROOT, Ports, StackConfig
 from fraud_stack.observability import (ALERT_RULES, DASHBOARDS, KAFKA_AGENT, PROMETHEUS_UID, grafana_provisioning,
-                                       prometheus_config, relabel_rules)
+                                       launches, prometheus_config, relabel_rules)
 from observability import dashboards
 from tests.observability.signals import metric_names
 
@@ -118,3 +119,24 @@ def test_the_strimzi_brokers_export_with_the_local_brokers_rules(rendered):
 ])
 def test_metric_names_are_read_from_promql(expr, names):
     assert metric_names(expr) == names
+
+
+def test_an_installed_grafana_is_started_on_loopback_with_the_provisioning_and_nothing_phoning_home(tmp_path, monkeypatch):
+    """Grafana cannot be installed here (ADR 0006): a stand-in `grafana` on PATH shows how the stack would start one."""
+    binary = tmp_path / "bin" / "grafana"
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\nexit 0\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{binary.parent}:{os.environ['PATH']}")
+    config = StackConfig(run_dir=tmp_path / "run", ports=Ports(), observability=True)
+
+    grafana = next(launch.service for launch in launches(config, simulator=False) if launch.service.name == "grafana")
+
+    assert list(grafana.argv) == [str(binary), "server"]
+    env = grafana.env
+    assert (env["GF_SERVER_HTTP_ADDR"], env["GF_SERVER_HTTP_PORT"]) == ("127.0.0.1", str(config.ports.grafana))
+    assert all(env[key] == "false" for key in ("GF_ANALYTICS_REPORTING_ENABLED", "GF_ANALYTICS_CHECK_FOR_UPDATES",
+                                                "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES"))
+    provisioning = Path(env["GF_PATHS_PROVISIONING"])
+    assert (provisioning / "datasources" / "fraud-platform.yaml").exists()
+    assert (provisioning / "dashboards" / "fraud-platform.yaml").exists()
