@@ -1,14 +1,15 @@
 """Function server at saturation over HTTP, beside the in-process SDK dispatch of the same requests.
 
 Workloads, each replayed in one run:
-- the steady-state mix of one transaction (bench/request_mix.py, one request per
-  round trip the runtime makes);
+- the steady-state mix of ten transactions (bench/request_mix.py, one request per
+  round trip the runtime makes), traced as the simulator traces: every record
+  carries a traceparent, one transaction in ten sampled;
 - batches of 1, 10 and 100 invocations of fraud-count's lookup query for one
   account, which is how the runtime batches messages for a busy address.
 
 For each: the server (`python -m fraud_functions.server`, metrics on, tracing on
-with 10% of traces sampled and exported over OTLP/HTTP to a sink in this
-process) pinned to CPU 0 with wrk on CPU 1; then the same bodies handed to the
+(sampling follows the records' traceparents; sampled spans are exported over
+OTLP/HTTP to a sink in this process)) pinned to CPU 0 with wrk on CPU 1; then the same bodies handed to the
 SDK's handler in this process on CPU 0 (bench/dispatch.py), the ceiling for a
 Python server. The server is also measured with tracing off, to show what
 tracing costs. `ratio` is the server's rate over the in-process rate.
@@ -31,12 +32,13 @@ from statefun.request_reply_pb2 import ToFunction
 
 from bench.dispatch import dispatch_rate
 from bench.profile import Profile, record
-from bench.request_mix import steady_state_mix
+from bench.request_mix import traced_mix
 from bench.wrk import Load, run_wrk, wait_ready, write_bodies
 from tests.support.stack import free_port
 
 BATCH_SIZES = (1, 10, 100)
 TRACE_SAMPLE_RATIO = 0.1
+TRANSACTIONS = 10  # in the mix: the sampled share needs ten to be one in ten
 
 
 @dataclass(frozen=True)
@@ -64,16 +66,22 @@ class Measured:
     profile: Profile | None
 
 
+def steady_mix() -> list[bytes]:
+    """The steady-state mix of ten transactions, traced with one in ten sampled."""
+    return traced_mix(TRANSACTIONS, round(1 / TRACE_SAMPLE_RATIO))
+
+
 def workloads() -> list[Workload]:
-    mix = steady_state_mix()
-    return [Workload("steady-state mix of one transaction", mix, 1, "transactions"),
+    """The steady-state mix, and batches from its last transaction (unsampled, as nine in ten are)."""
+    mix = steady_mix()
+    return [Workload("steady-state mix", mix, TRANSACTIONS, "transactions"),
             *(Workload(f"fraud-count batch of {size}", [batch_of(mix, "fraud-count", size)], size, "invocations")
               for size in BATCH_SIZES)]
 
 
 def batch_of(mix: list[bytes], function_type: str, size: int) -> bytes:
-    """The mix's request to `function_type` with its one invocation repeated `size` times."""
-    for body in mix:
+    """The mix's last request to `function_type` with its one invocation repeated `size` times."""
+    for body in reversed(mix):
         request = ToFunction()
         request.ParseFromString(body)
         if request.invocation.target.type == function_type:

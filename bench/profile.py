@@ -78,7 +78,7 @@ def record(pid: int, seconds: float, rate: int = 250) -> Profile:
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "profile.txt"
         subprocess.run(["taskset", "-c", "1", py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(rate),
-                        "--format", "raw", "--output", str(output), "--nonblocking"],
+                        "--format", "raw", "--output", str(output), "--nonblocking", "--full-filenames"],
                        check=True, capture_output=True, text=True)
         return summarize(output.read_text())
 

@@ -2,9 +2,9 @@
 
 Each optimization in docs/benchmarks.md is measured with this: the revision
 before the change and the one after (or the working tree) serve the same
-recorded requests (the steady-state mix of one transaction, recorded by the
-working tree's functions, so both revisions must read the same wire format),
-over HTTP at saturation with metrics on and 10 % of traces sampled, and in
+recorded requests (the traced steady-state mix of bench/function_server.py,
+recorded by the working tree's functions, so both revisions must read the same
+wire format), over HTTP at saturation with metrics and tracing on, and in
 process; rounds alternate the revisions and the figures are medians, so load
 from a neighbour on this shared machine does not favour one side. py-spy
 profiles each revision's server once.
@@ -23,9 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import median
 
-from bench.function_server import SpanSink, serve_and_load
+from bench.function_server import SpanSink, serve_and_load, steady_mix
 from bench.profile import Profile
-from bench.request_mix import steady_state_mix
 from bench.wrk import write_bodies
 from tests.support.stack import free_port
 
@@ -77,7 +76,7 @@ def compare(before: str, after: str, seconds: int = 8, rounds: int = 3) -> dict:
     try:
         with tempfile.TemporaryDirectory() as scratch:
             bodies = Path(scratch)
-            script = write_bodies(bodies, steady_state_mix())
+            script = write_bodies(bodies, steady_mix())
             for round_number in range(rounds):
                 for name, tree in trees.items():
                     load, profile = serve_and_load(free_port(), script, seconds, sink.endpoint,
