@@ -54,6 +54,17 @@ def test_a_renamed_metric_fails_the_panel_check(scenario, tmp_path):
                      .replace("$__rate_interval", "20s")]
 
 
+def test_a_renamed_metric_fails_the_alert_check(scenario, tmp_path):
+    rules = ALERT_RULES.read_text(encoding="utf-8").replace("fraud_merchant_lookups_total", "fraud_merchant_lookup_total")
+    (tmp_path / "alerts.yaml").write_text(rules, encoding="utf-8")
+
+    found = problems(scenario.prometheus, alert_queries(tmp_path / "alerts.yaml"), scenario.started, scenario.ended,
+                     need_data=False)
+
+    assert [problem.split(":")[0] for problem in found] == ["alert FraudMerchantFallbacks"]
+    assert "no target exports fraud_merchant_lookup_total" in found[0]
+
+
 def test_a_query_without_data_fails_the_panel_check(scenario, tmp_path):
     """A metric that exists but a selector nothing matches: the panel would say "No data"."""
     board = json.loads((DASHBOARDS / "fraud-overview.json").read_text(encoding="utf-8"))
