@@ -39,6 +39,9 @@ class NodeProvider(Protocol):
     def host_paths(self) -> tuple[Path, ...]:
         """Paths outside the run directory that this provider's processes write (teardown removes them)."""
 
+    def control_plane_flags(self, component: str, config: ClusterConfig) -> list[str]:
+        """Flags the control plane's `component` needs for these nodes (appended: a repeated flag's last value wins)."""
+
 
 def kwok_node(name: str) -> dict:
     """A Node for kwok to manage; the capacity is what the scheduler fits pods into."""
@@ -89,3 +92,6 @@ class KwokNodes:
 
     def host_paths(self) -> tuple[Path, ...]:
         return ()
+
+    def control_plane_flags(self, component: str, config: ClusterConfig) -> list[str]:
+        return []

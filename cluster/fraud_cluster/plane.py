@@ -159,8 +159,8 @@ class ControlPlane:
                                  config.pki, identity)
         ca = config.pki / "ca.crt"
         self._launch(components.etcd(config), lambda: http_ok(f"http://127.0.0.1:{config.ports.etcd}/health"), 30)
-        self._launch(components.kube_apiserver(config), self._apiserver_ready, 90)
-        self._launch(components.kube_controller_manager(config),
+        self._launch(self._with_node_flags(components.kube_apiserver(config)), self._apiserver_ready, 90)
+        self._launch(self._with_node_flags(components.kube_controller_manager(config)),
                      lambda: https_ok(f"https://127.0.0.1:{config.ports.controller_manager}/healthz", ca), 60)
         self._launch(components.kube_scheduler(config),
                      lambda: https_ok(f"https://127.0.0.1:{config.ports.scheduler}/healthz", ca), 60)
@@ -191,6 +191,10 @@ class ControlPlane:
         pki_dir = self.config.pki
         return https_ok(f"{self.config.apiserver_url}/readyz", pki_dir / "ca.crt",
                         pki_dir / "admin.crt", pki_dir / "admin.key")
+
+    def _with_node_flags(self, service: Service) -> Service:
+        service.argv = [*service.argv, *self.nodes.control_plane_flags(service.name, self.config)]
+        return service
 
     def _launch(self, service: Service, ready: Callable[[], bool], timeout: float) -> None:
         started = time.monotonic()
