@@ -11,6 +11,11 @@ travels in the payloads: a `traceparent` field in the Kafka records (an extra
 JSON field, which the contract allows) and a `trace` field in the messages
 between functions. One transaction is one trace, from the simulator's produce
 to the alert it reads.
+
+Work in a trace its caller did not sample creates no span (`forwarding`): the
+caller's traceparent goes on unchanged into every message and HTTP request the
+work sends, so the rest of the transaction stays unsampled too, for the cost of
+a context variable instead of a span per invocation (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 import os
 import re
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator, Mapping
 
 from opentelemetry import context as otel_context
@@ -31,11 +37,32 @@ log = logging.getLogger(__name__)
 
 _IN_PAYLOAD = re.compile(rb'"(?:traceparent|trace)":\s*"(' + TRACEPARENT.pattern.encode() + rb')"')
 _PROPAGATOR = TraceContextTextMapPropagator()
+_FORWARDED: ContextVar[str | None] = ContextVar("forwarded_traceparent", default=None)
 _enabled = False
 
 
 def enabled() -> bool:
     return _enabled
+
+
+def spans_wanted() -> bool:
+    """Whether code here should open spans: tracing is on and the work is not in an unsampled caller's trace."""
+    return _enabled and _FORWARDED.get() is None
+
+
+def unsampled(traceparent: str | None) -> bool:
+    """Whether a well-formed traceparent says its trace is not sampled (the flags' lowest bit is off)."""
+    return traceparent is not None and not int(traceparent[-2:], 16) & 1
+
+
+@contextmanager
+def forwarding(traceparent: str) -> Iterator[None]:
+    """Work in an unsampled caller's trace without a span: what it sends carries `traceparent` unchanged."""
+    token = _FORWARDED.set(traceparent)
+    try:
+        yield
+    finally:
+        _FORWARDED.reset(token)
 
 
 def wanted(env: Mapping[str, str] | None = None) -> bool:
@@ -91,9 +118,13 @@ def tracer(name: str) -> trace.Tracer:
 
 
 def current_traceparent() -> str | None:
-    """The W3C traceparent of the current span, to put into an outgoing payload (None when tracing is off)."""
+    """The W3C traceparent of the current span (or the forwarded one), to put into an outgoing payload
+    (None when tracing is off)."""
     if not _enabled:
         return None
+    forwarded = _FORWARDED.get()
+    if forwarded is not None:
+        return forwarded
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent")
@@ -115,10 +146,14 @@ def traceparent_in(payload: bytes | None) -> str | None:
 
 
 def headers_with_trace(headers: dict[str, str] | None = None) -> dict[str, str]:
-    """HTTP headers carrying the current trace context (for a client span's request)."""
+    """HTTP headers carrying the current trace context (for a client span's request, or the forwarded one)."""
     carrier = dict(headers or {})
     if _enabled:
-        _PROPAGATOR.inject(carrier)
+        forwarded = _FORWARDED.get()
+        if forwarded is not None:
+            carrier["traceparent"] = forwarded
+        else:
+            _PROPAGATOR.inject(carrier)
     return carrier
 
 

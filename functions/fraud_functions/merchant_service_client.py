@@ -112,9 +112,9 @@ class MerchantServiceClient:
         return LookupResult(score=None, attempts=self._max_attempts, error=last_error)
 
     async def _attempt(self, merchant: str) -> float:
-        """One HTTP attempt, in a client span of its own when tracing is on."""
-        if not tracing.enabled():
-            return await self._request(merchant, {})
+        """One HTTP attempt, in a client span of its own when tracing is on and the trace sampled."""
+        if not tracing.spans_wanted():
+            return await self._request(merchant, tracing.headers_with_trace())
         with TRACER.start_as_current_span("merchant-service lookup", kind=trace.SpanKind.CLIENT,
                                           attributes={"merchant": merchant, "http.request.method": "GET"}) as span:
             try:

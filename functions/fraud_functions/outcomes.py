@@ -179,10 +179,15 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
             await run(context, message)
             return
         raw = message.raw_value()
-        with TRACER.start_as_current_span(
-            f"invoke {function}", context=tracing.context_of(tracing.traceparent_in(raw)),
-            kind=trace.SpanKind.SERVER, attributes=span_attributes(function, context, message, raw),
-        ):
+        traceparent = tracing.traceparent_in(raw)
+        if tracing.unsampled(traceparent):
+            with tracing.forwarding(traceparent):
+                await run(context, message)
+            return
+        with TRACER.start_as_current_span(f"invoke {function}", context=tracing.context_of(traceparent),
+                                          kind=trace.SpanKind.SERVER) as span:
+            if span.is_recording():  # an unsampled root: no attributes to work out
+                span.set_attributes(span_attributes(function, context, message, raw))
             await run(context, message)
 
     return invoke

@@ -71,3 +71,25 @@ async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(
 async def test_without_tracing_no_message_carries_a_trace(runtime):
     await runtime.deliver(transaction("tx-untraced"))
     assert all("traceparent" not in e.json() for e in runtime.egress)
+
+
+async def test_an_unsampled_transaction_opens_no_span_and_forwards_its_traceparent(spans, settings, aiohttp_server):
+    server = await aiohttp_server(make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0),
+                                           rng=random.Random(1)))
+    client = MerchantServiceClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
+                                   backoff_max_seconds=0)
+    runtime = MiniRuntime(RequestReplyHandler(
+        wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions))
+    unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    record = json.dumps({"account": "0x00F3CD51", "merchant": RISKY, "amount": 999,
+                         "timestamp": "2026-11-28T10:00:00", "traceparent": unsampled}).encode()
+    try:
+        await runtime.deliver(transaction("tx-unsampled", raw=record))
+    finally:
+        await client.close()
+
+    # merchant-service samples by its parent too: a request without the traceparent would be a sampled root.
+    assert spans.get_finished_spans() == ()
+    for egress in (ALERTS_EGRESS, DECISIONS_EGRESS):
+        (out,) = [e.json() for e in runtime.egress if e.egress == egress]
+        assert out["traceparent"] == unsampled
