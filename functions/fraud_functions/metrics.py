@@ -5,6 +5,8 @@ codes), never ids. One process per container (ADR 0005), so the default
 registry is the whole truth.
 """
 
+from functools import cache
+
 from prometheus_client import Counter, Histogram
 
 MESSAGES = Counter(
@@ -83,3 +85,9 @@ REQUEST_DURATION = Histogram(
     ["function"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# The labelled children the request path uses, looked up once per label set: `.labels()` takes a lock
+# and builds the label tuple on every call.
+messages = cache(MESSAGES.labels)
+batch_size = cache(BATCH_SIZE.labels)
+request_duration = cache(REQUEST_DURATION.labels)

@@ -26,7 +26,7 @@ from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.declarations import ingress_topics
 from fraud_functions.messages import JsonMessage, outgoing
-from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, MESSAGES, UNEXPECTED
+from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, UNEXPECTED, messages
 
 log = logging.getLogger(__name__)
 TRACER = tracing.tracer("fraud_functions")
@@ -174,7 +174,7 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
                     log.exception("the failure hook failed too", extra=log_context(function, context))
 
     async def invoke(context: Context, message: Message) -> None:
-        MESSAGES.labels(function, message.value_typename()).inc()
+        messages(function, message.value_typename()).inc()
         if not tracing.enabled():
             await run(context, message)
             return

@@ -16,8 +16,10 @@ merchant-service client closed (a lookup in progress completes).
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -28,7 +30,7 @@ from fraud_common.serving import GracefulServer, ServingOptions, run_until_signa
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
 from fraud_functions.merchant_service_client import MerchantServiceClient
-from fraud_functions.metrics import BATCH_SIZE, REJECTED_REQUESTS, REQUEST_DURATION
+from fraud_functions.metrics import REJECTED_REQUESTS, batch_size, request_duration
 from fraud_functions.scoring import Model, ModelError, load_model
 from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
 from fraud_functions.settings import FunctionSettings
@@ -40,6 +42,7 @@ HANDLER = web.AppKey("handler", RequestReplyHandler)
 CLIENT = web.AppKey("client", MerchantServiceClient)
 READY = web.AppKey("ready", dict)
 EXIT_BAD_SETTINGS = 2
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The largest request body accepted. The runtime's largest request is one address's batch:
 # maxNumBatchRequests messages of at most MAX_RECORD_BYTES each (the ingress cuts larger records
@@ -59,8 +62,8 @@ async def statefun(request: web.Request) -> web.Response:
         log.error("the runtime sent a batch to an empty address id; dead-lettering it",
                   extra={"function": screened.typename})
         return web.Response(body=dead_letter_batch(screened), content_type="application/octet-stream")
-    BATCH_SIZE.labels(screened.typename).observe(len(screened.request.invocation.invocations))
-    with REQUEST_DURATION.labels(screened.typename).time():
+    batch_size(screened.typename).observe(len(screened.request.invocation.invocations))
+    with request_duration(screened.typename).time():
         try:
             response = await request.app[HANDLER].handle_async(body)
         except Exception:  # noqa: BLE001 - a bug past the screen and the guard: say so, keep serving
@@ -70,13 +73,21 @@ async def statefun(request: web.Request) -> web.Response:
     return web.Response(body=response, content_type="application/octet-stream")
 
 
-@web.middleware
-async def close_connections_while_draining(request: web.Request, handler) -> web.StreamResponse:
-    """Once readiness is off, answer with `Connection: close` so clients reconnect elsewhere."""
-    response = await handler(request)
-    if not request.app[READY]["ready"]:
-        response.force_close()
-    return response
+def closing_while_draining(handler: Handler) -> Handler:
+    """The handler, answering with `Connection: close` once readiness is off, so clients reconnect elsewhere.
+
+    A plain wrapper, not an aiohttp middleware: the middleware chain cost every
+    request more than the screen and the metrics together (docs/benchmarks.md).
+    """
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        response = await handler(request)
+        if not request.app[READY]["ready"]:
+            response.force_close()
+        return response
+
+    return wrapped
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -97,7 +108,7 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantServiceCl
     """The application; `client` is injectable so tests can point it anywhere."""
     client = client or merchant_service_client(settings)
     wiring = wire(settings, client, model)
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[close_connections_while_draining])
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[HANDLER] = RequestReplyHandler(wiring.functions)
     app[CLIENT] = client
     app[READY] = {"ready": False}
@@ -117,10 +128,10 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantServiceCl
     app.on_startup.append(start)
     app.on_shutdown.append(not_ready)
     app.on_cleanup.append(close_client)
-    app.router.add_post("/statefun", statefun)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_post("/statefun", closing_while_draining(statefun))
+    app.router.add_get("/healthz", closing_while_draining(healthz))
+    app.router.add_get("/readyz", closing_while_draining(readyz))
+    app.router.add_get("/metrics", closing_while_draining(metrics))
     return app
 
 
