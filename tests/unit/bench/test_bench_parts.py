@@ -17,7 +17,7 @@ from statefun.request_reply_pb2 import FromFunction, ToFunction
 from bench import report
 from bench.arrivals import Arrivals
 from bench.dispatch import handler
-from bench.end_to_end import judge, percentile
+from bench.end_to_end import judge, keeps_up, percentile
 from bench.function_server import batch_of
 from bench.processes import cpu_seconds, thread_group
 from bench.profile import summarize
@@ -60,24 +60,30 @@ def test_percentiles_are_nearest_rank():
     assert percentile([], 0.5) is None
 
 
-def _arrivals(decided: dict[str, str], alerts: dict[str, int]) -> Arrivals:
-    return Arrivals(decisions={tid: 2000 for tid in decided}, outcomes=dict(decided), alerts=dict(alerts))
+def _arrivals(decided: dict[str, str], alerts: dict[str, int], at: int = 2000) -> Arrivals:
+    return Arrivals(decisions={tid: at for tid in decided}, outcomes=dict(decided), alerts=dict(alerts))
 
 
 def test_a_rate_is_sustained_only_with_every_decision_every_alert_and_p99_within_a_second():
     sent = {"a": 1000, "b": 1000, "c": 1000}
     summary = {"produced": 3, "duplicates": []}
-    on_time = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert", "c": "no_alert"}, {"a": 1500}),
-                    {}, {}, 0)
-    assert on_time["sustained"] and on_time["alert_latency"]["p99_ms"] == 500
-    late = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert", "c": "no_alert"}, {"a": 2500}),
-                 {}, {}, 0)
-    assert not late["sustained"]
-    alert_missing = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "alert", "c": "no_alert"}, {"a": 1500}),
-                          {}, {}, 0)
-    assert not alert_missing["sustained"] and alert_missing["missing_alerts"] == 1
+    outcomes = {"a": "alert", "b": "no_alert", "c": "no_alert"}
+    on_time = judge(10, 3, summary, sent, _arrivals(outcomes, {"a": 1500}), {}, {}, 0)
+    assert on_time["kept_up"] and on_time["sustained"] and on_time["alert_latency"]["p99_ms"] == 500
+    late = judge(10, 3, summary, sent, _arrivals(outcomes, {"a": 2500}), {}, {}, 0)
+    assert late["kept_up"] and not late["sustained"]
+    alert_missing = judge(10, 3, summary, sent, _arrivals({**outcomes, "b": "alert"}, {"a": 1500}), {}, {}, 0)
+    assert not alert_missing["kept_up"] and alert_missing["missing_alerts"] == 1
     undecided = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert"}, {"a": 1500}), {}, {}, 0)
-    assert not undecided["sustained"]
+    assert not undecided["kept_up"] and not undecided["sustained"]
+
+
+def test_a_backlog_that_grows_during_the_run_is_not_keeping_up():
+    sent = {f"t{i}": i * 100 for i in range(30)}
+    steady = {tid: at + 300 for tid, at in sent.items()}
+    growing = {tid: at + 300 + 40 * at // 100 * 10 for tid, at in sent.items()}  # each later one waits longer
+    assert keeps_up(steady, sent)
+    assert not keeps_up(growing, sent)
 
 
 def test_a_batch_is_one_request_the_sdk_answers_once_per_invocation():
