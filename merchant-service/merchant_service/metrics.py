@@ -2,14 +2,17 @@
 
 Each app gets its own CollectorRegistry: the process-wide default registry
 refuses a second metric of the same name, which would break every test (or
-embedding) that builds more than one app.
+embedding) that builds more than one app. The registry carries the process
+and platform collectors too (CPU, memory, file descriptors, Python version),
+which the default registry would have had, for the pods dashboard.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector,
+                               ProcessCollector, generate_latest)
 
 from merchant_service.faults import FaultSettings
 
@@ -39,6 +42,8 @@ class Metrics:
 def create_metrics() -> Metrics:
     """Create the metrics in a fresh registry."""
     registry = CollectorRegistry(auto_describe=True)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
     return Metrics(
         registry=registry,
         requests=Counter(

@@ -69,3 +69,10 @@ async def test_each_app_has_its_own_registry(make_client) -> None:
     labels = {"route": SCORE_ROUTE, "code": "200"}
     assert sample(await scrape(first), "merchant_service_requests_total", labels) == 1
     assert sample(await scrape(second), "merchant_service_requests_total", labels) is None
+
+
+async def test_the_process_reports_its_cpu_and_memory_like_the_other_services(make_client) -> None:
+    text = await scrape(await make_client())
+    assert sample(text, "process_cpu_seconds_total") is not None
+    assert sample(text, "process_resident_memory_bytes") > 0
+    assert any(family.name == "python_info" for family in text_string_to_metric_families(text))
