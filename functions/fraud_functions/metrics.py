@@ -6,8 +6,11 @@ registry is the whole truth.
 """
 
 from functools import cache
+from typing import Iterable
 
 from prometheus_client import Counter, Histogram
+
+from fraud_common.contract import DECISION_OUTCOMES
 
 MESSAGES = Counter(
     "fraud_function_messages_total",
@@ -91,3 +94,20 @@ REQUEST_DURATION = Histogram(
 messages = cache(MESSAGES.labels)
 batch_size = cache(BATCH_SIZE.labels)
 request_duration = cache(REQUEST_DURATION.labels)
+
+
+def publish_known_series(functions: Iterable[str]) -> None:
+    """Create, at zero, the labelled series whose label values are known at start.
+
+    A series that first appears with the value 1 has no earlier sample, so `rate()`
+    and `increase()` miss that first error or expired decision; existing at 0 from
+    the start, it counts. (Dead-letter and rejection reasons have no catalog; their
+    series appear with their first occurrence.)
+    """
+    for function in functions:
+        FUNCTION_ERRORS.labels(function)
+        batch_size(function)
+        request_duration(function)
+    for outcome in DECISION_OUTCOMES:
+        for degraded in ("true", "false"):
+            DECISIONS.labels(outcome, degraded)

@@ -30,7 +30,8 @@ from fraud_common.serving import GracefulServer, ServingOptions, run_until_signa
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
 from fraud_functions.merchant_service_client import MerchantServiceClient
-from fraud_functions.metrics import REJECTED_REQUESTS, batch_size, request_duration
+from fraud_functions.declarations import typenames
+from fraud_functions.metrics import REJECTED_REQUESTS, batch_size, publish_known_series, request_duration
 from fraud_functions.scoring import Model, ModelError, load_model
 from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
 from fraud_functions.settings import FunctionSettings
@@ -108,6 +109,7 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantServiceCl
     """The application; `client` is injectable so tests can point it anywhere."""
     client = client or merchant_service_client(settings)
     wiring = wire(settings, client, model)
+    publish_known_series(typenames())
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[HANDLER] = RequestReplyHandler(wiring.functions)
     app[CLIENT] = client

@@ -7,10 +7,12 @@ import json
 
 import aiohttp
 import pytest
+from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_functions.declarations import typenames
 from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
@@ -206,3 +208,22 @@ def test_main_reports_a_taken_port_as_exit_code_one(monkeypatch):
         holder.listen()
         monkeypatch.setenv("FUNCTIONS_PORT", str(holder.getsockname()[1]))
         assert server.main() == 1
+
+
+def test_series_with_known_labels_exist_at_zero_before_their_first_event():
+    from fraud_functions.metrics import publish_known_series
+
+    publish_known_series(["test/never-invoked"])
+    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+               for family in text_string_to_metric_families(generate_latest(REGISTRY).decode())
+               for sample in family.samples}
+    assert samples[("fraud_function_errors_total", (("function", "test/never-invoked"),))] == 0
+    assert samples[("fraud_function_request_seconds_count", (("function", "test/never-invoked"),))] == 0
+    assert ("fraud_decisions_total", (("degraded", "false"), ("outcome", "expired"))) in samples
+
+
+async def test_the_server_publishes_every_declared_functions_series(client):
+    text = await (await client.get("/metrics")).text()
+    errors = {sample.labels["function"] for family in text_string_to_metric_families(text)
+              for sample in family.samples if sample.name == "fraud_function_errors_total"}
+    assert errors >= set(typenames())
