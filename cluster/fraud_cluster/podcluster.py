@@ -18,16 +18,16 @@ import os
 import shutil
 import subprocess
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 from fraud_cluster.beside import BesideStack, resolve_classpaths
 from fraud_cluster.client import Tool, helm
 from fraud_cluster.config import REPO_ROOT, ClusterConfig, ClusterPorts
 from fraud_cluster.images import PAUSE_IMAGE, ImageBuilder
-from fraud_cluster.netns import NetworkNamespace, terminate
+from fraud_cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
 from fraud_cluster.plane import ControlPlane
 from fraud_cluster.processes import mounts_under, processes_using
 from fraud_cluster.realnode import CGROUP_FS, CGROUP_ROOT, RealNode
@@ -38,7 +38,7 @@ Say = Callable[[str], None]
 # namespace they are a tmpfs or bind mounts, so on the host none of them may appear (if absent before).
 DEFAULT_HOST_PATHS = (Path("/run/containerd"), Path("/run/containers"), Path("/run/runc"), Path("/var/run/netns"),
                       Path("/etc/cni/net.d"), Path("/opt/cni"), Path("/opt/containerd"),
-                      Path("/var/lib/containerd"), Path("/var/run/kubernetes"))
+                      Path("/var/lib/containerd"), Path("/var/run/kubernetes"), *BOUND_HOST_DIRS)
 
 
 @dataclass
@@ -143,21 +143,12 @@ class PodCluster:
         return helm(self.plane_config.binary("helm"), self.plane_config.kubeconfig, self.plane_config.run_dir,
                     REPO_ROOT / ".cache" / "tools" / "helm-plugins")
 
-    def _timed(self, what: str) -> "_Timer":
-        return _Timer(what, self.timings, self.say)
-
-
-class _Timer:
-    def __init__(self, what: str, timings: dict[str, float], say: Say):
-        self.what, self.timings, self.say = what, timings, say
-
-    def __enter__(self) -> None:
-        self.started = time.monotonic()
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        if kind is None:
-            self.timings[self.what] = time.monotonic() - self.started
-            self.say(f"{self.what}: {self.timings[self.what]:.1f} s")
+    @contextmanager
+    def _timed(self, what: str) -> Iterator[None]:
+        started = time.monotonic()
+        yield
+        self.timings[what] = time.monotonic() - started
+        self.say(f"{what}: {self.timings[what]:.1f} s")
 
 
 def _remove_cgroups(roots: tuple[Path, ...]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,9 +133,9 @@ class RealNode:
         namespaces of their own, so only their cgroups say they belong to this node."""
         pids = set()
         for root in self.cgroups_made:
-            for procs in root.rglob("cgroup.procs"):
+            for directory, _, _ in os.walk(root):  # cgroups vanish while it walks: os.walk skips them
                 try:
-                    pids.update(int(line) for line in procs.read_text(encoding="utf-8").split())
+                    pids.update(int(pid) for pid in Path(directory, "cgroup.procs").read_text(encoding="utf-8").split())
                 except OSError:
                     pass
         return sorted(pids)

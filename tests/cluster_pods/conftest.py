@@ -135,8 +135,10 @@ def release(pods_cluster: PodCluster) -> Release:
     kubectl.run("create", "namespace", NAMESPACE)
     kubectl.run("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
     started = time.monotonic()
-    pods_cluster.helm().run("install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(VALUES),
-                            "--wait", "--timeout=300s", timeout=330)
+    installed = pods_cluster.helm().run("install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(VALUES),
+                                        "--wait", "--timeout=300s", timeout=330, check=False)
+    if installed.returncode != 0:
+        pytest.fail(f"helm install failed: {installed.stderr.strip()}\n{_diagnosis(kubectl)}")
     # The Deployment starts with one pod; the HPA brings it to its minimum at its first sync.
     minimum = str(values()["functions"]["autoscaling"]["minReplicas"])
     kubectl.run("wait", "-n", NAMESPACE, f"deployment/{RELEASE}-functions", "--timeout=120s",
@@ -144,3 +146,12 @@ def release(pods_cluster: PodCluster) -> Release:
     TIMINGS["helm install, every pod Ready"] = time.monotonic() - started
     assert pods_cluster.stack is not None
     return Release(pods_cluster, Kafka(pods_cluster.stack.bootstrap))
+
+
+def _diagnosis(kubectl: Tool) -> str:
+    """What the pods and events of the release say, for a failure message that can be acted on."""
+    pods = kubectl.run("get", "pods", "-n", NAMESPACE, "-o", "wide", check=False).stdout
+    events = kubectl.run("get", "events", "-n", NAMESPACE, "--sort-by=.lastTimestamp", check=False).stdout
+    logs = kubectl.run("logs", "-n", NAMESPACE, "--all-containers", "--tail=20", "--prefix", "-l",
+                       f"app.kubernetes.io/instance={RELEASE}", check=False).stdout
+    return f"pods:\n{pods}\nevents:\n{events[-4000:]}\nlogs:\n{logs[-4000:]}"

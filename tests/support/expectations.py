@@ -26,7 +26,8 @@ def assert_decided_as_the_model_says(report: LedgerReport, transactions: list[Tr
         known = {"fraud_count.count": 0, "merchant.score": risk_score(transaction.merchant),
                  "transaction.amount": transaction.amount}
         implied = {f.name: round(f.value(known[f.source]), 6) for f in model.features if f.source in known}
-        assert {name: features[name] for name in implied} == implied, transaction
+        recorded = {name: features[name] for name in implied}
+        assert recorded == implied, f"{transaction}: recorded {recorded}, implied {implied}"
         assert 1 <= features["velocity_spike"] <= min(10, per_account[transaction.account]), transaction
         expected = "alert" if model.probability(features) >= decision["threshold"] else "no_alert"
         assert decision["outcome"] == expected, transaction
