@@ -62,6 +62,8 @@ class Measured:
     http_p99_ms: float
     http_untraced_requests_per_second: float
     ratio: float
+    # Bare HTTP servers around the same handler (bench/bare_servers.py): requests/s and ratio, by stack.
+    bare_stacks: dict[str, dict[str, float]]
     # The server's profile under this load (py-spy), for the workload that is profiled.
     profile: Profile | None
 
@@ -120,12 +122,24 @@ class SpanSink:
         self._server.shutdown()
 
 
+def bare_stacks(port: int) -> dict[str, list[str]]:
+    """The commands of the bare servers (bench/bare_servers.py) on `port`."""
+    uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+    return {
+        "bare aiohttp": [sys.executable, "-m", "bench.bare_servers", "aiohttp", str(port)],
+        "bare ASGI on uvicorn (httptools, uvloop)": [
+            uvicorn, "bench.bare_servers:asgi_app", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+            "--log-level", "warning", "--no-access-log", "--lifespan", "off"],
+    }
+
+
 def serve_and_load(port: int, script: Path, seconds: int, tracing_endpoint: str | None,
-                   profiled: bool = False, pythonpath: str | None = None) -> tuple[Load, Profile | None]:
+                   profiled: bool = False, pythonpath: str | None = None,
+                   command: list[str] | None = None) -> tuple[Load, Profile | None]:
     """Start the server on CPU 0, warm it, saturate it with wrk from CPU 1; then, if `profiled`, load it
     again while py-spy samples it (a separate pass, so sampling does not touch the figures); stop it.
 
-    `pythonpath` serves another checkout's code (bench/revisions.py)."""
+    `pythonpath` serves another checkout's code (bench/revisions.py); `command` another server."""
     env = {**os.environ, "FUNCTIONS_PORT": str(port), "LOG_LEVEL": "WARNING", "FUNCTIONS_SHUTDOWN_DRAIN_SECONDS": "0"}
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
@@ -134,8 +148,9 @@ def serve_and_load(port: int, script: Path, seconds: int, tracing_endpoint: str 
     if tracing_endpoint:
         env.update(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=tracing_endpoint, OTEL_TRACES_SAMPLER="parentbased_traceidratio",
                    OTEL_TRACES_SAMPLER_ARG=str(TRACE_SAMPLE_RATIO), OTEL_BSP_SCHEDULE_DELAY="1000")
-    server = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "fraud_functions.server"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(["taskset", "-c", "0", *(command or [sys.executable, "-m", "fraud_functions.server"])],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                              cwd=Path(__file__).resolve().parents[1])
     try:
         wait_ready(port)
         run_wrk(port, script, 2)
@@ -152,12 +167,14 @@ def serve_and_load(port: int, script: Path, seconds: int, tracing_endpoint: str 
         server.wait(timeout=30)
 
 
-def measure(workload: Workload, seconds: int, rounds: int, sink: SpanSink, profiled: bool) -> Measured:
-    """`rounds` rounds of traced server, untraced server and in-process dispatch back to back; each
-    figure is the median over rounds and the ratio the median of each round's own ratio, so a burst of
-    load from a neighbour on this shared machine moves one round, not the result."""
+def measure(workload: Workload, seconds: int, rounds: int, sink: SpanSink, profiled: bool,
+            with_bare_stacks: bool = False) -> Measured:
+    """`rounds` rounds of traced server, untraced server, the bare stacks if asked, and in-process dispatch
+    back to back; each figure is the median over rounds and each ratio the median of the rounds' own
+    ratios, so a burst of load from a neighbour on this shared machine moves one round, not the result."""
     traced: list[Load] = []
     untraced: list[Load] = []
+    bare: dict[str, list[float]] = {}
     inside: list[float] = []
     profile: Profile | None = None
     with tempfile.TemporaryDirectory() as scratch:
@@ -167,6 +184,11 @@ def measure(workload: Workload, seconds: int, rounds: int, sink: SpanSink, profi
             traced.append(load)
             profile = profile or sampled
             untraced.append(serve_and_load(free_port(), script, seconds, None)[0])
+            if with_bare_stacks:
+                port = free_port()
+                for name, command in bare_stacks(port).items():
+                    rate = serve_and_load(port, script, seconds, None, command=command)[0].requests_per_second
+                    bare.setdefault(name, []).append(rate)
             inside.append(dispatch_rate(workload.bodies, seconds, cpu=0).requests_per_second)
     per_pass = len(workload.bodies)
 
@@ -182,6 +204,9 @@ def measure(workload: Workload, seconds: int, rounds: int, sink: SpanSink, profi
         http_p50_ms=median(load.p50_ms for load in traced), http_p99_ms=median(load.p99_ms for load in traced),
         http_untraced_requests_per_second=median(load.requests_per_second for load in untraced),
         ratio=round(median(load.requests_per_second / rate for load, rate in zip(traced, inside)), 3),
+        bare_stacks={name: {"requests_per_second": median(rates),
+                            "ratio": round(median(rate / ceiling for rate, ceiling in zip(rates, inside)), 3)}
+                     for name, rates in bare.items()},
         profile=profile,
     )
 
@@ -190,8 +215,8 @@ def run(seconds: int = 10, rounds: int = 3) -> dict:
     """Every workload; the section of docs/benchmarks.json this benchmark owns."""
     sink = SpanSink()
     try:
-        # The steady-state mix is profiled: it is what the headline ratio is about.
-        results = [measure(workload, seconds, rounds, sink, profiled=index == 0)
+        # The steady-state mix is profiled and set beside the bare stacks: the headline ratio is about it.
+        results = [measure(workload, seconds, rounds, sink, profiled=index == 0, with_bare_stacks=index == 0)
                    for index, workload in enumerate(workloads())]
     finally:
         sink.close()

@@ -40,7 +40,7 @@ def machine() -> dict[str, Any]:
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
     return {"cpus": os.cpu_count(), "cpu_model": cpu, "memory_gib": round(memory / 1024 / 1024, 1),
             "python": platform.python_version(), "java": java[0] if java else "unknown",
-            "load_average_at_start": os.getloadavg()[0]}
+            "load_average_at_start": round(os.getloadavg()[0], 2)}
 
 
 def load() -> dict[str, Any]:
@@ -102,6 +102,14 @@ def render_function_server(results: dict[str, Any]) -> str:
              f"{r['http_p50_ms']} / {r['http_p99_ms']}", r["ratio"]] for r in section["results"]]
     text = table(["workload", "in-process req/s (ceiling)", "HTTP req/s (metrics, 10% traces)", "HTTP req/s (no tracing)",
                   "per core: in-process / HTTP (tx/s or invocations/s)", "HTTP p50 / p99 ms", "ratio"], rows)
+    stacks = section["results"][0].get("bare_stacks") or {}
+    if stacks:
+        text += ("\nThe same handler behind the thinnest HTTP servers (bench/bare_servers.py: no screen, metrics, "
+                 "tracing or drain), same mix, same rounds:\n\n")
+        text += table(["server", "req/s", "ratio"], [["this project's server (metrics, tracing)",
+                                                      section["results"][0]["http_requests_per_second"],
+                                                      section["results"][0]["ratio"]]]
+                      + [[name, stack["requests_per_second"], stack["ratio"]] for name, stack in stacks.items()])
     profile = section["results"][0].get("profile")
     if profile:
         text += (f"\nWhere the server's core goes under the steady-state mix (py-spy, {profile['samples']} samples, "
