@@ -128,6 +128,20 @@ def test_the_charts_pods_run_the_images_built_here_as_non_root_on_a_read_only_ro
     assert seen == {"uid": 10001, "gid": 10001, "root_write": "Read-only file system", "caps": "0000000000000000"}
 
 
+def test_the_cluster_has_no_way_out_of_its_network_namespace(release):
+    """Only loopback, the node's veth pair, the pods' bridge and their veths; no default route. A route
+    lookup (no packet sent) for an address outside fails."""
+    netns = release.cluster.netns
+    links = {line.split(":")[1].strip().split("@")[0] for line in netns.run("ip", "-o", "link").splitlines()}
+    assert {"lo", "node0", "node0-peer", "cni0"} <= links
+    assert all(name in ("lo", "node0", "node0-peer", "cni0") or name.startswith("veth") for name in links), links
+    assert "default" not in netns.run("ip", "route")
+    lookup = subprocess.run(netns.argv(["ip", "route", "get", "192.0.2.1"], REPO_ROOT),  # TEST-NET-1
+                            capture_output=True, text=True, check=False)
+    assert lookup.returncode != 0 and "unreachable" in lookup.stderr
+    assert all(pod["status"]["podIP"].startswith("10.244.0.") for pod in release.pods("functions"))
+
+
 def test_services_resolve_and_route_inside_pods(release):
     """CoreDNS answers the Service name with its ClusterIP, and kube-proxy routes it to a ready pod."""
     merchant = f"{RELEASE}-merchant-service"
