@@ -70,6 +70,9 @@ class FailingNodes:
     def host_paths(self) -> tuple[Path, ...]:
         return ()
 
+    def control_plane_flags(self, component: str, config) -> list[str]:
+        return []
+
 
 def test_a_failed_start_stops_what_it_started_and_keeps_only_the_logs(built_tools, tmp_path):
     config = private_config(tmp_path / "run")
