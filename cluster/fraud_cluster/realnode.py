@@ -108,8 +108,7 @@ class RealNode:
             ]
         if component == "kube-controller-manager":
             # The HPA scales down after 5 minutes of low load by default; a test cannot wait that long.
-            return ["--horizontal-pod-autoscaler-sync-period=5s",
-                    "--horizontal-pod-autoscaler-downscale-stabilization=30s"]
+            return ["--horizontal-pod-autoscaler-downscale-stabilization=30s"]
         return []
 
     # -- NodeProvider -------------------------------------------------------------------------
