@@ -42,14 +42,16 @@ test-reliability: $(STAMP) jvm-tools ## Fault-injection scenarios on the real ru
 test-observability: $(STAMP) jvm-tools tools-observability tools ## Every dashboard panel and alert against a real Prometheus, traces in Jaeger, the rules' unit tests.
 	$(PYTEST) tests/observability
 
-test: test-unit test-java test-e2e test-reliability verify-deploy test-observability ## Every test.
+test: ## Every test, the Go tools building in the background meanwhile (scripts/run-tests); test-cluster too on Linux as root.
+	@scripts/run-tests
 
 clean: ## Remove the virtualenv, build output and local run state (checkpoints too); keeps the Maven cache.
 	rm -rf $(VENV) .run runtime/*/target
 
 # Pinned tools (tools/versions) built from the Go module proxy into .cache/tools/, and the local
 # Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
-.PHONY: tools tools-cluster tools-observability cluster-up cluster-down test-cluster
+.PHONY: tools tools-cluster tools-observability tools-node packages-observability packages-node cluster-up cluster-down \
+	test-cluster test-cluster-pods
 
 tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
 	tools/install --set deploy
@@ -57,9 +59,18 @@ tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, he
 tools-cluster: ## Build etcd, Kubernetes and kwok into .cache/tools/bin (cold: see tools/README.md).
 	tools/install --set cluster
 
-tools-observability: ## Prometheus and promtool (Debian) and the OpenTelemetry Collector and Jaeger (Go module proxy).
-	@scripts/ensure-observability-tools.sh
+tools-observability: packages-observability ## Prometheus and promtool (Debian) and the OpenTelemetry Collector and Jaeger (Go module proxy).
 	tools/install --set observability
+
+packages-observability: ## Prometheus and promtool from Debian (apt-get on a fresh machine).
+	@scripts/ensure-observability-tools.sh
+
+tools-node: packages-node ## The real node's parts: containerd, runc, buildah, mmdebstrap (Debian); CNI plugins, CoreDNS, metrics-server (Go).
+	tools/install --set node
+
+packages-node: ## containerd, runc, buildah, mmdebstrap and iptables from Debian (apt-get on a fresh machine).
+	@scripts/ensure-debian-packages.sh "the real-node cluster" containerd=containerd runc=runc ctr=containerd \
+		buildah=buildah mmdebstrap=mmdebstrap iptables=iptables
 
 cluster-up: $(STAMP) tools-cluster ## Start the local Kubernetes control plane (kubeconfig: .run/cluster/kubeconfig).
 	$(PY) -m fraud_cluster up
@@ -67,8 +78,12 @@ cluster-up: $(STAMP) tools-cluster ## Start the local Kubernetes control plane (
 cluster-down: $(STAMP) ## Stop the local control plane and remove its run directory.
 	$(PY) -m fraud_cluster down
 
-test-cluster: $(STAMP) tools tools-cluster ## Tests of the local control plane (Linux, root).
+test-cluster: $(STAMP) tools tools-cluster ## Tests of the local control plane, then of the real-node cluster (Linux, root).
 	$(PYTEST) tests/cluster
+	$(MAKE) test-cluster-pods
+
+test-cluster-pods: $(STAMP) jvm-tools tools tools-cluster tools-node ## The chart in real pods on a real kubelet, in a network namespace of its own.
+	$(PYTEST) tests/cluster_pods
 
 # Kubernetes packaging (docs/kubernetes.md): checks without a cluster, skaffold dev, and the chart's derived files.
 .PHONY: verify-deploy dev sync-chart
