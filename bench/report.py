@@ -142,11 +142,12 @@ def render_end_to_end(results: dict[str, Any]) -> str:
         for run in configuration["runs"]:
             alert, cpu = run["alert_latency"], run["load"].get("cpu_percent", {})
             rows.append([run["rate"], "yes" if run["kept_up"] else "no", "yes" if run["sustained"] else "no",
-                         f"{run['decided']}/{run['produced']}", run["alerts"], run["job_restarts"],
+                         f"{run['decided']}/{run['produced']}",
+                         f"{run['alerts']} ({run['missing_alerts']} / {run['duplicate_alerts']})", run["job_restarts"],
                          f"{alert['p50_ms']} / {alert['p99_ms']} / {alert['p999_ms']}",
                          f"{run.get('requests_per_transaction')} / {run.get('messages_per_request')}",
                          " / ".join(str(cpu.get(name, "–")) for name in CPU_COLUMNS)])
-        text += table(["tx/s", "kept up", "sustained", "decided", "alerts", "restarts", "alert latency p50 / p99 / p999 ms",
+        text += table(["tx/s", "kept up", "sustained", "decided", "alerts (missing / duplicated)", "restarts", "alert latency p50 / p99 / p999 ms",
                        "requests per tx / messages per request",
                        "CPU % " + " / ".join(CPU_COLUMNS)], rows)
     return text + "\n" + _measured(section)
