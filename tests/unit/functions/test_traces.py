@@ -10,6 +10,7 @@ import json
 import random
 from dataclasses import replace
 
+import pytest
 from statefun import RequestReplyHandler
 
 from fraud_common import tracing
@@ -27,21 +28,25 @@ from tests.unit.spans import named, parent_of, spans  # noqa: F401 - fixture
 RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the transaction alerts
 
 
-async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(spans, settings, aiohttp_server):
+@pytest.fixture
+async def traced_runtime(settings, aiohttp_server):
+    """The real functions behind a MiniRuntime, their merchant-service client on a real merchant-service app."""
     server = await aiohttp_server(make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0),
                                            rng=random.Random(1)))
     client = MerchantServiceClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
-                                 backoff_max_seconds=0)
-    runtime = MiniRuntime(RequestReplyHandler(
+                                   backoff_max_seconds=0)
+    yield MiniRuntime(RequestReplyHandler(
         wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions))
+    await client.close()
+
+
+async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(spans, traced_runtime):
+    runtime = traced_runtime
     with tracing.tracer("simulator").start_as_current_span("produce transaction") as produced:
         record = json.dumps({"account": "0x00F3CD51", "merchant": RISKY, "amount": 999,
                              "timestamp": "2026-11-28T10:00:00",
                              "traceparent": tracing.current_traceparent()}).encode()
-    try:
-        await runtime.deliver(transaction("tx-traced", raw=record))
-    finally:
-        await client.close()
+    await runtime.deliver(transaction("tx-traced", raw=record))
 
     finished = spans.get_finished_spans()
     trace_ids = {span.context.trace_id for span in finished}
@@ -73,20 +78,12 @@ async def test_without_tracing_no_message_carries_a_trace(runtime):
     assert all("traceparent" not in e.json() for e in runtime.egress)
 
 
-async def test_an_unsampled_transaction_opens_no_span_and_forwards_its_traceparent(spans, settings, aiohttp_server):
-    server = await aiohttp_server(make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0),
-                                           rng=random.Random(1)))
-    client = MerchantServiceClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
-                                   backoff_max_seconds=0)
-    runtime = MiniRuntime(RequestReplyHandler(
-        wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions))
+async def test_an_unsampled_transaction_opens_no_span_and_forwards_its_traceparent(spans, traced_runtime):
+    runtime = traced_runtime
     unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
     record = json.dumps({"account": "0x00F3CD51", "merchant": RISKY, "amount": 999,
                          "timestamp": "2026-11-28T10:00:00", "traceparent": unsampled}).encode()
-    try:
-        await runtime.deliver(transaction("tx-unsampled", raw=record))
-    finally:
-        await client.close()
+    await runtime.deliver(transaction("tx-unsampled", raw=record))
 
     # merchant-service samples by its parent too: a request without the traceparent would be a sampled root.
     assert spans.get_finished_spans() == ()
