@@ -49,6 +49,8 @@ def test_render_offline_builds_a_valid_wired_pipeline(profiles):
     docs = documents(result.stdout)
     assert validate(result.stdout).returncode == 0
     assert wiring.check_images_are_artifacts(docs, artifact_images()) == []
+    assert {image.rsplit(":", 1)[1][:4] for _, image in wiring.images(docs)} == {"git-"}, \
+        "a tag without the prefix could be all digits, which helm --set turns into a number"
     assert wiring.check_kafka_bootstrap(docs, "fraud") == []
     kinds = {d["kind"] for d in docs}
     assert {"FlinkDeployment", "Kafka", "KafkaNodePool", "KafkaTopic", "Deployment"} <= kinds
