@@ -26,13 +26,13 @@ from typing import Sequence
 import yaml
 
 from fraud_cluster import pki
-from fraud_cluster.client import Tool
+from fraud_cluster.client import CommandError, Tool
 from fraud_cluster.config import ClusterConfig
 from fraud_cluster.images import PAUSE_IMAGE, import_into_containerd
 from fraud_cluster.netns import NetworkNamespace
 from fraud_cluster.nodes import Launch
 from fraud_cluster.pki import Identity
-from fraud_stack.process import Service
+from fraud_stack.process import Service, ServiceError, log_tail
 from fraud_stack.readiness import http_ok
 
 NODE_NAME = "fraud-node"
@@ -118,10 +118,20 @@ class RealNode:
         self._containerd(config, home, launch)
         import_into_containerd(list(self.images), self.ctr(home))
         self._kubelet(config, home, launch)
-        kubectl.run("wait", "--for=condition=Ready", "--timeout=90s", f"node/{NODE_NAME}")
+        self._await_registration(kubectl, config.logs / "kubelet.log")
         self._kube_proxy(config, home, launch)
         self._coredns(config, home, launch, kubectl)
         self._metrics_server(config, home, launch, kubectl)
+
+    @staticmethod
+    def _await_registration(kubectl: Tool, kubelet_log: Path) -> None:
+        """The Node object exists only once the kubelet has registered it, and `kubectl wait` for a condition
+        of an object not there yet fails at once (NotFound): wait for it to be created, then to be Ready."""
+        try:
+            for condition in ("create", "condition=Ready"):
+                kubectl.run("wait", f"--for={condition}", "--timeout=90s", f"node/{NODE_NAME}")
+        except CommandError as error:
+            raise ServiceError(f"{error}\nthe end of the kubelet's log:\n{log_tail(kubelet_log)}") from error
 
     def host_paths(self) -> tuple[Path, ...]:
         """The cgroups made for the kubelet's root (the namespace's mount points are netns.py's to remove)."""
