@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import os
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from fraud_cluster import client
 from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL, ClusterConfig, ClusterPorts
 from fraud_cluster.plane import ControlPlane
 from tests.cluster.chart import create_restricted_namespace, delete_namespaces
+from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 
 TOOLS_CACHE = REPO_ROOT / ".cache" / "tools"
 # What the control plane and the runners need; tools/install skips what is already built (about a second).
@@ -39,33 +39,19 @@ def load_wrapper_script():
     return module
 
 
-def unsupported_reason() -> str | None:
-    if not sys.platform.startswith("linux"):
-        return f"the local control plane runs on Linux only (this is {sys.platform})"
-    if os.geteuid() != 0:
-        return "the local control plane's tests run as root (as CI does): the real-node step needs namespaces"
-    return None
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cluster: tests on the local Kubernetes control plane (Linux, root; slow)")
-
-
-# Set by .ci/run (CI is Linux and root): a machine that cannot run the plane fails instead of skipping.
-REQUIRED = "REQUIRE_CLUSTER_TESTS"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything here is marked `cluster`; what needs the binaries or a plane is skipped where it cannot run,
     unless REQUIRE_CLUSTER_TESTS is set."""
-    reason = unsupported_reason()
+    reason = missing_linux_root("the local control plane", "the real-node step needs namespaces")
     for item in items:
         if "tests/cluster" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
-            if reason and {"cluster", "built_tools", "deploy_tools"} & set(getattr(item, "fixturenames", ())):
-                if os.environ.get(REQUIRED):
-                    raise pytest.UsageError(f"{REQUIRED} is set, but {reason}")
-                item.add_marker(pytest.mark.skip(reason=reason))
+            if {"cluster", "built_tools", "deploy_tools"} & set(getattr(item, "fixturenames", ())):
+                skip_unless_runnable(item, reason)
 
 
 def free_ports() -> ClusterPorts:

@@ -7,10 +7,8 @@ pods and Services are reached at their addresses inside it, and nothing here can
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import yaml
 from fraud_cluster.client import Tool
 from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL
 from fraud_cluster.podcluster import PodCluster, PodClusterSpec
+from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 from tests.support.pipeline import Kafka
 
 CHART = REPO_ROOT / "charts" / "fraud-platform"
@@ -40,14 +39,6 @@ NEEDED_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "buil
                    "nsenter", "unshare")
 
 
-def unsupported_reason() -> str | None:
-    if not sys.platform.startswith("linux"):
-        return f"the real-node cluster runs on Linux only (this is {sys.platform})"
-    if os.geteuid() != 0:
-        return "the real-node cluster needs root (namespaces, containerd, cgroups), as in CI"
-    return None
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cluster_pods: the chart in real pods on a real kubelet (Linux, root; slow)")
 
@@ -61,12 +52,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    reason = unsupported_reason()
+    reason = missing_linux_root("the real-node cluster", "namespaces, containerd, cgroups")
     for item in items:
         if "tests/cluster_pods" in str(item.fspath):
             item.add_marker(pytest.mark.cluster_pods)
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
+            skip_unless_runnable(item, reason)
 
 
 def values() -> dict:
