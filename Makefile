@@ -51,7 +51,7 @@ clean: ## Remove the virtualenv, build output and local run state (checkpoints t
 # Pinned tools (tools/versions) built from the Go module proxy into .cache/tools/, and the local
 # Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
 .PHONY: tools tools-cluster tools-observability tools-node packages-observability packages-node cluster-up cluster-down \
-	test-cluster test-cluster-pods
+	test-cluster test-cluster-plane test-cluster-pods
 
 tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
 	tools/install --set deploy
@@ -78,9 +78,11 @@ cluster-up: $(STAMP) tools-cluster ## Start the local Kubernetes control plane (
 cluster-down: $(STAMP) ## Stop the local control plane and remove its run directory.
 	$(PY) -m fraud_cluster down
 
-test-cluster: $(STAMP) tools tools-cluster ## Tests of the local control plane, then of the real-node cluster (Linux, root).
-	$(PYTEST) tests/cluster
+test-cluster: test-cluster-plane ## Tests of the local control plane, then of the real-node cluster (Linux, root).
 	$(MAKE) test-cluster-pods
+
+test-cluster-plane: $(STAMP) tools tools-cluster ## The chart on the local control plane with kwok nodes (Linux, root).
+	$(PYTEST) tests/cluster
 
 test-cluster-pods: $(STAMP) jvm-tools tools tools-cluster tools-node ## The chart in real pods on a real kubelet, in a network namespace of its own.
 	$(PYTEST) tests/cluster_pods

@@ -8,7 +8,7 @@ packet sent inside can leave it: Kafka, the API server, pods and Services all ta
 
 The private mount namespace keeps what the node's daemons write to fixed host paths off the host:
 a fresh tmpfs on /run (containerd's state, the xtables lock), bind mounts from the run directory
-over /var/lib/kubelet, /var/lib/cni and /var/lib/containers, and a resolv.conf naming the cluster's
+over /var/lib/kubelet, /var/lib/cni, /var/lib/containers and /etc/cni, and a resolv.conf naming the cluster's
 DNS Service, so processes beside the cluster (the StateFun runtime) resolve Service names as pods do.
 On the host only the empty mount points remain, and only those this run had to create; teardown
 removes them.
@@ -34,8 +34,10 @@ from fraud_cluster.processes import ProcessRecord, is_running, start_ticks
 
 CLONE_NEWNET = 0x40000000
 # Host paths the node's daemons write whatever their settings (kubelet's device-plugin socket, libcni's
-# result cache, the containers/image blob cache): bind mounts from the run directory inside.
-BOUND_HOST_DIRS = (Path("/var/lib/kubelet"), Path("/var/lib/cni"), Path("/var/lib/containers"))
+# result cache, the containers/image blob cache, and the lock buildah's network backend keeps in its CNI
+# configuration folder, /etc/cni/net.d/cni.lock, even with --network=none): bind mounts from the run
+# directory inside. A fresh machine has none of them; the mount points made for them go at teardown.
+BOUND_HOST_DIRS = (Path("/var/lib/kubelet"), Path("/var/lib/cni"), Path("/var/lib/containers"), Path("/etc/cni"))
 
 
 class NamespaceError(RuntimeError):
