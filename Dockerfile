@@ -13,36 +13,68 @@ ARG PYTHON_BASE=python:3.11-slim-bookworm
 ARG FLINK_BASE=flink:1.16.2-scala_2.12-java11
 ARG MAVEN_BASE=maven:3.9.9-eclipse-temurin-11
 
-# ---------------------------------------------------------------- Python: build the venv
+# ---------------------------------------------------------------- Python: one venv per component
+# Each image holds only its component and fraud_common (each a distribution with its own pyproject.toml) and
+# only their dependencies. Dependencies come first, read from the two pyproject.toml files alone, so a change
+# of code reinstalls nothing; pip's cache is a build cache mount, never a layer.
 FROM ${PYTHON_BASE} AS python-builder
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+# DEPENDENCIES_OF prints the third-party dependencies of the components named as arguments (one per line).
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
+    DEPENDENCIES_OF="import sys, tomllib; print(*(d for c in sys.argv[1:] for d in tomllib.load(open(c + '/pyproject.toml', 'rb'))['project']['dependencies'] if not d.startswith('fraud-')), sep=chr(10))"
 WORKDIR /src
-# The whole (allow-listed, see .dockerignore) context: `pip install .` needs every package folder that
-# pyproject.toml names, and the allow-list is the one place that says which they are.
-COPY . .
-# Not editable: the packages land in the venv, so the final stage needs no source tree.
-RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/python -m pip install -c constraints.txt . \
- && /opt/venv/bin/python -m pip uninstall --yes pip
+COPY constraints.txt common/pyproject.toml ./
+RUN mkdir common && mv pyproject.toml common/ && python3 -m venv /opt/venv
 
-# ---------------------------------------------------------------- Python: shared runtime stage
+FROM python-builder AS functions-venv
+COPY functions/pyproject.toml functions/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python3 -c "$DEPENDENCIES_OF" common functions >requirements.txt \
+ && /opt/venv/bin/python -m pip install -c constraints.txt -r requirements.txt
+COPY common/ common/
+COPY functions/ functions/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/venv/bin/python -m pip install --no-deps ./common ./functions && /opt/venv/bin/python -m pip uninstall --yes pip
+
+FROM python-builder AS merchant-service-venv
+COPY merchant-service/pyproject.toml merchant-service/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python3 -c "$DEPENDENCIES_OF" common merchant-service >requirements.txt \
+ && /opt/venv/bin/python -m pip install -c constraints.txt -r requirements.txt
+COPY common/ common/
+COPY merchant-service/ merchant-service/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/venv/bin/python -m pip install --no-deps ./common ./merchant-service && /opt/venv/bin/python -m pip uninstall --yes pip
+
+FROM python-builder AS simulator-venv
+COPY simulator/pyproject.toml simulator/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python3 -c "$DEPENDENCIES_OF" common simulator >requirements.txt \
+ && /opt/venv/bin/python -m pip install -c constraints.txt -r requirements.txt
+COPY common/ common/
+COPY simulator/ simulator/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/venv/bin/python -m pip install --no-deps ./common ./simulator && /opt/venv/bin/python -m pip uninstall --yes pip
+
+# ---------------------------------------------------------------- Python: the images
 FROM ${PYTHON_BASE} AS python-runtime
-COPY --from=python-builder /opt/venv /opt/venv
 # No .pyc writes on a read-only root; HOME on the /tmp emptyDir for any library that wants one.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
 USER 10001:10001
 
 FROM python-runtime AS functions
+COPY --from=functions-venv /opt/venv /opt/venv
 ENV FUNCTIONS_HOST=0.0.0.0 FUNCTIONS_PORT=8000
 EXPOSE 8000
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "fraud_functions.server"]
 
 FROM python-runtime AS merchant-service
+COPY --from=merchant-service-venv /opt/venv /opt/venv
 ENV MERCHANT_SERVICE_HOST=0.0.0.0 MERCHANT_SERVICE_PORT=8090 MERCHANT_ADMIN_ENABLED=false
 EXPOSE 8090
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "merchant_service"]
 
 FROM python-runtime AS simulator
+COPY --from=simulator-venv /opt/venv /opt/venv
 ENV SIMULATOR_HEALTH_HOST=0.0.0.0 SIMULATOR_HEALTH_PORT=8080
 EXPOSE 8080
 ENTRYPOINT ["/opt/venv/bin/python", "-m", "fraud_simulator"]

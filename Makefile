@@ -13,19 +13,22 @@ MVN := mvn -B -q
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml constraints.txt
+# The product's components (each a distribution of its own) and the workshop with the test tools, editable.
+COMPONENTS := common functions merchant-service simulator
+
+$(STAMP): pyproject.toml constraints.txt $(COMPONENTS:%=%/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt $(COMPONENTS:%=-e ./%) -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtualenv with the pinned Python packages.
 
 jvm-tools: ## Make sure a JDK and Maven are installed (apt-get on a fresh Debian machine).
-	@scripts/ensure-jvm-tools.sh
+	@dev/scripts/ensure-jvm-tools.sh
 
 run: $(STAMP) jvm-tools tools-observability ## Run the pipeline locally: Kafka, StateFun runtime, functions, merchant-service, simulator, Prometheus, Jaeger.
-	$(PY) -m fraud_stack run -- $(ARGS)
+	$(PY) -m fraud_dev.stack run -- $(ARGS)
 
 test-unit: $(STAMP) ## Fast tests only (no JVM, no Kafka).
 	$(PYTEST) tests/unit
@@ -42,41 +45,41 @@ test-reliability: $(STAMP) jvm-tools ## Fault-injection scenarios on the real ru
 test-observability: $(STAMP) jvm-tools tools-observability tools ## Every dashboard panel and alert against a real Prometheus, traces in Jaeger, the rules' unit tests.
 	$(PYTEST) tests/observability
 
-test: ## Every test, the Go tools building in the background meanwhile (scripts/run-tests); test-cluster too on Linux as root.
-	@scripts/run-tests
+test: ## Every test, the Go tools building in the background meanwhile (dev/scripts/run-tests); test-cluster too on Linux as root.
+	@dev/scripts/run-tests
 
 clean: ## Remove the virtualenv, build output and local run state (checkpoints too); keeps the Maven cache.
 	rm -rf $(VENV) .run runtime/*/target
 
-# Pinned tools (tools/versions) built from the Go module proxy into .cache/tools/, and the local
+# Pinned tools (dev/tools/versions) built from the Go module proxy into .cache/tools/, and the local
 # Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
 .PHONY: tools tools-cluster tools-observability tools-node packages-observability packages-node cluster-up cluster-down \
 	test-cluster test-cluster-plane test-cluster-pods
 
 tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
-	tools/install --set deploy
+	dev/tools/install --set deploy
 
-tools-cluster: ## Build etcd, Kubernetes and kwok into .cache/tools/bin (cold: see tools/README.md).
-	tools/install --set cluster
+tools-cluster: ## Build etcd, Kubernetes and kwok into .cache/tools/bin (cold: see dev/tools/README.md).
+	dev/tools/install --set cluster
 
 tools-observability: packages-observability ## Prometheus and promtool (Debian) and the OpenTelemetry Collector and Jaeger (Go module proxy).
-	tools/install --set observability
+	dev/tools/install --set observability
 
 packages-observability: ## Prometheus and promtool from Debian (apt-get on a fresh machine).
-	@scripts/ensure-observability-tools.sh
+	@dev/scripts/ensure-observability-tools.sh
 
 tools-node: packages-node ## The real node's parts: containerd, runc, buildah, mmdebstrap (Debian); CNI plugins, CoreDNS, metrics-server (Go).
-	tools/install --set node
+	dev/tools/install --set node
 
 packages-node: ## containerd, runc, buildah, mmdebstrap and iptables from Debian (apt-get on a fresh machine).
-	@scripts/ensure-debian-packages.sh "the real-node cluster" containerd=containerd runc=runc ctr=containerd \
+	@dev/scripts/ensure-debian-packages.sh "the real-node cluster" containerd=containerd runc=runc ctr=containerd \
 		buildah=buildah mmdebstrap=mmdebstrap iptables=iptables
 
 cluster-up: $(STAMP) tools-cluster ## Start the local Kubernetes control plane (kubeconfig: .run/cluster/kubeconfig).
-	$(PY) -m fraud_cluster up
+	$(PY) -m fraud_dev.cluster up
 
 cluster-down: $(STAMP) ## Stop the local control plane and remove its run directory.
-	$(PY) -m fraud_cluster down
+	$(PY) -m fraud_dev.cluster down
 
 test-cluster: test-cluster-plane ## Tests of the local control plane, then of the real-node cluster (Linux, root).
 	$(MAKE) test-cluster-pods
@@ -97,7 +100,7 @@ dev: tools ## skaffold dev on kind (operators, Kafka, the app; PROFILES=minikube
 	PATH="$(CURDIR)/.cache/tools/bin:$$PATH" skaffold dev --profile $(or $(PROFILES),kind) --port-forward
 
 sync-chart: $(STAMP) tools ## Copy runtime/conf into the chart and regenerate kustomize/ from it.
-	$(PY) charts/sync.py
+	$(PY) dev/fraud_dev/sync_chart.py
 
 # Benchmarks (docs/benchmarks.md): figures, not tests. BENCH=function-server|sdk|end-to-end runs one part.
 .PHONY: bench
@@ -108,5 +111,5 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP) jvm-tools ## Measure the function server, the SDK packages and the pipeline; write docs/benchmarks.{md,json}.
-	@scripts/ensure-debian-packages.sh "the benchmarks" wrk=wrk taskset=util-linux
-	$(PY) -m bench $(BENCH) $(ARGS)
+	@dev/scripts/ensure-debian-packages.sh "the benchmarks" wrk=wrk taskset=util-linux
+	$(PY) -m fraud_dev.bench $(BENCH) $(ARGS)

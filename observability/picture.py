@@ -4,7 +4,7 @@
 runs every query of the dashboard (observability/dashboards/<uid>.json) over the last minutes, draws each
 panel where its gridPos puts it (time series as lines, stat panels as their last value) into a
 self-contained HTML page of inline SVG, and has headless Chromium (Debian's package:
-scripts/ensure-observability-tools.sh --picture) screenshot it. The README's picture of the overview is
+dev/scripts/ensure-observability-tools.sh --picture) screenshot it. The README's picture of the overview is
 made this way from the local stack's real data.
 """
 
@@ -135,7 +135,7 @@ def page(prometheus: str, board: dict, minutes: float) -> tuple[str, int]:
 def screenshot(document: str, height: int, out: Path) -> None:
     chromium = shutil.which("chromium")
     if not chromium:
-        raise SystemExit("chromium not found: scripts/ensure-observability-tools.sh --picture")
+        raise SystemExit("chromium not found: dev/scripts/ensure-observability-tools.sh --picture")
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "dashboard.html"
         source.write_text(document, encoding="utf-8")

@@ -20,9 +20,9 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
+from fraud_common.contract import Transaction
 from statefun import Context, Message, ValueSpec
 
-from fraud_common.contract import Transaction
 from fraud_functions.settings import FunctionSettings
 
 Handler = Callable[[Context, Message], Awaitable[None]]

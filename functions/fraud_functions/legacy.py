@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fraud_functions.messages import JsonMessage, LookupAnswer, ModelInput, _is_number, _require
+from fraud_functions.messages import (
+    JsonMessage,
+    LookupAnswer,
+    ModelInput,
+    _is_number,
+    _require,
+)
 
 FRAUD_COUNT_LOOKUP = "fraud_count"
 MERCHANT_LOOKUP = "merchant"

@@ -19,10 +19,14 @@ from typing import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
+from fraud_common import tracing
 from opentelemetry import trace
 
-from fraud_common import tracing
-from fraud_functions.metrics import MERCHANT_ATTEMPTS, MERCHANT_LOOKUP_DURATION, MERCHANT_RETRIES
+from fraud_functions.metrics import (
+    MERCHANT_ATTEMPTS,
+    MERCHANT_LOOKUP_DURATION,
+    MERCHANT_RETRIES,
+)
 
 log = logging.getLogger(__name__)
 TRACER = tracing.tracer("fraud_functions.merchant_service_client")

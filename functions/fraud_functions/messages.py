@@ -13,11 +13,10 @@ import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Type, TypeVar
 
-from statefun import Message, make_json_type, message_builder
-from statefun.core import Type as StatefunType
-
 from fraud_common.contract import ContractError
 from fraud_common.tracing import current_traceparent
+from statefun import Message, make_json_type, message_builder
+from statefun.core import Type as StatefunType
 
 # valueType of the Kafka ingresses: raw record bytes, validated by the contract.
 TRANSACTION_RECORD = "fraud/Transaction"

@@ -17,12 +17,18 @@ import re
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
+from fraud_common import tracing
+from fraud_common.contract import (
+    DEAD_LETTERS_TOPIC,
+    ContractError,
+    DeadLetterOrigin,
+    dead_letter,
+    encode,
+)
+from fraud_common.envelope import dead_letter_origin, read_envelope
 from opentelemetry import trace
 from statefun import Context, Message, kafka_egress_message
 
-from fraud_common import tracing
-from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, DeadLetterOrigin, dead_letter, encode
-from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.declarations import ingress_topics
 from fraud_functions.messages import JsonMessage, outgoing

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fraud_common.contract import (
+    DEAD_LETTERS_TOPIC,
+    ContractError,
+    DeadLetterOrigin,
+    dead_letter,
+    encode,
+)
 from google.protobuf.message import DecodeError
 from statefun import kafka_egress_message
 from statefun.request_reply_pb2 import Address, FromFunction, ToFunction
 
-from fraud_common.contract import DEAD_LETTERS_TOPIC, ContractError, DeadLetterOrigin, dead_letter, encode
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS
 from fraud_functions.declarations import typenames
 

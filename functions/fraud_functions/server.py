@@ -22,18 +22,23 @@ import sys
 from typing import Awaitable, Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from statefun import RequestReplyHandler
-
 from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
-from fraud_functions.merchant_service_client import MerchantServiceClient
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from statefun import RequestReplyHandler
+
 from fraud_functions.declarations import typenames
-from fraud_functions.metrics import REJECTED_REQUESTS, batch_size, publish_known_series, request_duration
-from fraud_functions.scoring import Model, ModelError, load_model
+from fraud_functions.merchant_service_client import MerchantServiceClient
+from fraud_functions.metrics import (
+    REJECTED_REQUESTS,
+    batch_size,
+    publish_known_series,
+    request_duration,
+)
 from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
+from fraud_functions.scoring import Model, ModelError, load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import merchant_service_client, wire
 
@@ -135,18 +140,6 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantServiceCl
     app.router.add_get("/readyz", closing_while_draining(readyz))
     app.router.add_get("/metrics", closing_while_draining(metrics))
     return app
-
-
-async def app_factory() -> web.Application:
-    """The app for gunicorn's aiohttp worker, which bench/serving_model.py compares against (ADR 0005).
-
-    Not a supported serving path: gunicorn binds its own address and handles
-    SIGTERM itself, so FUNCTIONS_HOST/PORT and the drain do not apply, and with
-    several workers each would expose only its own metrics.
-    """
-    configure_logging("functions")
-    settings = FunctionSettings.from_env()
-    return make_app(settings, load_model(settings.model_strategy, settings.model_path))
 
 
 def main() -> int:

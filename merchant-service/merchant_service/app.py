@@ -15,10 +15,16 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from aiohttp import hdrs, web
+from fraud_common import tracing
 from opentelemetry import trace
 
-from fraud_common import tracing
-from merchant_service.faults import FaultConfigError, FaultInjector, FaultSettings, Sleep, apply_update
+from merchant_service.faults import (
+    FaultConfigError,
+    FaultInjector,
+    FaultSettings,
+    Sleep,
+    apply_update,
+)
 from merchant_service.metrics import Metrics, create_metrics
 from merchant_service.scoring import InvalidMerchant, risk_score, validate_merchant
 from merchant_service.settings import Settings

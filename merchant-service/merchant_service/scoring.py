@@ -1,17 +1,11 @@
-"""The merchant risk score and the merchant-name check.
-
-The score must be the same for a merchant in every process, replica and restart,
-otherwise the fraud functions' decisions would not be reproducible. Python's
-`hash()` is salted per process, so the score comes from SHA-256 of the UTF-8 name.
-"""
+"""The merchant-name check, and the score merchant-service serves (fraud_common.merchant_risk)."""
 
 from __future__ import annotations
 
-import hashlib
-
 from fraud_common.contract import MERCHANT_NAME
+from fraud_common.merchant_risk import MAX_SCORE, risk_score
 
-MAX_SCORE = 100
+__all__ = ["MAX_SCORE", "InvalidMerchant", "risk_score", "validate_merchant"]
 
 
 class InvalidMerchant(ValueError):
@@ -33,13 +27,3 @@ def validate_merchant(name: str) -> str:
             "letters, digits, space and _ . & ' -, starting with a letter or digit"
         )
     return name
-
-
-def risk_score(merchant: str) -> int:
-    """Risk score of a merchant, 0 (safe) to 100 (risky), stable and roughly uniform.
-
-    64 bits of the digest modulo 101: the modulo bias is below 1e-17, far
-    under anything a test or a model could notice.
-    """
-    digest = hashlib.sha256(merchant.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % (MAX_SCORE + 1)

@@ -15,7 +15,12 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable, TextIO
 
-from fraud_common.contract import WORKSHOP_FIELDS, ContractError, format_alert, parse_alert
+from fraud_common.contract import (
+    WORKSHOP_FIELDS,
+    ContractError,
+    format_alert,
+    parse_alert,
+)
 
 log = logging.getLogger(__name__)
 

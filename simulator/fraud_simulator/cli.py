@@ -25,13 +25,23 @@ from fraud_common.tracing import traced_process
 
 from fraud_simulator import kafka_io
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
-from fraud_simulator.kafka_io import KafkaUnavailable, RecordSink, RecordSource, connect_with_retry
+from fraud_simulator.health import start_health_server
+from fraud_simulator.kafka_io import (
+    KafkaUnavailable,
+    RecordSink,
+    RecordSource,
+    connect_with_retry,
+)
 from fraud_simulator.loops import Metrics, finish, run_live
 from fraud_simulator.population import AccountPopulation
 from fraud_simulator.rate_limiter import TokenBucket
 from fraud_simulator.scenario import run_scenario, summary_json
-from fraud_simulator.health import start_health_server
-from fraud_simulator.settings import MAX_ACCOUNTS, SimulatorSettings, effective_burst, load_settings
+from fraud_simulator.settings import (
+    MAX_ACCOUNTS,
+    SimulatorSettings,
+    effective_burst,
+    load_settings,
+)
 from fraud_simulator.smoke import run_smoke, smoke_transaction
 from fraud_simulator.status import StatusReporter, report_periodically
 from fraud_simulator.thresholds import ThresholdPolicy

@@ -12,16 +12,27 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TextIO
 
+from fraud_common import tracing
+from fraud_common.contract import (
+    ALERTS_TOPIC,
+    CONFIRMED_TOPIC,
+    THRESHOLDS_TOPIC,
+    TRANSACTIONS_TOPIC,
+    Transaction,
+    encode,
+)
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-
-from fraud_common import tracing
-from fraud_common.contract import ALERTS_TOPIC, CONFIRMED_TOPIC, THRESHOLDS_TOPIC, TRANSACTIONS_TOPIC, Transaction, encode
 
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 from fraud_simulator.kafka_io import RecordSink, RecordSource
 from fraud_simulator.rate_limiter import TokenBucket
-from fraud_simulator.status import Counters, LatencyTracker, StatusReporter, report_periodically
+from fraud_simulator.status import (
+    Counters,
+    LatencyTracker,
+    StatusReporter,
+    report_periodically,
+)
 from fraud_simulator.thresholds import ThresholdPolicy
 
 TRACER = tracing.tracer("fraud_simulator")

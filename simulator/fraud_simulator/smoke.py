@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Transaction
-from merchant_service.scoring import risk_score
+from fraud_common.merchant_risk import risk_score
 
 from fraud_simulator.kafka_io import ConsumedRecord, RecordSink, RecordSource
 from fraud_simulator.loops import send_transaction

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import yaml
+from fraud_dev.cluster.client import Tool
 
-from fraud_cluster.client import Tool
 from tests.deploy.tools import CHART, documents
 from tests.deploy.wiring import pod_templates
 

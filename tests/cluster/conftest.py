@@ -10,28 +10,32 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fraud_dev.cluster import client
+from fraud_dev.cluster.config import (
+    REPO_ROOT,
+    TOOLS_INSTALL,
+    ClusterConfig,
+    ClusterPorts,
+)
+from fraud_dev.cluster.plane import ControlPlane
 
-from fraud_cluster import client
-from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL, ClusterConfig, ClusterPorts
-from fraud_cluster.plane import ControlPlane
 from tests.cluster.chart import create_restricted_namespace, delete_namespaces
 from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 
 TOOLS_CACHE = REPO_ROOT / ".cache" / "tools"
-# What the control plane and the runners need; tools/install skips what is already built (about a second).
+# What the control plane and the runners need; dev/tools/install skips what is already built (about a second).
 NEEDED_TOOLS = ("etcd", "kubernetes", "kwok", "helm")
 
 
 def load_wrapper_script():
-    """tools/wrapper (a script without .py) as a module, for its parsing of tools/versions and go.mod."""
-    loader = importlib.machinery.SourceFileLoader("tools_wrapper", str(REPO_ROOT / "tools" / "wrapper"))
+    """dev/tools/wrapper (a script without .py) as a module, for its parsing of dev/tools/versions and go.mod."""
+    loader = importlib.machinery.SourceFileLoader("tools_wrapper", str(REPO_ROOT / "dev" / "tools" / "wrapper"))
     spec = importlib.util.spec_from_loader("tools_wrapper", loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules["tools_wrapper"] = module  # its dataclasses look their module up there
@@ -54,22 +58,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 skip_unless_runnable(item, reason)
 
 
-def free_ports() -> ClusterPorts:
-    """A distinct free loopback port for each of the plane's listeners."""
-    holders = []
-    try:
-        for _ in ClusterPorts.VARIABLES:
-            holder = socket.socket()
-            holder.bind(("127.0.0.1", 0))
-            holders.append(holder)
-        return ClusterPorts(**dict(zip(ClusterPorts.VARIABLES, (h.getsockname()[1] for h in holders))))
-    finally:
-        for holder in holders:
-            holder.close()
-
-
 def private_config(run_dir: Path) -> ClusterConfig:
-    return ClusterConfig(run_dir=run_dir, ports=free_ports(), tools_bin=TOOLS_CACHE / "bin", kwok_nodes=1)
+    return ClusterConfig(run_dir=run_dir, ports=ClusterPorts.free(), tools_bin=TOOLS_CACHE / "bin", kwok_nodes=1)
 
 
 @dataclass(frozen=True)

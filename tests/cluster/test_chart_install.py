@@ -19,9 +19,22 @@ from subprocess import CompletedProcess
 import pytest
 import yaml
 
-from tests.cluster.chart import (Release, create_restricted_namespace, crd_schema, custom_resource_problems,
-                                 delete_namespaces, deployment_problems, drift, expected_replicas,
-                                 flink_pod_problems, is_custom, key, prerequisite_secrets, service_problems, wait_for)
+from tests.cluster.chart import (
+    Release,
+    crd_schema,
+    create_restricted_namespace,
+    custom_resource_problems,
+    delete_namespaces,
+    deployment_problems,
+    drift,
+    expected_replicas,
+    flink_pod_problems,
+    is_custom,
+    key,
+    prerequisite_secrets,
+    service_problems,
+    wait_for,
+)
 from tests.deploy.tools import CI_VALUES, merged_values
 
 CI = {path.name.removesuffix("-values.yaml"): path for path in CI_VALUES}

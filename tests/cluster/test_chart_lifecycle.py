@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cluster.chart import (Release, create_restricted_namespace, delete_namespaces, deployment_problems,
-                                 drift, expected_replicas, key, namespace_contents, wait_for)
+from tests.cluster.chart import (
+    Release,
+    create_restricted_namespace,
+    delete_namespaces,
+    deployment_problems,
+    drift,
+    expected_replicas,
+    key,
+    namespace_contents,
+    wait_for,
+)
 from tests.deploy.tools import CHART, CI_VALUES
 
 INPUTS = Path(__file__).parent / "inputs"

@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster.chart import (PSA_REFUSAL, Release, create_restricted_namespace, crd_schema,
-                                 custom_resource_problems, delete_namespaces, deployment_problems,
-                                 expected_replicas, key, service_problems, wait_for)
+from tests.cluster.chart import (
+    PSA_REFUSAL,
+    Release,
+    crd_schema,
+    create_restricted_namespace,
+    custom_resource_problems,
+    delete_namespaces,
+    deployment_problems,
+    expected_replicas,
+    key,
+    service_problems,
+    wait_for,
+)
 from tests.deploy.tools import documents, helm_template
 
 INPUTS = Path(__file__).parent / "inputs"

@@ -9,8 +9,7 @@ import uuid
 
 import pytest
 import yaml
-
-from fraud_cluster.client import CommandError
+from fraud_dev.cluster.client import CommandError
 
 OPERATOR_CRDS = {
     "flinkdeployments.flink.apache.org", "flinksessionjobs.flink.apache.org", "flinkstatesnapshots.flink.apache.org",

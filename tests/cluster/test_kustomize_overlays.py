@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cluster.chart import (Release, deployment_problems, drift, expected_replicas, key, namespace_contents,
-                                 service_problems, wait_for)
+from tests.cluster.chart import (
+    Release,
+    deployment_problems,
+    drift,
+    expected_replicas,
+    key,
+    namespace_contents,
+    service_problems,
+    wait_for,
+)
 from tests.deploy.tools import KUSTOMIZE, documents, run, tool
 
 OVERLAYS = sorted(path for path in (KUSTOMIZE / "overlays").iterdir() if (path / "kustomization.yaml").exists())

@@ -8,12 +8,18 @@ import sys
 import time
 
 import pytest
-
-from fraud_cluster import pki
-from fraud_cluster.config import ClusterConfig, ClusterPorts
-from fraud_cluster.processes import ProcessRecord, StateFile, is_running, processes_using, stop
 from fraud_common.settings import SettingsError
-from fraud_stack.process import Service
+from fraud_dev.cluster import pki
+from fraud_dev.cluster.config import ClusterConfig, ClusterPorts
+from fraud_dev.daemons import (
+    ProcessRecord,
+    StateFile,
+    is_running,
+    processes_using,
+    stop,
+)
+from fraud_dev.process import Service
+
 from tests.cluster.conftest import load_wrapper_script
 
 

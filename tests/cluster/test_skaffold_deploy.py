@@ -18,8 +18,15 @@ from pathlib import Path
 
 import yaml
 
-from tests.cluster.chart import (Release, deployment_problems, drift, expected_replicas, key, namespace_contents,
-                                 wait_for)
+from tests.cluster.chart import (
+    Release,
+    deployment_problems,
+    drift,
+    expected_replicas,
+    key,
+    namespace_contents,
+    wait_for,
+)
 from tests.cluster.loopback_jail import ApiServerBridge, jailed
 from tests.deploy.skaffold_config import GLOBAL_CONFIG, artifact_images, configs
 from tests.deploy.tools import ROOT, TOOLS_BIN

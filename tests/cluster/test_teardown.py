@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from fraud_cluster.config import REPO_ROOT
-from fraud_cluster.plane import ControlPlane
-from fraud_cluster.processes import mounts_under, processes_using
-from fraud_stack.prerequisites import port_is_free
-from tests.cluster.conftest import TOOLS_CACHE, free_ports, private_config
+from fraud_dev.cluster.config import REPO_ROOT
+from fraud_dev.cluster.plane import ControlPlane
+from fraud_dev.daemons import mounts_under, processes_using
+from fraud_dev.ports import port_is_free
+from fraud_dev.cluster.config import ClusterPorts
+from tests.cluster.conftest import TOOLS_CACHE, private_config
 
 # Paths that Kubernetes components, kubectl, helm or kwok write by default whatever their root
 # directories are set to (see docs/kubernetes-local-control-plane.md): none may appear.
@@ -23,27 +24,27 @@ HOST_PATHS = [Path(p) for p in ("/var/run/kubernetes", "/var/lib/kubelet", "/var
              [Path.home() / p for p in (".kube/cache", ".kwok", ".cache/helm", ".config/helm")]
 
 
-def fraud_cluster(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fraud_cluster", command], env=env, cwd=REPO_ROOT,
+def fraud_dev.cluster(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fraud_dev.cluster", command], env=env, cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_up_then_down_from_separate_commands_leaves_nothing(built_tools, tmp_path):
-    ports = free_ports()
+    ports = ClusterPorts.free()
     run_dir = tmp_path / "run"
     env = {**os.environ, "CLUSTER_RUN_DIR": str(run_dir), "TOOLS_BIN": str(TOOLS_CACHE / "bin"),
            **{variable: str(getattr(ports, name)) for name, variable in ports.VARIABLES.items()}}
     existed_before = {path for path in HOST_PATHS if path.exists()}
 
-    up = fraud_cluster("up", env)
+    up = fraud_dev.cluster("up", env)
     assert up.returncode == 0, up.stderr
     assert (run_dir / "kubeconfig").is_file()
-    status = fraud_cluster("status", env)
+    status = fraud_dev.cluster("status", env)
     assert "kube-apiserver" in status.stdout and "ready" in status.stdout and "kwok-node-0" in status.stdout
     running = processes_using(run_dir)
     assert len(running) >= 5, running  # etcd, apiserver, controller-manager, scheduler, kwok
 
-    down = fraud_cluster("down", env)
+    down = fraud_dev.cluster("down", env)
     assert down.returncode == 0, down.stderr
     for name in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
         assert f"{name}: terminated" in down.stderr  # each exited on SIGTERM; none needed SIGKILL
@@ -56,9 +57,9 @@ def test_up_then_down_from_separate_commands_leaves_nothing(built_tools, tmp_pat
 
 def test_down_without_a_plane_is_harmless(tmp_path):
     env = {**os.environ, "CLUSTER_RUN_DIR": str(tmp_path / "never-started")}
-    down = fraud_cluster("down", env)
+    down = fraud_dev.cluster("down", env)
     assert down.returncode == 0, down.stderr
-    assert fraud_cluster("status", env).stdout.strip().endswith("not running")
+    assert fraud_dev.cluster("status", env).stdout.strip().endswith("not running")
 
 
 class FailingNodes:

@@ -1,4 +1,4 @@
-"""The pinned tools: each binary reports the version tools/versions pins (the version ldflags took
+"""The pinned tools: each binary reports the version dev/tools/versions pins (the version ldflags took
 effect), and the wrapper modules' generated go.mod lines match upstream's go.mod."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ import json
 import shutil
 import subprocess
 
-from fraud_cluster.config import REPO_ROOT
+from fraud_dev.cluster.config import REPO_ROOT
+
 from tests.cluster.conftest import TOOLS_CACHE, load_wrapper_script
 
 BIN = TOOLS_CACHE / "bin"
-WRAPPER = REPO_ROOT / "tools" / "wrapper"
+WRAPPER = REPO_ROOT / "dev" / "tools" / "wrapper"
 
 
 def pinned() -> dict[str, str]:
@@ -55,7 +56,7 @@ def test_the_wrapper_modules_are_in_step_with_upstream(built_tools):
 
 
 def test_a_dropped_replace_line_is_reported(built_tools, tmp_path):
-    shutil.copytree(REPO_ROOT / "tools" / "modules" / "etcd", tmp_path / "etcd")
+    shutil.copytree(REPO_ROOT / "dev" / "tools" / "modules" / "etcd", tmp_path / "etcd")
     go = load_wrapper_script().GO
     subprocess.run([go, "mod", "edit", "-dropreplace=go.etcd.io/etcd/api/v3"], cwd=tmp_path / "etcd", check=True)
     result = subprocess.run([str(WRAPPER), "--modules", str(tmp_path), "check", "etcd"],

@@ -1,6 +1,6 @@
 """One real-node cluster for the session, with the chart installed as a user installs it.
 
-The cluster (cluster/fraud_cluster/podcluster.py) lives in a network namespace of its own; this
+The cluster (dev/fraud_dev/cluster/podcluster.py) lives in a network namespace of its own; this
 process's main thread joins that namespace's network for the session, so Kafka, Flink's REST API,
 pods and Services are reached at their addresses inside it, and nothing here can reach out.
 """
@@ -16,12 +16,12 @@ from typing import Iterator
 
 import pytest
 import yaml
+from fraud_dev.cluster.client import Tool
+from fraud_dev.cluster.config import REPO_ROOT, TOOLS_INSTALL
+from fraud_dev.cluster.podcluster import PodCluster, PodClusterSpec
+from fraud_dev.pipeline import Kafka
 
-from fraud_cluster.client import Tool
-from fraud_cluster.config import REPO_ROOT, TOOLS_INSTALL
-from fraud_cluster.podcluster import PodCluster, PodClusterSpec
 from tests.support.linux_root import missing_linux_root, skip_unless_runnable
-from tests.support.pipeline import Kafka
 
 CHART = REPO_ROOT / "charts" / "fraud-platform"
 VALUES = Path(__file__).with_name("values.yaml")
@@ -32,7 +32,7 @@ TOOLS_BIN = REPO_ROOT / ".cache" / "tools" / "bin"
 # Seconds per step of the session's cluster start, for the summary at the end of the run.
 TIMINGS: dict[str, float] = {}
 # helm template checks the chart's kubeVersion against the version it is told: the pinned one.
-KUBERNETES_VERSION = next(line.split()[2] for line in (REPO_ROOT / "tools" / "versions").read_text().splitlines()
+KUBERNETES_VERSION = next(line.split()[2] for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
                           if line.startswith("kubernetes "))
 NEEDED_TOOLS = ("etcd", "kubernetes", "helm", "cni-plugins", "coredns", "metrics-server")
 NEEDED_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "buildah", "mmdebstrap", "iptables",

@@ -13,15 +13,15 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fraud_dev.cluster.config import REPO_ROOT
+from fraud_dev.ledger import LedgerReader, LedgerReport
+from fraud_dev.pipeline import job_restarts
+from fraud_dev.workload import Stream
+from fraud_simulator.transactions import scenario_transactions
 from prometheus_client.parser import text_string_to_metric_families
 
-from fraud_cluster.config import REPO_ROOT
-from fraud_simulator.transactions import scenario_transactions
 from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, UPGRADE_TAG, Release
-from tests.support.ledger import LedgerReader, LedgerReport
 from tests.support.expectations import assert_decided_as_the_model_says
-from tests.support.pipeline import job_restarts
-from tests.support.workload import Stream
 
 FUNCTIONS = f"{RELEASE}-functions"
 PYTHON = "/opt/venv/bin/python"
@@ -99,7 +99,7 @@ def wait_for(check, what: str, timeout: float, interval: float = 1.0):
 
 # ---------------------------------------------------------------------------------------------------------
 def test_the_node_binaries_report_their_pinned_versions():
-    pins = {line.split()[0]: line.split()[2] for line in (REPO_ROOT / "tools" / "versions").read_text().splitlines()
+    pins = {line.split()[0]: line.split()[2] for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
             if line.strip() and not line.startswith("#")}
     bin_dir = REPO_ROOT / ".cache" / "tools"
     version = lambda *argv: subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: E731

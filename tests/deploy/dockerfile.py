@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,25 +165,48 @@ def dockerignore_allows(ignore_text: str, path: str) -> bool:
     return allowed
 
 
-def package_dirs(pyproject_text: str) -> list[str]:
-    """The source folders pyproject.toml installs from ([tool.setuptools.package-dir])."""
-    return sorted({path.split("/", 1)[0] + "/" for path in tomllib.loads(pyproject_text)["tool"]["setuptools"]["package-dir"].values()})
+# Each Python image and the product folders it is built from: fraud_common and its own component, nothing else.
+COMPONENT_FOLDERS = {"functions": {"common/", "functions/"}, "merchant-service": {"common/", "merchant-service/"},
+                     "simulator": {"common/", "simulator/"}}
+# What exists only to run and test the product here: never in an image.
+WORKSHOP_FOLDERS = ("dev/", "tests/")
 
 
-def context_problems(root: Path, text: str, ignore_text: str) -> list[str]:
-    """COPY sources that do not exist or that .dockerignore keeps out of the context, and package folders
-    of pyproject.toml that do not reach the builder (`pip install .` would fail on them)."""
-    copied = copied_paths(text)
+def folders_copied_into(text: str, target: str) -> set[str]:
+    """The top-level folders of the build context that reach `target`: COPYs of its own chain and of the
+    stages it copies from (--from), followed transitively."""
+    dockerfile = parse(text)
+    seen: set[str] = set()
+    folders: set[str] = set()
+    pending = [target]
+    while pending:
+        for stage in dockerfile.chain(pending.pop()):
+            if stage.name in seen:
+                continue
+            seen.add(stage.name)
+            for args in stage.all("COPY"):
+                source = re.search(r"--from=(\S+)", args)
+                if source:
+                    pending.append(source.group(1))
+                    continue
+                parts = [part for part in args.split() if not part.startswith("--")]
+                folders |= {part.split("/", 1)[0] + "/" for part in parts[:-1] if "/" in part}
+    return folders
+
+
+def context_problems(root: Path, text: str, ignore_text: str, tracked: list[str]) -> list[str]:
+    """COPY sources that do not exist or that .dockerignore keeps out of the context; a Python image built
+    from other product folders than its own; and any tracked file of the workshop the context would hold."""
     problems = []
-    for path in copied:
-        if path == ".":
-            continue
+    for path in copied_paths(text):
         if not (root / path).exists():
             problems.append(f"COPY {path}: no such path")
         elif not dockerignore_allows(ignore_text, path):
             problems.append(f"COPY {path}: excluded by .dockerignore")
-    for folder in package_dirs((root / "pyproject.toml").read_text(encoding="utf-8")):
-        reaches = folder in copied or ("." in copied and dockerignore_allows(ignore_text, folder))
-        if not reaches:
-            problems.append(f"pyproject.toml installs from {folder}, which does not reach the builder")
+    for target, expected in COMPONENT_FOLDERS.items():
+        found = folders_copied_into(text, target)
+        if found != expected:
+            problems.append(f"{target}: built from {sorted(found)}, not only {sorted(expected)}")
+    problems += [f"{path} (workshop) reaches the build context" for path in tracked
+                 if path.startswith(WORKSHOP_FOLDERS) and dockerignore_allows(ignore_text, path)]
     return problems

@@ -11,7 +11,7 @@ import yaml
 from tests.deploy.tools import CACHE, ROOT, TOOLS_BIN, Result, run, tool
 
 SKAFFOLD_YAML = ROOT / "skaffold.yaml"
-SCHEMA = ROOT / "third_party" / "skaffold" / "v4beta13.json"
+SCHEMA = ROOT / "dev" / "third_party" / "skaffold" / "v4beta13.json"
 HOME = CACHE / "skaffold-home"
 GLOBAL_CONFIG = "global:\n  collect-metrics: false\n  update:\n    check: false\n  survey:\n    disable-prompt: true\n"
 

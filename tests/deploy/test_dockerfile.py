@@ -10,7 +10,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +18,7 @@ from tests.deploy.tools import ROOT
 
 TEXT = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 IGNORE = (ROOT / ".dockerignore").read_text(encoding="utf-8")
+TRACKED = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
 ADR_0001 = (ROOT / "docs" / "adr" / "0001-statefun-runtime.md").read_text(encoding="utf-8")
 FLINK_VERSION = re.search(r"^# .*Flink (\d+\.\d+\.\d+)", ADR_0001, re.MULTILINE).group(1)
 VENV = ROOT / ".venv"
@@ -31,14 +31,14 @@ def test_the_dockerfile_keeps_the_image_contract():
     assert dockerfile.lint(TEXT, FLINK_VERSION) == []
 
 
-def test_every_copied_path_exists_and_reaches_the_build_context():
-    assert dockerfile.context_problems(ROOT, TEXT, IGNORE) == []
+def test_every_copied_path_exists_and_reaches_the_build_context_and_nothing_of_the_workshop_does():
+    assert dockerfile.context_problems(ROOT, TEXT, IGNORE, TRACKED) == []
 
 
 @pytest.mark.parametrize("change, problem", [
     (("USER 10001:10001", "USER root"), "functions: USER root is not a numeric non-root UID[:GID]"),
     (("ARG PYTHON_BASE=python:3.11-slim-bookworm", "ARG PYTHON_BASE=python:3.12"), "base python:3.12 is not a pinned slim Debian 12"),
-    (("RUN python3 -m venv", "RUN python -m venv"), "stage python-builder: RUN calls python/pip by name"),
+    (("&& python3 -m venv", "&& python -m venv"), "stage python-builder: RUN calls python/pip by name"),
     (('ENTRYPOINT ["/opt/venv/bin/python", "-m", "merchant_service"]', 'ENTRYPOINT ["python", "-m", "merchant_service"]'),
      "merchant-service: entrypoint"),
     (("FROM python-runtime AS functions\n", "FROM python-runtime AS functions\nRUN apt-get install -y gcc\n"),
@@ -55,15 +55,23 @@ def test_a_broken_dockerfile_is_caught(change, problem):
 
 
 def test_a_copy_the_dockerignore_excludes_is_caught():
-    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "runtime/extension/\n") == [
+    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "runtime/extension/\n", TRACKED) == [
         "COPY runtime/extension/: excluded by .dockerignore"]
-    assert dockerfile.context_problems(ROOT, TEXT.replace("COPY runtime/pom.xml", "COPY runtime/pom.xmll"), IGNORE) == [
-        "COPY runtime/pom.xmll: no such path"]
+    assert dockerfile.context_problems(ROOT, TEXT.replace("COPY runtime/pom.xml", "COPY runtime/pom.xmll"), IGNORE,
+                                       TRACKED) == ["COPY runtime/pom.xmll: no such path"]
 
 
-def test_a_package_folder_that_does_not_reach_the_builder_is_caught():
-    assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "stack/\n") == [
-        "pyproject.toml installs from stack/, which does not reach the builder"]
+def test_an_image_built_from_another_components_folder_is_caught():
+    text = TEXT.replace("COPY simulator/ simulator/\n", "COPY simulator/ simulator/\nCOPY functions/ functions/\n")
+    assert dockerfile.context_problems(ROOT, text, IGNORE, TRACKED) == [
+        "simulator: built from ['common/', 'functions/', 'simulator/'], not only ['common/', 'simulator/']"]
+
+
+def test_a_workshop_file_reaching_the_build_context_is_caught():
+    problems = dockerfile.context_problems(ROOT, TEXT, IGNORE + "!dev/fraud_dev/\n", TRACKED)
+    assert problems and all(p.startswith("dev/fraud_dev/") and p.endswith("(workshop) reaches the build context")
+                            for p in problems)
+    assert "dev/fraud_dev/stack/stack.py (workshop) reaches the build context" in problems
 
 
 def free_port() -> int:

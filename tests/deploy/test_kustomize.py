@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from fraud_dev import sync_chart as sync
 
 from tests.deploy.kubeconform import validate
-from tests.deploy.tools import KUSTOMIZE, ROOT, documents, run, tool
-
-sys.path.insert(0, str(ROOT / "charts"))
-import sync  # noqa: E402
+from tests.deploy.tools import KUSTOMIZE, documents, run, tool
 
 OVERLAYS = sorted(p for p in (KUSTOMIZE / "overlays").iterdir() if (p / "kustomization.yaml").exists())
 

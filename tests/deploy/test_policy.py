@@ -1,4 +1,4 @@
-"""The hardening policy (policy/*.rego, conftest): every render and overlay passes; each rule fires on a break."""
+"""The hardening policy (dev/policy/*.rego, conftest): every render and overlay passes; each rule fires on a break."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ DEFAULT = next(path for path in CI_VALUES if path.name == "default-values.yaml")
 
 
 def conftest(manifests: str) -> Result:
-    return run([tool("conftest"), "test", "--combine", "--no-color", "--policy", str(ROOT / "policy"), "-"], stdin=manifests)
+    return run([tool("conftest"), "test", "--combine", "--no-color", "--policy", str(ROOT / "dev" / "policy"), "-"], stdin=manifests)
 
 
 def test_every_ci_render_passes(renders, ci_values):

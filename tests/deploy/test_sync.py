@@ -8,12 +8,17 @@ import subprocess
 import sys
 
 import pytest
+from fraud_dev import sync_chart as sync
 
 from tests.deploy import wiring
-from tests.deploy.tools import CHART, CI_VALUES, ROOT, documents, helm_template, merged_values
-
-sys.path.insert(0, str(ROOT / "charts"))
-import sync  # noqa: E402  (charts/sync.py, the generator behind `make sync-chart`)
+from tests.deploy.tools import (
+    CHART,
+    CI_VALUES,
+    ROOT,
+    documents,
+    helm_template,
+    merged_values,
+)
 
 
 def test_the_chart_copies_and_the_kustomize_tree_are_up_to_date():

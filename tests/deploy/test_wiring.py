@@ -6,8 +6,8 @@ import copy
 
 import pytest
 import yaml
-
 from fraud_common.contract import TOPIC_PARTITIONS
+
 from tests.deploy import apps, wiring
 from tests.deploy.skaffold_config import artifact_images
 from tests.deploy.tools import CI_VALUES, ROOT, merged_values

@@ -1,6 +1,6 @@
 """Paths of the project and of the pinned tools (`make tools`), and one way to run them.
 
-The tools are installed by tools/install into .cache/tools/bin; these tests never
+The tools are installed by dev/tools/install into .cache/tools/bin; these tests never
 download anything. A missing tool is a failure that names `make tools`, not a skip:
 `make verify-deploy` must prove what it claims or fail.
 """
@@ -22,7 +22,7 @@ KUSTOMIZE = ROOT / "kustomize"
 CACHE = ROOT / ".cache"
 TOOLS_BIN = CACHE / "tools" / "bin"
 HELM_PLUGINS = CACHE / "tools" / "helm-plugins"
-CRD_SCHEMAS = ROOT / "third_party" / "crds" / "jsonschema"
+CRD_SCHEMAS = ROOT / "dev" / "third_party" / "crds" / "jsonschema"
 KUBE_VERSION = "1.34.0"
 
 

@@ -8,10 +8,9 @@ so expiry can be observed.
 from __future__ import annotations
 
 import pytest
-
-from fraud_stack.stack import LocalStack
-from tests.support.pipeline import Kafka
-from tests.support.stack import private_stack
+from fraud_dev.pipeline import Kafka
+from fraud_dev.stack.private import private_stack
+from fraud_dev.stack.stack import LocalStack
 
 FRAUD_WINDOW_SECONDS = 75
 

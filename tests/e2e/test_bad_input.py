@@ -8,7 +8,7 @@ import sys
 import uuid
 
 from fraud_common.contract import Transaction
-from tests.support.pipeline import merchant_with_risk, new_id, restarts, transaction_record
+from fraud_dev.pipeline import merchant_with_risk, new_id, restarts, transaction_record
 
 
 def test_malformed_records_are_dead_lettered_and_the_job_keeps_running(stack, kafka):

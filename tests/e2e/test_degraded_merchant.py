@@ -6,13 +6,12 @@ import json
 import urllib.request
 
 import pytest
-
 from fraud_common.contract import Transaction
-from tests.support.pipeline import (
+from fraud_dev.pipeline import (
     confirm_frauds,
+    decided,
     function_metric,
     new_id,
-    decided,
     transaction_record,
     wait_for_metric,
 )

@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 
 from fraud_common.contract import Transaction
-from tests.e2e.conftest import FRAUD_WINDOW_SECONDS
-from tests.support.pipeline import (
+from fraud_dev.pipeline import (
     confirm_frauds,
+    decided,
     merchant_with_risk,
     new_id,
-    decided,
     transaction_record,
     wait_for_checkpoints,
     wait_for_metric,
 )
+
+from tests.e2e.conftest import FRAUD_WINDOW_SECONDS
 
 
 def test_confirmations_raise_scores_survive_a_restart_and_expire(stack, kafka):

@@ -10,9 +10,10 @@ import json
 import subprocess
 import sys
 
+from fraud_dev.ledger import LedgerReader
 from fraud_simulator.transactions import scenario_transactions
+
 from tests.support.expectations import assert_decided_as_the_model_says
-from tests.support.ledger import LedgerReader
 
 SEED, COUNT = 20261127, 300
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from fraud_common.contract import Transaction
-from tests.support.ledger import LedgerReader
-from tests.support.pipeline import merchant_with_risk, new_id, restarts, transaction_record
+from fraud_dev.ledger import LedgerReader
+from fraud_dev.pipeline import merchant_with_risk, new_id, restarts, transaction_record
 
 
 def test_an_accounts_own_threshold_decides_its_transactions(stack, kafka):

@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from fraud_dev.pipeline import Kafka
+from fraud_dev.stack.config import Ports, StackConfig
+from fraud_dev.stack.private import FAST_MERCHANT_SERVICE
+from fraud_dev.stack.stack import LocalStack
 
-from fraud_stack.config import Ports, StackConfig
-from fraud_stack.stack import LocalStack
 from tests.observability.signals import Prometheus
 from tests.reliability.conftest import set_merchant_faults
-from tests.support.pipeline import Kafka
-from tests.support.stack import FAST_MERCHANT_SERVICE, free_port
 
 SIMULATOR_ARGS = ["run", "--rate", "10", "--seed", "11", "--confirm-share", "0.5", "--confirm-cooldown", "0",
                   "--status-interval", "0"]
@@ -49,7 +49,7 @@ def wait_until(prometheus: Prometheus, expr: str, at_least: float, timeout: floa
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory) -> Scenario:
     config = StackConfig(run_dir=tmp_path_factory.mktemp("observability"),
-                         ports=Ports(**{name: free_port() for name in Ports.VARIABLES}),
+                         ports=Ports.free(),
                          service_env=dict(FAST_MERCHANT_SERVICE), observability=True)
     with LocalStack(config, simulator_args=SIMULATOR_ARGS, say=lambda message: print(f"[stack] {message}")) as stack:
         prometheus = Prometheus(config.ports.prometheus)

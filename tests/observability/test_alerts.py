@@ -1,6 +1,6 @@
 """The alert rules: valid for promtool, unit-tested firing and quiet, each with a runbook that exists.
 
-promtool is Debian's (scripts/ensure-observability-tools.sh); `make test-observability` installs it.
+promtool is Debian's (dev/scripts/ensure-observability-tools.sh); `make test-observability` installs it.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from fraud_stack.config import REPO_ROOT
-from fraud_stack.observability import ALERT_RULES
+from fraud_dev.stack.config import REPO_ROOT
+from fraud_dev.stack.observability import ALERT_RULES
 
 TESTS = ALERT_RULES.parent / "alerts_test.yaml"
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing: scripts/ensure-observability-tools.sh")
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing: dev/scripts/ensure-observability-tools.sh")
 
 
 def rules() -> list[dict]:

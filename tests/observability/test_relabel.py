@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from fraud_stack.observability import relabel_rules
+from fraud_dev.stack.observability import relabel_rules
 
 PREFIX = "flink_taskmanager_job_task_operator_"
 

@@ -17,10 +17,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fraud_dev.stack.config import REPO_ROOT, Ports, StackConfig
+from fraud_dev.stack.observability import (
+    ALERT_RULES,
+    DASHBOARDS,
+    KAFKA_AGENT,
+    PROMETHEUS_UID,
+    grafana_provisioning,
+    launches,
+    prometheus_config,
+    relabel_rules,
+)
 
-from fraud_stack.config import REPO_ROOT, Ports, StackConfig
-from fraud_stack.observability import (ALERT_RULES, DASHBOARDS, KAFKA_AGENT, PROMETHEUS_UID, grafana_provisioning,
-                                       launches, prometheus_config, relabel_rules)
 from observability import dashboards
 from tests.observability.signals import metric_names
 

@@ -12,7 +12,8 @@ import json
 import re
 import subprocess
 
-from fraud_stack.observability import ALERT_RULES, DASHBOARDS, scrape_jobs
+from fraud_dev.stack.observability import ALERT_RULES, DASHBOARDS, scrape_jobs
+
 from tests.observability.signals import alert_queries, dashboard_queries, problems
 
 FUNCTIONS = ("fraud/transaction-manager", "fraud/fraud-count", "fraud/merchant", "fraud/model")

@@ -1,4 +1,4 @@
-"""The telemetry binaries built by `tools/install --set observability` report the versions tools/versions pins
+"""The telemetry binaries built by `dev/tools/install --set observability` report the versions dev/tools/versions pins
 (the -X ldflags took effect), and the collector holds only the components the trace path uses (ADR 0006)."""
 
 from __future__ import annotations
@@ -7,13 +7,12 @@ import json
 import subprocess
 
 import pytest
-
-from fraud_stack.config import REPO_ROOT
-from fraud_stack.observability import TOOLS_BIN
+from fraud_dev.stack.config import REPO_ROOT
+from fraud_dev.stack.observability import TOOLS_BIN
 
 
 def pinned(tool: str) -> str:
-    for line in (REPO_ROOT / "tools" / "versions").read_text(encoding="utf-8").splitlines():
+    for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text(encoding="utf-8").splitlines():
         fields = line.split()
         if fields and fields[0] == tool:
             return fields[2]

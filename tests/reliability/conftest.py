@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
-
-from fraud_stack.config import REPO_ROOT
-from fraud_stack.stack import LocalStack
-from tests.support.ledger import LedgerReport
-from tests.support.pipeline import Kafka
-from tests.support.stack import private_stack
+from fraud_dev.ledger import LedgerReport
+from fraud_dev.pipeline import Kafka
+from fraud_dev.stack.config import REPO_ROOT
+from fraud_dev.stack.private import private_stack
+from fraud_dev.stack.stack import LocalStack
 
 RESULTS: list["Result"] = []
 RESULTS_FILE = REPO_ROOT / ".run" / "reliability" / "results.md"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from fraud_stack.stack import LocalStack
+from fraud_dev.ledger import LedgerReader, LedgerReport
+from fraud_dev.pipeline import Kafka, job_restarts
+from fraud_dev.stack.stack import LocalStack
+from fraud_dev.workload import Stream
+
 from tests.reliability.conftest import record
-from tests.support.ledger import LedgerReader, LedgerReport
-from tests.support.pipeline import Kafka, job_restarts
-from tests.support.workload import Stream
 
 
 def run_scenario(stack: LocalStack, kafka: Kafka, name: str, seed: int, count: int, rate: float,

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
-
 from fraud_common.contract import ALERTS_TOPIC, Transaction
-from tests.support.ledger import LedgerReader
-from tests.support.pipeline import Kafka, merchant_with_risk, new_id, transaction_record
-from tests.support.stack import private_stack
+from fraud_dev.ledger import LedgerReader
+from fraud_dev.pipeline import Kafka, merchant_with_risk, new_id, transaction_record
+from fraud_dev.stack.private import private_stack
+from kafka import KafkaConsumer, TopicPartition
 
 
 def alert_transaction() -> Transaction:

@@ -12,14 +12,13 @@ import random
 from collections import Counter
 
 import aiohttp
-
+from fraud_common.contract import Transaction
+from fraud_dev.ingress_records import ingress_record
+from fraud_dev.ledger import LedgerReader
+from fraud_dev.pipeline import new_id, restarts, transaction_record
 from statefun.request_reply_pb2 import ToFunction
 
-from fraud_common.contract import Transaction
 from tests.reliability.conftest import record
-from tests.support.ledger import LedgerReader
-from tests.support.pipeline import new_id, restarts, transaction_record
-from tests.unit.ingress_records import ingress_record
 
 BODIES = 4000
 SEED = 6601

@@ -16,9 +16,10 @@ import time
 import uuid
 
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC
+from fraud_dev.ledger import LedgerReader
+from fraud_dev.pipeline import job_restarts, merchant_with_risk
+
 from tests.reliability.conftest import record
-from tests.support.ledger import LedgerReader
-from tests.support.pipeline import job_restarts, merchant_with_risk
 
 GOOD = {"account": "0x00ABCDEF", "merchant": "Goodshop", "amount": 12, "timestamp": "2026-11-28T10:00:00"}
 

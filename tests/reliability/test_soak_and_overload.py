@@ -12,11 +12,12 @@ import os
 import threading
 import time
 
+from fraud_dev.ledger import LedgerReader
+from fraud_dev.pipeline import consumer_lag, function_metric, job_restarts
+from fraud_dev.workload import Stream
+
 from tests.reliability.conftest import record, rss_kib
 from tests.reliability.scenario import run_scenario
-from tests.support.ledger import LedgerReader
-from tests.support.pipeline import consumer_lag, function_metric, job_restarts
-from tests.support.workload import Stream
 
 SOAK_SECONDS = int(os.environ.get("RELIABILITY_SOAK_SECONDS", "300"))
 SOAK_RATE = 100

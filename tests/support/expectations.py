@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import Counter
 
 from fraud_common.contract import Transaction
-from merchant_service.scoring import risk_score
-from tests.support.ledger import LedgerReport
-from tests.support.pipeline import shipped_model
+from fraud_common.merchant_risk import risk_score
+from fraud_dev.ledger import LedgerReport
+from fraud_dev.pipeline import shipped_model
 
 
 def assert_decided_as_the_model_says(report: LedgerReport, transactions: list[Transaction]) -> None:

@@ -1,4 +1,4 @@
-"""The README's timing table is the rendering of docs/test-times.json, which only scripts/run-tests writes."""
+"""The README's timing table is the rendering of docs/test-times.json, which only dev/scripts/run-tests writes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("test_times", ROOT / "scripts" / "test_times.py")
+spec = importlib.util.spec_from_file_location("test_times", ROOT / "dev" / "scripts" / "test_times.py")
 assert spec is not None and spec.loader is not None
 test_times = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(test_times)
@@ -23,7 +23,7 @@ def test_the_readme_table_is_the_rendering_of_the_recorded_runs():
 
 
 def test_every_recorded_step_is_a_step_of_run_tests():
-    script = (ROOT / "scripts" / "run-tests").read_text(encoding="utf-8")
+    script = (ROOT / "dev" / "scripts" / "run-tests").read_text(encoding="utf-8")
     steps = set(re.findall(r'step "([^"]+)"', script)) | set(re.findall(r"step ([a-z-]+) run_make", script))
     steps |= {"test-unit", "test-java", "test-e2e", "test-reliability"}  # the loop over the suites
     sets = {f"Go tools: {name}" for name in ("deploy", "observability", "cluster", "node")}

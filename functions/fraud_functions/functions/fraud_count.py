@@ -14,14 +14,20 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from statefun import Context, IntType, Message, ValueSpec
-
 from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirmation
 from fraud_common.envelope import parse_record
+from statefun import Context, IntType, Message, ValueSpec
+
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Ingress, Lookup, Resources, declare
 from fraud_functions.legacy import FRAUD_COUNT_LOOKUP, FraudCount, QueryFraud
-from fraud_functions.messages import CONFIRM_FRAUD_RECORD, ExpireFraud, LookupAnswer, LookupQuery, outgoing
+from fraud_functions.messages import (
+    CONFIRM_FRAUD_RECORD,
+    ExpireFraud,
+    LookupAnswer,
+    LookupQuery,
+    outgoing,
+)
 from fraud_functions.outcomes import (
     drop_unexpected,
     read_request,

@@ -13,14 +13,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from statefun import Context, FloatType, Message, ValueSpec
-
 from fraud_common.contract import THRESHOLDS_TOPIC, ContractError, parse_threshold
 from fraud_common.envelope import parse_record
+from statefun import Context, FloatType, Message, ValueSpec
+
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Ingress, Lookup, Resources, declare
 from fraud_functions.messages import THRESHOLD_RECORD, LookupAnswer, LookupQuery
-from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller, send_to_dead_letters
+from fraud_functions.outcomes import (
+    read_request,
+    reject_unknown_type,
+    reply_to_caller,
+    send_to_dead_letters,
+)
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,6 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, Callable
 
-from statefun import Context, Message, ValueSpec, kafka_egress_message, make_json_type
-
 from fraud_common.contract import (
     ALERTS_TOPIC,
     DECISIONS_TOPIC,
@@ -43,7 +41,13 @@ from fraud_common.contract import (
 )
 from fraud_common.envelope import parse_record
 from fraud_common.tracing import current_traceparent
-from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS, TRANSACTION_MANAGER
+from statefun import Context, Message, ValueSpec, kafka_egress_message, make_json_type
+
+from fraud_functions.addresses import (
+    ALERTS_EGRESS,
+    DECISIONS_EGRESS,
+    TRANSACTION_MANAGER,
+)
 from fraud_functions.declarations import Ingress, Resources, declare
 from fraud_functions.functions.model import MODEL
 from fraud_functions.legacy import FraudCount, MerchantScore, pending_from_old_shape
@@ -57,7 +61,12 @@ from fraud_functions.messages import (
     outgoing,
 )
 from fraud_functions.metrics import DECISION_LATENCY, DECISIONS, TRANSACTIONS_STARTED
-from fraud_functions.outcomes import drop_unexpected, read_message, reject_unknown_type, send_to_dead_letters
+from fraud_functions.outcomes import (
+    drop_unexpected,
+    read_message,
+    reject_unknown_type,
+    send_to_dead_letters,
+)
 
 log = logging.getLogger(__name__)
 

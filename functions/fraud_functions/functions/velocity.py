@@ -25,9 +25,20 @@ from statefun import Context, Message, ValueSpec, make_json_type
 
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
-from fraud_functions.messages import JsonMessage, LookupAnswer, LookupQuery, _require, outgoing
+from fraud_functions.messages import (
+    JsonMessage,
+    LookupAnswer,
+    LookupQuery,
+    _require,
+    outgoing,
+)
 from fraud_functions.metrics import UNEXPECTED
-from fraud_functions.outcomes import read_message, read_request, reject_unknown_type, reply_to_caller
+from fraud_functions.outcomes import (
+    read_message,
+    read_request,
+    reject_unknown_type,
+    reply_to_caller,
+)
 
 VELOCITY = f"{NAMESPACE}/velocity"
 STATE_TYPE = make_json_type("fraud.state/Velocity")

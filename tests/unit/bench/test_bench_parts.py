@@ -12,17 +12,16 @@ import os
 import shutil
 
 import pytest
+from fraud_dev.bench import report
+from fraud_dev.bench.arrivals import Arrivals
+from fraud_dev.bench.dispatch import handler
+from fraud_dev.bench.end_to_end import judge, keeps_up, percentile
+from fraud_dev.bench.function_server import batch_of
+from fraud_dev.bench.profile import summarize
+from fraud_dev.bench.request_mix import steady_state_mix
+from fraud_dev.bench.sampler import cpu_seconds, thread_group
+from fraud_dev.bench.wrk import milliseconds
 from statefun.request_reply_pb2 import FromFunction, ToFunction
-
-from bench import report
-from bench.arrivals import Arrivals
-from bench.dispatch import handler
-from bench.end_to_end import judge, keeps_up, percentile
-from bench.function_server import batch_of
-from bench.processes import cpu_seconds, thread_group
-from bench.profile import summarize
-from bench.request_mix import steady_state_mix
-from bench.wrk import milliseconds
 
 
 def test_py_spy_samples_are_summed_by_the_innermost_frames_layer():
@@ -110,6 +109,6 @@ def test_the_report_fills_every_generated_block_and_keeps_the_prose(tmp_path):
     assert "| `function_server_ratio` | 0.7 | >= 0.6 | met |" in text
     assert "| `e2e_tps` | 400 | >= 1000 | **not met** |" in text
     assert "| `e2e_p99_ms` | – | <= 1000 | not measured |" in text
-    assert "flink-statefun 3.5.0" in text and "Not measured yet: run `make bench` (or `python -m bench end-to-end`)" in text
+    assert "flink-statefun 3.5.0" in text and "Not measured yet: run `make bench` (or `python -m fraud_dev.bench end-to-end`)" in text
     report.render(results, page)
     assert page.read_text() == text, "rendering twice changes nothing"

@@ -6,14 +6,13 @@ import base64
 import json
 
 import pytest
-
 from fraud_common.contract import (
     DECISION_OUTCOMES,
     Alert,
     ContractError,
     DeadLetterOrigin,
-    NotReplayable,
     Decision,
+    NotReplayable,
     dead_letter,
     encode,
     format_alert,

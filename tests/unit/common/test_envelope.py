@@ -7,10 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fraud_common.contract import MAX_RECORD_BYTES, ContractError, parse_transaction
-from fraud_common.envelope import IngressRecord, original_key, parse_record, read_envelope
-from tests.unit.ingress_records import EXAMPLES, TRUNCATED_PREFIX_BYTES, address_id, envelope
+from fraud_common.envelope import (
+    IngressRecord,
+    original_key,
+    parse_record,
+    read_envelope,
+)
+from fraud_dev.ingress_records import (
+    EXAMPLES,
+    TRUNCATED_PREFIX_BYTES,
+    address_id,
+    envelope,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 JAVA = REPO / "runtime/extension/src/main/java/io/fraudplatform/runtime/ingress"
@@ -40,7 +49,7 @@ def test_each_shared_example_reads_back_as_the_record_it_came_from(example):
 
 @pytest.mark.parametrize("example", examples(), ids=lambda e: e["name"])
 def test_the_test_encoder_writes_the_shared_examples_exactly(example):
-    # tests build ingress records with tests/unit/ingress_records.py; it must write what the runtime writes.
+    # tests build ingress records with dev/fraud_dev/ingress_records.py; it must write what the runtime writes.
     assert envelope(example["topic"], example["partition"], example["offset"], example["timestamp"],
                     b64(example["key_base64"]), b64(example["value_base64"]), example["max_value_bytes"]) == \
         b64(example["envelope_base64"])

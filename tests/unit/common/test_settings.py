@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from fraud_common.settings import SettingsError, env_bool, env_float, env_int, env_str
 
 

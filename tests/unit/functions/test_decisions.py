@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from fraud_functions.addresses import DECISIONS_EGRESS, DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.scripted import ScriptedMerchantClient, transaction
+from fraud_functions.addresses import (
+    DEAD_LETTERS_EGRESS,
+    DECISIONS_EGRESS,
+    TRANSACTION_MANAGER,
+)
 from fraud_functions.declarations import lookups
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import LookupAnswer, ModelInput
 from fraud_functions.metrics import DECISIONS, UNEXPECTED
-from tests.unit.functions.conftest import ScriptedMerchantClient, make_runtime, transaction
-from tests.unit.functions.harness import Envelope
+
+from tests.unit.functions.conftest import make_runtime
 
 
 def decisions(runtime) -> list[dict]:

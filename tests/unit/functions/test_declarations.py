@@ -19,7 +19,7 @@ def test_the_docs_function_table_is_the_generated_one():
 
 
 def test_every_declared_module_ships_in_the_package():
-    packages = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = set(tomllib.loads((REPO / "functions" / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     source = REPO / "functions" / "fraud_functions"
     folders = {".".join(("fraud_functions", *path.parent.relative_to(source).parts)).rstrip(".")
                for path in source.rglob("__init__.py")}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.scripted import confirmation, lookup_query
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import ExpireFraud, LookupAnswer
 from fraud_functions.metrics import UNEXPECTED
-from tests.unit.functions.conftest import confirmation, lookup_query, make_runtime
-from tests.unit.functions.harness import Envelope
+
+from tests.unit.functions.conftest import make_runtime
 
 
 async def query(runtime, account: str) -> int:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 
-from fraud_functions.addresses import DEAD_LETTERS_EGRESS, DECISIONS_EGRESS, TRANSACTION_MANAGER
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.scripted import transaction
+from fraud_functions.addresses import (
+    DEAD_LETTERS_EGRESS,
+    DECISIONS_EGRESS,
+    TRANSACTION_MANAGER,
+)
+from fraud_functions.declarations import lookups
 from fraud_functions.functions import transaction_manager
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.functions.merchant import MERCHANT
-from fraud_functions.declarations import lookups
 from fraud_functions.messages import LookupAnswer
-from tests.unit.functions.conftest import transaction
-from tests.unit.functions.harness import Envelope
 
 
 async def test_a_bug_half_way_through_a_transaction_leaves_no_half_done_effects(runtime, monkeypatch):

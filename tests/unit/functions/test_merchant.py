@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from statefun import RequestReplyHandler, StatefulFunctions
-
+from fraud_dev.mini_runtime import MiniRuntime
+from fraud_dev.scripted import ScriptedMerchantClient, lookup_query
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.declarations import Resources, declared
 from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
 from fraud_functions.messages import LookupAnswer
 from fraud_functions.metrics import MERCHANT_LOOKUPS
 from fraud_functions.settings import FunctionSettings
-from tests.unit.functions.conftest import ScriptedMerchantClient, lookup_query
-from tests.unit.functions.harness import MiniRuntime
+from statefun import RequestReplyHandler, StatefulFunctions
 
 
 class Clock:

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from aiohttp import web
-
 from fraud_functions.merchant_service_client import MerchantServiceClient
 from fraud_functions.metrics import MERCHANT_ATTEMPTS
 from merchant_service.app import make_app

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from fraud_functions.functions.velocity import ExpireVelocity
-from fraud_functions.messages import (DecisionDeadline, ExpireFraud, JsonMessage, LookupAnswer, LookupQuery,
-                                      ModelInput, ModelScore)
+from fraud_functions.messages import (
+    DecisionDeadline,
+    ExpireFraud,
+    JsonMessage,
+    LookupAnswer,
+    LookupQuery,
+    ModelInput,
+    ModelScore,
+)
 
 TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 MESSAGES = [

@@ -6,8 +6,13 @@ import json
 import random
 
 import pytest
-
-from fraud_functions.scoring import ModelError, RandomModel, check_sources, load_logistic_model, load_model
+from fraud_functions.scoring import (
+    ModelError,
+    RandomModel,
+    check_sources,
+    load_logistic_model,
+    load_model,
+)
 from fraud_functions.settings import DEFAULT_MODEL_PATH
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
-from fraud_common.contract import CONFIRMED_TOPIC, MAX_RECORD_BYTES, TRANSACTIONS_TOPIC
+from fraud_common.contract import MAX_RECORD_BYTES
 from fraud_common.settings import SettingsError
+from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions import addresses, module_spec
-from fraud_functions.settings import FunctionSettings
 from fraud_functions.declarations import declared
-from fraud_functions.wiring import wire
-from tests.unit.functions.conftest import ScriptedMerchantClient
 from fraud_functions.scoring import load_model
+from fraud_functions.settings import FunctionSettings
+from fraud_functions.wiring import wire
 
 
 @pytest.fixture(scope="module")

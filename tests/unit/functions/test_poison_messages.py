@@ -6,14 +6,13 @@ import base64
 import json
 
 import pytest
-
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.scripted import NO_VALUE, confirmation, transaction
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.declarations import typenames
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS
-from tests.unit.functions.conftest import NO_VALUE, confirmation, transaction
-from tests.unit.functions.harness import Envelope
 
 
 def dead_letters(runtime) -> list[dict]:

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import json
 
-from statefun.request_reply_pb2 import TypedValue
-
-from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS, TRANSACTION_MANAGER
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.scripted import confirmation, transaction
+from fraud_functions.addresses import (
+    ALERTS_EGRESS,
+    DECISIONS_EGRESS,
+    TRANSACTION_MANAGER,
+)
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.functions.model import MODEL
 from fraud_functions.functions.transaction_manager import PENDING_TYPE
-from fraud_functions.legacy import FeatureVector, FraudCount, MerchantScore, QueryFraud, QueryMerchant
+from fraud_functions.legacy import (
+    FeatureVector,
+    FraudCount,
+    MerchantScore,
+    QueryFraud,
+    QueryMerchant,
+)
 from fraud_functions.messages import ModelInput, ModelScore
-from tests.unit.functions.conftest import confirmation, transaction
-from tests.unit.functions.harness import Envelope
+from statefun.request_reply_pb2 import TypedValue
 
 OLD_TM = (TRANSACTION_MANAGER, "tx-old")
 

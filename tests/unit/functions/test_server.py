@@ -7,16 +7,15 @@ import json
 
 import aiohttp
 import pytest
-from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
-from statefun.kafka_egress_pb2 import KafkaProducerRecord
-from statefun.request_reply_pb2 import FromFunction, ToFunction
-
+from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.declarations import typenames
 from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
-from tests.unit.functions.conftest import ScriptedMerchantClient
+from prometheus_client import REGISTRY, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from statefun.kafka_egress_pb2 import KafkaProducerRecord
+from statefun.request_reply_pb2 import FromFunction, ToFunction
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from fraud_common.settings import SettingsError
 from fraud_functions.settings import DEFAULT_MODEL_PATH, FunctionSettings
 

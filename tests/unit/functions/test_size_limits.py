@@ -11,15 +11,14 @@ largest batch the real handler can be sent, with a factor of two to spare.
 from __future__ import annotations
 
 import pytest
-from statefun.request_reply_pb2 import FromFunction
-
 from fraud_common.contract import MAX_RECORD_BYTES
+from fraud_dev.ingress_records import envelope
+from fraud_dev.mini_runtime import Envelope
 from fraud_functions import module_spec
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.messages import TRANSACTION_RECORD
 from fraud_functions.server import MAX_REQUEST_BYTES
-from tests.unit.functions.harness import Envelope
-from tests.unit.ingress_records import envelope
+from statefun.request_reply_pb2 import FromFunction
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from fraud_functions.addresses import ALERTS_EGRESS, DEAD_LETTERS_EGRESS, DECISIONS_EGRESS
+from fraud_dev.ingress_records import ingress_record
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.scripted import lookup_query, transaction
+from fraud_functions.addresses import (
+    ALERTS_EGRESS,
+    DEAD_LETTERS_EGRESS,
+    DECISIONS_EGRESS,
+)
 from fraud_functions.functions.threshold import THRESHOLD
 from fraud_functions.messages import THRESHOLD_RECORD
-from tests.unit.functions.conftest import lookup_query, transaction
-from tests.unit.functions.harness import Envelope
-from tests.unit.ingress_records import ingress_record
 
 
 def threshold_record(account: str, value: bytes) -> Envelope:

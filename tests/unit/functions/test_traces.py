@@ -11,18 +11,18 @@ import random
 from dataclasses import replace
 
 import pytest
-from statefun import RequestReplyHandler
-
 from fraud_common import tracing
+from fraud_dev.mini_runtime import MiniRuntime
+from fraud_dev.pipeline import merchant_with_risk
+from fraud_dev.scripted import transaction
 from fraud_functions.addresses import ALERTS_EGRESS, DECISIONS_EGRESS
 from fraud_functions.merchant_service_client import MerchantServiceClient
 from fraud_functions.scoring import load_model
 from fraud_functions.wiring import wire
 from merchant_service.app import make_app
 from merchant_service.settings import Settings
-from tests.unit.functions.conftest import transaction
-from tests.unit.functions.harness import MiniRuntime
-from tests.support.pipeline import merchant_with_risk
+from statefun import RequestReplyHandler
+
 from tests.unit.spans import named, parent_of, spans  # noqa: F401 - fixture
 
 RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the transaction alerts

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 
 from fraud_common.contract import Transaction
-from fraud_functions.addresses import ALERTS_EGRESS, DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
+from fraud_dev.mini_runtime import Envelope
+from fraud_dev.pipeline import shipped_model
+from fraud_dev.scripted import confirmation, transaction
+from fraud_functions.addresses import (
+    ALERTS_EGRESS,
+    DEAD_LETTERS_EGRESS,
+    TRANSACTION_MANAGER,
+)
 from fraud_functions.declarations import lookups
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.functions.model import MODEL
 from fraud_functions.messages import LookupAnswer, LookupQuery, ModelInput, ModelScore
 from fraud_functions.metrics import UNEXPECTED
-from tests.support.pipeline import shipped_model
-from tests.unit.functions.conftest import confirmation, make_runtime, transaction
-from tests.unit.functions.harness import Envelope
+
+from tests.unit.functions.conftest import make_runtime
 
 
 def reply(message, caller: str, tx_id: str) -> Envelope:
@@ -117,7 +123,7 @@ async def test_alert_threshold_setting_overrides_the_model_files(settings, merch
 
 
 async def test_degraded_merchant_score_is_flagged_on_the_alert(settings):
-    from tests.unit.functions.conftest import ScriptedMerchantClient
+    from fraud_dev.scripted import ScriptedMerchantClient
 
     runtime = make_runtime(settings, ScriptedMerchantClient({}), merchant_fallback_score=100.0)
     await runtime.deliver(transaction("tx-6", amount=1000))

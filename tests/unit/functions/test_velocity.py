@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 
+from fraud_dev.scripted import lookup_query, transaction
 from fraud_functions.addresses import ALERTS_EGRESS
-from fraud_functions.functions.velocity import VELOCITY, ExpireVelocity, expire, record, values
-from tests.unit.functions.conftest import lookup_query, make_runtime, transaction
+from fraud_functions.functions.velocity import (
+    VELOCITY,
+    ExpireVelocity,
+    expire,
+    record,
+    values,
+)
+
+from tests.unit.functions.conftest import make_runtime
 
 
 def payments(times_ms: list[int], amount: float = 10.0):

@@ -7,9 +7,12 @@ import random
 
 import aiohttp
 import pytest
-
-from merchant_service.faults import FaultConfigError, FaultInjector, FaultSettings, apply_update
-
+from merchant_service.faults import (
+    FaultConfigError,
+    FaultInjector,
+    FaultSettings,
+    apply_update,
+)
 
 DEFAULT_FAULTS = {"latency_ms_min": 5.0, "latency_ms_max": 30.0, "error_rate": 0.0}
 

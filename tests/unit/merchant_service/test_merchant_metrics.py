@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from merchant_service.app import STATE
+from prometheus_client.parser import text_string_to_metric_families
 
 SCORE_ROUTE = "/merchants/{merchant}/score"
 

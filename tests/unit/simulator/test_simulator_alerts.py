@@ -6,7 +6,6 @@ import logging
 import random
 
 import pytest
-
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 
 

@@ -5,7 +5,6 @@ import io
 import json
 
 import pytest
-
 from fraud_common.contract import TRANSACTIONS_TOPIC, encode
 from fraud_simulator import cli, scenario_transactions
 from fraud_simulator.kafka_io import KafkaUnavailable

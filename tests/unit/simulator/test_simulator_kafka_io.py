@@ -4,7 +4,6 @@ import asyncio
 import io
 
 import pytest
-
 from fraud_simulator.kafka_io import KafkaUnavailable, ProducerSink, connect_with_retry
 from fraud_simulator.status import Counters
 

@@ -7,7 +7,6 @@ import json
 import random
 
 import pytest
-
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, encode
 from fraud_simulator import scenario_transactions
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy

@@ -1,7 +1,6 @@
 """Settings from the environment."""
 
 import pytest
-
 from fraud_common.settings import SettingsError
 from fraud_simulator.settings import effective_burst, load_settings
 

@@ -5,12 +5,17 @@ import io
 import json
 import random
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, encode
+from fraud_common.contract import (
+    ALERTS_TOPIC,
+    DECISIONS_TOPIC,
+    TRANSACTIONS_TOPIC,
+    encode,
+)
+from fraud_common.merchant_risk import risk_score
+from fraud_dev.pipeline import expected_alert
 from fraud_simulator import cli
 from fraud_simulator.kafka_io import ConsumedRecord
 from fraud_simulator.smoke import MIN_RISK, answers, run_smoke, smoke_transaction
-from tests.support.pipeline import expected_alert
-from merchant_service.scoring import risk_score
 
 from .fakes import FakeSink
 

@@ -3,9 +3,14 @@
 import io
 
 import pytest
-
-from fraud_simulator.status import Counters, LatencyTracker, StatusReporter, percentile, report_periodically
 from fraud_simulator.metrics import COUNTERS
+from fraud_simulator.status import (
+    Counters,
+    LatencyTracker,
+    StatusReporter,
+    percentile,
+    report_periodically,
+)
 
 from .fakes import FakeClock
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import sys
 import time
 
 import pytest
-
 from fraud_common.settings import SettingsError
-from fraud_stack.config import Ports, StackConfig
-from fraud_stack.kafka import server_properties
-from fraud_stack.prerequisites import PrerequisiteError, check_ports, port_is_free
-from fraud_stack.process import Service, ServiceError
-from fraud_stack.stack import LocalStack, prune_checkpoints
+from fraud_dev.ports import PortsInUse, port_is_free
+from fraud_dev.prerequisites import PrerequisiteError
+from fraud_dev.process import Service, ServiceError
+from fraud_dev.stack.config import Ports, StackConfig
+from fraud_dev.stack.kafka import server_properties
+from fraud_dev.stack.stack import LocalStack, prune_checkpoints
 
 
 def test_ports_come_from_the_environment_and_bad_ones_are_named():
@@ -30,17 +31,15 @@ def test_a_taken_port_is_reported_with_the_variable_that_moves_it():
         holder.listen()
         taken = holder.getsockname()[1]
         assert not port_is_free(taken)
-        with pytest.raises(PrerequisiteError, match=f"{taken} \\(MERCHANT_SERVICE_PORT\\)"):
-            check_ports(_ports_with(merchant_service=taken))
+        ports = dataclasses.replace(Ports.free(), merchant_service=taken)
+        with pytest.raises(PortsInUse, match=f"{taken} \\(MERCHANT_SERVICE_PORT\\)") as raised:
+            ports.check_free()
+        assert isinstance(raised.value, PrerequisiteError)  # what `make run` reports without a traceback
 
 
-def _ports_with(**taken: int) -> Ports:
-    free = {}
-    for name in Ports.VARIABLES:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            free[name] = probe.getsockname()[1]
-    return Ports(**{**free, **taken})
+def test_free_ports_are_distinct():
+    ports = dataclasses.asdict(Ports.free())
+    assert len(set(ports.values())) == len(ports) == len(Ports.VARIABLES)
 
 
 def test_broker_properties_carry_this_stacks_ports_and_data_dir(tmp_path):
@@ -103,7 +102,7 @@ def test_python_services_get_the_stacks_addresses(tmp_path):
 
 
 def test_run_stops_before_starting_anything_when_a_port_is_taken(monkeypatch, tmp_path, capsys):
-    from fraud_stack import cli
+    from fraud_dev.stack import cli
 
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -116,7 +115,7 @@ def test_run_stops_before_starting_anything_when_a_port_is_taken(monkeypatch, tm
 
 
 def test_run_rejects_a_bad_port_setting(monkeypatch, capsys):
-    from fraud_stack import cli
+    from fraud_dev.stack import cli
 
     monkeypatch.setenv("KAFKA_PORT", "ninety-two")
     assert cli.main(["run"]) == 2
@@ -142,7 +141,7 @@ def test_the_stack_notices_the_first_process_that_exits(tmp_path):
 
 
 def test_run_reports_a_dead_process_with_its_log_and_stops_everything(monkeypatch, tmp_path, capsys):
-    from fraud_stack import cli
+    from fraud_dev.stack import cli
 
     started: list[Service] = []
 

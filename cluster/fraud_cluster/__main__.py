@@ -1,3 +1,0 @@
-from fraud_cluster.cli import main
-
-raise SystemExit(main())

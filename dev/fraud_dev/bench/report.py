@@ -1,0 +1,204 @@
+"""docs/benchmarks.json and the generated tables of docs/benchmarks.md.
+
+Each benchmark owns one section of docs/benchmarks.json; a run replaces the
+sections it measured and keeps the others, so one benchmark can be rerun
+alone. docs/benchmarks.md is written by hand (what was changed, why, the
+profiles before and after) except for the blocks between
+`<!-- generated:NAME -->` and `<!-- /generated:NAME -->`, which are rendered
+here from the JSON, so the prose and the figures cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from fraud_dev.paths import REPO_ROOT
+
+REPO = REPO_ROOT
+RESULTS = REPO / "docs" / "benchmarks.json"
+REPORT = REPO / "docs" / "benchmarks.md"
+
+# The targets of issue 11, next to the headline figures.
+TARGETS = {
+    "function_server_ratio": (">=", 0.6),
+    "e2e_tps": (">=", 1000),
+    "e2e_p99_ms": ("<=", 1000),
+}
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on, so a reader can tell one machine's run from another's."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "memory_gib": round(memory / 1024 / 1024, 1),
+            "python": platform.python_version(), "java": java[0] if java else "unknown",
+            "load_average_at_start": round(os.getloadavg()[0], 2)}
+
+
+def load() -> dict[str, Any]:
+    return json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {"sections": {}}
+
+
+def save(sections: dict[str, dict[str, Any]], machine_info: dict[str, Any]) -> dict[str, Any]:
+    """Merge freshly measured sections into docs/benchmarks.json, lift the headline figures, re-render the report."""
+    results = load()
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for name, section in sections.items():
+        results["sections"][name] = {**section, "measured_at": now, "machine": machine_info}
+    for key in TARGETS:
+        for section in results["sections"].values():
+            if key in section:
+                results[key] = section[key]
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    render(results)
+    return results
+
+
+def render(results: dict[str, Any], path: Path = REPORT) -> None:
+    """Replace each generated block of docs/benchmarks.md with its table."""
+    text = path.read_text(encoding="utf-8")
+    for name, renderer in RENDERERS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"docs/benchmarks.md has no generated:{name} block")
+        text = pattern.sub(lambda found: found.group(1) + renderer(results) + found.group(2), text)
+    path.write_text(text, encoding="utf-8")
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("–" if cell is None else str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def not_measured(name: str) -> str:
+    return f"_Not measured yet: run `make bench` (or `python -m fraud_dev.bench {name}`)._\n"
+
+
+def render_summary(results: dict[str, Any]) -> str:
+    rows = []
+    for key, (relation, target) in TARGETS.items():
+        value = results.get(key)
+        met = None if value is None else (value >= target if relation == ">=" else value <= target)
+        rows.append([f"`{key}`", value, f"{relation} {target}", {None: "not measured", True: "met",
+                                                                  False: "**not met**"}[met]])
+    return table(["figure", "measured", "target", ""], rows)
+
+
+def render_function_server(results: dict[str, Any]) -> str:
+    section = results["sections"].get("function-server")
+    if not section:
+        return not_measured("function-server")
+    rows = [[r["workload"], r["in_process_requests_per_second"], r["http_requests_per_second"],
+             r["http_untraced_requests_per_second"], f"{r['in_process_per_second']} / {r['http_per_second']}",
+             f"{r['http_p50_ms']} / {r['http_p99_ms']}", r["ratio"]] for r in section["results"]]
+    text = table(["workload", "in-process req/s (ceiling)", "HTTP req/s (metrics, 10% traces)", "HTTP req/s (no tracing)",
+                  "per core: in-process / HTTP (tx/s or invocations/s)", "HTTP p50 / p99 ms", "ratio"], rows)
+    stacks = section["results"][0].get("bare_stacks") or {}
+    if stacks:
+        text += ("\nThe same handler behind the thinnest HTTP servers (dev/fraud_dev/bench/bare_servers.py: no screen, metrics, "
+                 "tracing or drain), same mix, same rounds:\n\n")
+        text += table(["server", "req/s", "ratio"], [["this project's server (metrics, tracing)",
+                                                      section["results"][0]["http_requests_per_second"],
+                                                      section["results"][0]["ratio"]]]
+                      + [[name, stack["requests_per_second"], stack["ratio"]] for name, stack in stacks.items()])
+    profile = section["results"][0].get("profile")
+    if profile:
+        text += (f"\nWhere the server's core goes under the steady-state mix (py-spy, {profile['samples']} samples, "
+                 "innermost frame):\n\n")
+        text += table(["layer", "% of samples"], [[name, share] for name, share in profile["layers"].items()])
+    return text + _measured(section)
+
+
+def render_sdk(results: dict[str, Any]) -> str:
+    section = results["sections"].get("sdk")
+    if not section:
+        return not_measured("sdk")
+    rows = [[name, p["sdk"], f"{p['protobuf']} ({p['protobuf_implementation']})", p["requests_per_second"],
+             p["transactions_per_second"]] for name, p in section["packages"].items()]
+    return (table(["package", "version", "protobuf (implementation)", "in-process req/s", "transactions/s per core"],
+                  rows) + f"\n`flink-statefun` is {section['speedup']}x the Apache package on the same requests.\n"
+            + _measured(section))
+
+
+def render_end_to_end(results: dict[str, Any]) -> str:
+    section = results["sections"].get("end-to-end")
+    if not section:
+        return not_measured("end-to-end")
+    text = ""
+    for configuration in section["configurations"]:
+        text += (f"\n**{configuration['name']}** ({configuration['guarantee']}): kept up with up to "
+                 f"{configuration['highest_rate_kept_up']} tx/s, sustained (p99 within a second) up to "
+                 f"{configuration['highest_sustained_rate']} tx/s\n\n")
+        rows = []
+        for run in configuration["runs"]:
+            alert, cpu = run["alert_latency"], run["load"].get("cpu_percent", {})
+            rows.append([run["rate"], "yes" if run["kept_up"] else "no", "yes" if run["sustained"] else "no",
+                         f"{run['decided']}/{run['produced']}",
+                         f"{run['alerts']} ({run['missing_alerts']} / {run['duplicate_alerts']})", run["job_restarts"],
+                         f"{alert['p50_ms']} / {alert['p99_ms']} / {alert['p999_ms']}",
+                         f"{run.get('requests_per_transaction')} / {run.get('messages_per_request')}",
+                         " / ".join(str(cpu.get(name, "–")) for name in CPU_COLUMNS)])
+        text += table(["tx/s", "kept up", "sustained", "decided", "alerts (missing / duplicated)", "restarts", "alert latency p50 / p99 / p999 ms",
+                       "requests per tx / messages per request",
+                       "CPU % " + " / ".join(CPU_COLUMNS)], rows)
+    return text + "\n" + _measured(section)
+
+
+CPU_COLUMNS = ("statefun-runtime", "functions", "kafka", "simulator", "merchant-service")
+
+
+def render_footprint(results: dict[str, Any]) -> str:
+    section = results["sections"].get("end-to-end")
+    if not section:
+        return not_measured("end-to-end")
+    rows = []
+    for configuration in section["configurations"]:
+        last = next((run for run in reversed(configuration["runs"]) if run["kept_up"]), configuration["runs"][-1])
+        rss = last["load"].get("rss_mib", {})
+        checkpoint = last["checkpoints"]
+        cold = configuration["cold_start"]
+        rows.append([configuration["name"], last["rate"], " / ".join(str(rss.get(name, "–")) for name in CPU_COLUMNS),
+                     _kib(checkpoint["latest_state_size_bytes"]), _kib(checkpoint["latest_checkpointed_size_bytes"]),
+                     f"{checkpoint['latest_duration_ms']} / {checkpoint['average_duration_ms']}",
+                     f"{cold['stack_ready_s']} + {cold['first_alert_s']}"])
+    text = table(["configuration", "at tx/s", "RSS MiB " + " / ".join(CPU_COLUMNS), "state KiB",
+                  "last checkpoint KiB", "checkpoint ms last / average", "cold start s: stack ready + first alert"],
+                 rows)
+    default = section["configurations"][0]
+    busiest = next((run for run in reversed(default["runs"]) if run["kept_up"]), default["runs"][-1])
+    threads = busiest["load"].get("threads", {})
+    if threads:
+        text += (f"\nThe runtime JVM's busiest threads at {busiest['rate']} tx/s (default configuration, "
+                 "% of one core, from /proc):\n\n")
+        text += table(["thread group", "CPU %"], [[f"`{name}`", share] for name, share in threads.items()])
+    return text + _measured(section)
+
+
+def _kib(size: int | None) -> str | None:
+    return None if size is None else str(round(size / 1024))
+
+
+def _measured(section: dict[str, Any]) -> str:
+    info = section.get("machine", {})
+    return (f"\n_Measured {section.get('measured_at', '?')} on {info.get('cpus', '?')} CPUs ({info.get('cpu_model', '?')}), "
+            f"load average {info.get('load_average_at_start', '?')} at the start._\n")
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "summary": render_summary,
+    "function-server": render_function_server,
+    "sdk": render_sdk,
+    "end-to-end": render_end_to_end,
+    "footprint": render_footprint,
+}

@@ -1,0 +1,3 @@
+from fraud_dev.cluster.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""The whole real-node cluster in one network namespace: up in dependency order, down leaving nothing.
+
+Up: what needs the registries first, on the host (the Debian root filesystem, the wheelhouse, the
+JVM classpaths); then the namespace; the images, built inside it; then, with this process's thread in
+the namespace, the control plane with a `RealNode` (containerd, kubelet, CNI, kube-proxy, CoreDNS,
+metrics-server) and Kafka and the StateFun runtime beside it.
+
+Down: Kafka and the runtime; every process left in the namespace (pods, shims, daemons, the control
+plane); the control plane's run directory; the node's cgroups; the namespace and the mount points made
+for it. `leftovers` then lists anything of it still on the host: processes, mounts, cgroups, files the
+node's daemons would write by default, and iptables rules in the host's namespace (kube-proxy's and the
+kubelet's live only inside).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+from fraud_dev.cluster.beside import BesideStack, resolve_classpaths
+from fraud_dev.cluster.client import Tool, helm
+from fraud_dev.cluster.config import REPO_ROOT, ClusterConfig, ClusterPorts
+from fraud_dev.cluster.images import PAUSE_IMAGE, ImageBuilder
+from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
+from fraud_dev.cluster.plane import ControlPlane
+from fraud_dev.cluster.realnode import CGROUP_FS, CGROUP_ROOT, RealNode
+from fraud_dev.daemons import mounts_under, processes_using
+from fraud_dev.stack.config import Ports, StackConfig
+
+Say = Callable[[str], None]
+# Written by containerd, runc, libcni, buildah and the kubelet when their defaults are used: inside the
+# namespace they are a tmpfs or bind mounts, so on the host none of them may appear (if absent before).
+DEFAULT_HOST_PATHS = (Path("/run/containerd"), Path("/run/containers"), Path("/run/runc"), Path("/var/run/netns"),
+                      Path("/etc/cni/net.d"), Path("/opt/cni"), Path("/opt/containerd"),
+                      Path("/var/lib/containerd"), Path("/var/run/kubernetes"), *BOUND_HOST_DIRS)
+
+
+@dataclass
+class PodClusterSpec:
+    """What to build, and the module spec the runtime runs (the chart's, rendered for the release)."""
+
+    image_tags: Mapping[str, tuple[str, ...]]  # Dockerfile target -> tags, each one a distinct build
+    module_spec: str
+    kafka_port: int = 9092
+
+
+@dataclass
+class PodCluster:
+    run_dir: Path
+    spec: PodClusterSpec
+    tools_bin: Path = REPO_ROOT / ".cache" / "tools" / "bin"
+    image_cache: Path = REPO_ROOT / ".cache" / "images"
+    say: Say = print
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.netns = NetworkNamespace(self.run_dir / "netns")
+        self.plane_config = ClusterConfig(run_dir=self.run_dir / "plane", ports=ClusterPorts(),
+                                          tools_bin=self.tools_bin)
+        self.stack_config = StackConfig(run_dir=self.run_dir / "stack", ports=Ports(kafka=self.spec.kafka_port))
+        self.node: RealNode | None = None
+        self.plane: ControlPlane | None = None
+        self.stack: BesideStack | None = None
+        self._exit = ExitStack()
+        self._host_before = _host_state()
+
+    # -- up -----------------------------------------------------------------------------------
+    def __enter__(self) -> "PodCluster":
+        try:
+            self._up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.down()
+
+    def _up(self) -> None:
+        builder = ImageBuilder(self.image_cache, self.run_dir / "images", self.netns, say=self.say)
+        with self._timed("registry inputs (root filesystem, wheelhouse, JVM classpaths)"):
+            builder.base_rootfs()
+            builder.wheelhouse()
+            resolve_classpaths(self.stack_config)
+        self.netns.create()
+        with self._timed("images built"):
+            builder.ensure_base()
+            names = [PAUSE_IMAGE] + [builder.build(target, tag, build_label=tag)
+                                     for target, tags in self.spec.image_tags.items() for tag in tags]
+        with self._timed("images exported"):
+            archives = [builder.export(name) for name in names]
+        self._exit.enter_context(self.netns.entered())
+        self.node = RealNode(self.netns, images=archives)
+        self.plane = ControlPlane(self.plane_config, nodes=self.node, say=self.say)
+        with self._timed("control plane and node"):
+            self.plane.up()
+        self.stack = BesideStack(self.stack_config, self.netns, self.spec.module_spec, say=self.say)
+        with self._timed("Kafka and the StateFun runtime"):
+            self.stack.start()
+
+    # -- down ---------------------------------------------------------------------------------
+    def down(self) -> list[str]:
+        """Stop and remove everything; returns what is left (empty when the teardown is complete)."""
+        if self.stack is not None:
+            self.stack.stop()
+            self.stack = None
+        node = self.node
+        terminate(lambda: self.netns.members() + (node.cgroup_members() if node else []), timeout=5)
+        if self.plane is not None:
+            self.plane.down()
+            self.plane = None
+        if self.node is not None:
+            _remove_cgroups(self.node.host_paths())
+        self._exit.close()  # this thread back in the host's network namespace
+        left = self.netns.destroy()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        return left + self.leftovers()
+
+    def leftovers(self) -> list[str]:
+        found = processes_using(self.run_dir) + [f"mount {m}" for m in mounts_under(self.run_dir)]
+        found += [f"cgroup {path}" for path in CGROUP_FS.glob(f"*/{CGROUP_ROOT}")]
+        if self.run_dir.exists():
+            found.append(f"file {self.run_dir}")
+        after = _host_state()
+        found += [f"file {path} (created during the run)" for path in after["paths"] - self._host_before["paths"]]
+        found += [f"host iptables rule {rule}" for rule in sorted(set(after["iptables"]) - set(self._host_before["iptables"]))]
+        found += [f"host interface {name}" for name in sorted(set(after["links"]) - set(self._host_before["links"]))]
+        return found
+
+    # -- for tests ----------------------------------------------------------------------------
+    @property
+    def kubectl(self) -> Tool:
+        assert self.plane is not None
+        return self.plane.kubectl
+
+    def helm(self) -> Tool:
+        return helm(self.plane_config.binary("helm"), self.plane_config.kubeconfig, self.plane_config.run_dir,
+                    REPO_ROOT / ".cache" / "tools" / "helm-plugins")
+
+    @contextmanager
+    def _timed(self, what: str) -> Iterator[None]:
+        started = time.monotonic()
+        yield
+        self.timings[what] = time.monotonic() - started
+        self.say(f"{what}: {self.timings[what]:.1f} s")
+
+
+def _remove_cgroups(roots: tuple[Path, ...]) -> None:
+    """rmdir each cgroup tree bottom-up (cgroupfs has no unlink; its directories go once empty)."""
+    for root in roots:
+        if not root.exists():
+            continue
+        for directory, _, _ in sorted(os.walk(root), key=lambda entry: -entry[0].count("/")):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass
+
+
+def _host_state() -> dict:
+    """What the host's own namespaces show, to compare before and after a run."""
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False).stdout.splitlines()
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout.splitlines()
+    return {
+        "paths": {path for path in DEFAULT_HOST_PATHS if path.exists()},
+        "iptables": [rule for rule in rules if not rule.startswith(("#", ":"))],
+        "links": [line.split(":")[1].strip().split("@")[0] for line in links if ":" in line],
+    }
+

@@ -1,0 +1,44 @@
+"""Resolves the JVM classpaths with Maven, once, and reuses them until a pom changes.
+
+`mvn package` on runtime/pom.xml builds the extension and the launcher and writes
+the runtime classpath to runtime/launcher/target/classpath.txt; on
+runtime/kafka/pom.xml it writes the broker's to runtime/kafka/target/classpath.txt.
+The first resolution downloads about
+300 MB from Maven Central into the local Maven repository (~/.m2, or
+MAVEN_REPO_LOCAL); later runs work offline in a few seconds or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+from fraud_dev.prerequisites import PrerequisiteError, maven_executable
+
+log = logging.getLogger(__name__)
+
+
+def _newest_input(project: Path) -> float:
+    """The newest pom or Java source of the project and its modules (build output excluded)."""
+    inputs = [path for pattern in ("pom.xml", "*.java") for path in project.rglob(pattern)
+              if "target" not in path.relative_to(project).parts]
+    return max(path.stat().st_mtime for path in inputs)
+
+
+def classpath(project: Path, output: Path, log_file: Path) -> str:
+    """The classpath that `mvn package` of `project` writes to `output`, rebuilt only when an input changed."""
+    if not output.exists() or output.stat().st_mtime < _newest_input(project):
+        log.info("resolving jars with Maven (the first run downloads from Maven Central)",
+                 extra={"project": str(project), "log": str(log_file)})
+        command = [maven_executable(), "-B", "-q", "-f", str(project / "pom.xml"), "package"]
+        repo = os.environ.get("MAVEN_REPO_LOCAL")
+        if repo:
+            command.insert(1, f"-Dmaven.repo.local={repo}")
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab") as sink:
+            result = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT, check=False)
+        if result.returncode != 0 or not output.exists():
+            raise PrerequisiteError(f"Maven could not build {project / 'pom.xml'}; see {log_file}")
+    return output.read_text(encoding="utf-8").strip()

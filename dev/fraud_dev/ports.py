@@ -1,0 +1,70 @@
+"""Ports: a set of named ports, each set by an environment variable, and the checks around them.
+
+The local stack's ports (`stack.config.Ports`) and the control plane's (`cluster.config.ClusterPorts`)
+are both a `PortSet`: defaults as dataclass fields, `VARIABLES` naming the variable of each, `from_env`
+reading them, `check_free` refusing to start anything while one is taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from contextlib import ExitStack
+from typing import ClassVar, Mapping, Self
+
+from fraud_common.settings import env_int
+
+from fraud_dev.prerequisites import PrerequisiteError
+
+
+class PortsInUse(PrerequisiteError):
+    """A port a harness needs is taken; the message names the variable that moves it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PortSet:
+    # field name -> the environment variable that sets it (for messages that say how to fix a clash)
+    VARIABLES: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Each port from its variable (the default when unset), checked to be a port number."""
+        defaults = cls()
+        return cls(**{name: env_int(variable, getattr(defaults, name), env, minimum=1, maximum=65535)
+                      for name, variable in cls.VARIABLES.items()})
+
+    @classmethod
+    def free(cls) -> Self:
+        """A distinct port the kernel has just handed out for each: private harnesses beside a running one.
+        Every socket is held until all are chosen, so no two fields get the same port."""
+        with ExitStack() as holders:
+            ports = {}
+            for name in cls.VARIABLES:
+                holder = holders.enter_context(socket.socket())
+                holder.bind(("127.0.0.1", 0))
+                ports[name] = holder.getsockname()[1]
+            return cls(**ports)
+
+    def check_free(self, hint: str = "another `make run`?") -> None:
+        """Every port must be free before anything starts, or a half-started harness would be left behind."""
+        taken = [f"{port} ({self.VARIABLES[name]})" for name, port in dataclasses.asdict(self).items()
+                 if not port_is_free(port)]
+        if taken:
+            raise PortsInUse(f"ports already in use: {', '.join(taken)}. Stop whatever holds them ({hint}) "
+                             "or choose other ports with those variables.")
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

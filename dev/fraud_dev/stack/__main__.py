@@ -1,0 +1,3 @@
+from fraud_dev.stack.cli import main
+
+raise SystemExit(main())

@@ -1,3 +1,0 @@
-from fraud_stack.cli import main
-
-raise SystemExit(main())
