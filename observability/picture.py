@@ -29,9 +29,19 @@ WIDTH, ROW_HEIGHT, GAP = 1600, 34, 8
 COLORS = ("#73bf69", "#f2cc0c", "#8ab8ff", "#ff780a", "#f2495c", "#5794f2", "#b877d9", "#fade2a")
 UNITS = {"reqps": "/s", "percentunit": "%", "s": " s", "ms": " ms", "bytes": " B"}
 # Chromium must not reach out: no updates, no metrics, no sync; the page itself loads nothing.
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-breakpad", "--disable-extensions"]
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-breakpad",
+    "--disable-extensions",
+]
 
 
 def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> list[dict]:
@@ -56,7 +66,9 @@ def formatted(value: float, unit: str) -> str:
     return f"{value:.3g}{UNITS.get(unit, '')}"
 
 
-def series_of(prometheus: str, panel: dict, start: float, end: float, step: float) -> list[tuple[str, list[tuple[float, float]]]]:
+def series_of(
+    prometheus: str, panel: dict, start: float, end: float, step: float
+) -> list[tuple[str, list[tuple[float, float]]]]:
     out = []
     for target in panel.get("targets", []):
         for result in query_range(prometheus, target["expr"], start, end, step):
@@ -77,20 +89,28 @@ def svg_timeseries(series, width: int, height: int, unit: str, start: float, end
     for i in range(5):
         y = top + plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#2c3235"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{html.escape(formatted(high - (high - low) * i / 4, unit))}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{html.escape(formatted(high - (high - low) * i / 4, unit))}</text>'
+        )
     for i in range(4):
         t = start + (end - start) * i / 3
         x = left + plot_w * i / 3
-        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle">{time.strftime("%H:%M", time.localtime(t))}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle">{time.strftime("%H:%M", time.localtime(t))}</text>'
+        )
     for index, (name, points) in enumerate(series):
         color = COLORS[index % len(COLORS)]
-        coordinates = " ".join(f"{left + plot_w * (t - start) / (end - start):.1f},{top + plot_h * (1 - (v - low) / (high - low)):.1f}"
-                               for t, v in points)
+        coordinates = " ".join(
+            f"{left + plot_w * (t - start) / (end - start):.1f},{top + plot_h * (1 - (v - low) / (high - low)):.1f}"
+            for t, v in points
+        )
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{coordinates}"/>')
         column, row = index % columns, index // columns
         lx, ly = left + column * plot_w / columns, top + plot_h + 30 + row * 16
-        parts.append(f'<rect x="{lx:.1f}" y="{ly - 8}" width="12" height="3" fill="{color}"/>'
-                     f'<text x="{lx + 16:.1f}" y="{ly - 4}">{html.escape(name[:48])}</text>')
+        parts.append(
+            f'<rect x="{lx:.1f}" y="{ly - 8}" width="12" height="3" fill="{color}"/>'
+            f'<text x="{lx + 16:.1f}" y="{ly - 4}">{html.escape(name[:48])}</text>'
+        )
     return f'<svg width="{width}" height="{height}">{"".join(parts)}</svg>'
 
 
@@ -119,17 +139,23 @@ def page(prometheus: str, board: dict, minutes: float) -> tuple[str, int]:
     step = max(5.0, minutes * 60 / 300)
     panels = [panel_html(prometheus, panel, start, end, step) for panel in board["panels"]]
     height = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in board["panels"]) * ROW_HEIGHT + 2 * GAP + 40
-    header = (f'<div class="header">{html.escape(board["title"])} <span>last {minutes:g} minutes, '
-              f'{time.strftime("%Y-%m-%d %H:%M", time.localtime(end))}, from Prometheus</span></div>')
-    css = ("body{margin:0;background:#111217;color:#ccccdc;font:12px sans-serif}"
-           ".header{height:32px;line-height:32px;padding:0 12px;font-size:16px}.header span{font-size:12px;color:#8e8e8e}"
-           ".canvas{position:relative;margin-top:4px}.panel,.row{position:absolute;box-sizing:border-box}"
-           ".panel{background:#181b1f;border:1px solid #2c3235;border-radius:3px;padding:6px 8px}"
-           ".row{font-size:14px;font-weight:bold;padding-top:8px}.title{font-weight:500;margin-bottom:4px}"
-           "svg text{fill:#8e8e8e;font-size:10px}.stat{font-size:40px;color:#73bf69;text-align:center;margin-top:30px}"
-           ".empty{color:#8e8e8e;text-align:center;margin-top:40px}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{header}"
-            f"<div class='canvas'>{''.join(panels)}</div></body></html>"), height
+    header = (
+        f'<div class="header">{html.escape(board["title"])} <span>last {minutes:g} minutes, '
+        f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(end))}, from Prometheus</span></div>"
+    )
+    css = (
+        "body{margin:0;background:#111217;color:#ccccdc;font:12px sans-serif}"
+        ".header{height:32px;line-height:32px;padding:0 12px;font-size:16px}.header span{font-size:12px;color:#8e8e8e}"
+        ".canvas{position:relative;margin-top:4px}.panel,.row{position:absolute;box-sizing:border-box}"
+        ".panel{background:#181b1f;border:1px solid #2c3235;border-radius:3px;padding:6px 8px}"
+        ".row{font-size:14px;font-weight:bold;padding-top:8px}.title{font-weight:500;margin-bottom:4px}"
+        "svg text{fill:#8e8e8e;font-size:10px}.stat{font-size:40px;color:#73bf69;text-align:center;margin-top:30px}"
+        ".empty{color:#8e8e8e;text-align:center;margin-top:40px}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{header}"
+        f"<div class='canvas'>{''.join(panels)}</div></body></html>"
+    ), height
 
 
 def screenshot(document: str, height: int, out: Path) -> None:
@@ -140,14 +166,27 @@ def screenshot(document: str, height: int, out: Path) -> None:
         source = Path(scratch) / "dashboard.html"
         source.write_text(document, encoding="utf-8")
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={scratch}/profile", f"--window-size={WIDTH},{height}",
-                        f"--screenshot={out.resolve()}", source.as_uri()], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={scratch}/profile",
+                f"--window-size={WIDTH},{height}",
+                f"--screenshot={out.resolve()}",
+                source.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prometheus", default="http://127.0.0.1:9090", help="the Prometheus to ask (loopback)")
-    parser.add_argument("--dashboard", default="fraud-overview", help="dashboard uid (observability/dashboards/<uid>.json)")
+    parser.add_argument(
+        "--dashboard", default="fraud-overview", help="dashboard uid (observability/dashboards/<uid>.json)"
+    )
     parser.add_argument("--minutes", type=float, default=10, help="time range, ending now")
     parser.add_argument("--out", type=Path, default=Path("docs/images/overview.png"))
     args = parser.parse_args(argv)

@@ -137,15 +137,18 @@ class Alert:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value, workshop fields first (dicts keep insertion order)."""
-        return with_traceparent({
-            **workshop_fields(self),
-            "transaction_id": self.transaction_id,
-            "score": self.score,
-            "threshold": self.threshold,
-            "model_version": self.model_version,
-            "reasons": list(self.reasons),
-            "degraded": list(self.degraded),
-        }, self.traceparent)
+        return with_traceparent(
+            {
+                **workshop_fields(self),
+                "transaction_id": self.transaction_id,
+                "score": self.score,
+                "threshold": self.threshold,
+                "model_version": self.model_version,
+                "reasons": list(self.reasons),
+                "degraded": list(self.degraded),
+            },
+            self.traceparent,
+        )
 
 
 DECISION_OUTCOMES = ("alert", "no_alert", "dead_letter", "expired")
@@ -182,21 +185,24 @@ class Decision:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value: the workshop's four fields first when the transaction was readable."""
-        return with_traceparent({
-            **(dict(self.transaction) if self.transaction else {}),
-            "transaction_id": self.transaction_id,
-            "outcome": self.outcome,
-            "score": self.score,
-            "threshold": self.threshold,
-            "threshold_source": self.threshold_source,
-            "model_version": self.model_version,
-            "features": dict(self.features),
-            "reasons": list(self.reasons),
-            "degraded": list(self.degraded),
-            "reason": self.reason,
-            "decided_at_ms": self.decided_at_ms,
-            "latency_ms": self.latency_ms,
-        }, self.traceparent)
+        return with_traceparent(
+            {
+                **(dict(self.transaction) if self.transaction else {}),
+                "transaction_id": self.transaction_id,
+                "outcome": self.outcome,
+                "score": self.score,
+                "threshold": self.threshold,
+                "threshold_source": self.threshold_source,
+                "model_version": self.model_version,
+                "features": dict(self.features),
+                "reasons": list(self.reasons),
+                "degraded": list(self.degraded),
+                "reason": self.reason,
+                "decided_at_ms": self.decided_at_ms,
+                "latency_ms": self.latency_ms,
+            },
+            self.traceparent,
+        )
 
 
 def encode(record: Mapping[str, Any]) -> bytes:
@@ -258,8 +264,9 @@ def _required_string(value: Mapping[str, Any], name: str, pattern: re.Pattern[st
 def validate_identifier(name: str, value: str | None) -> str:
     """Check a Kafka key or id: present, printable, at most 128 characters."""
     if value is None or not IDENTIFIER.fullmatch(value):
-        raise ContractError("invalid_key",
-                            f"{name} {str(value)[:64]!r} is empty, longer than {MAX_ID_LENGTH} or not printable ASCII")
+        raise ContractError(
+            "invalid_key", f"{name} {str(value)[:64]!r} is empty, longer than {MAX_ID_LENGTH} or not printable ASCII"
+        )
     return value
 
 
@@ -412,7 +419,8 @@ def dead_letter(origin: DeadLetterOrigin, error: ContractError, function: str, a
         "timestamp": origin.timestamp_ms,
         **_text_or_base64("key", origin.key),
         **_text_or_base64("value", origin.value, force_base64=origin.truncated),
-        "value_size": len(origin.value) if origin.value_size is None and origin.value is not None
+        "value_size": len(origin.value)
+        if origin.value_size is None and origin.value is not None
         else origin.value_size,
         "truncated": origin.truncated,
     }

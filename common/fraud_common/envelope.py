@@ -93,7 +93,7 @@ def read_envelope(payload: bytes | None) -> IngressRecord:
     key_base64 = _field(header, "key_base64", str, optional=True)
     value_size = _field(header, "value_size", int)
     return IngressRecord(
-        value=None if value_size < 0 else payload[end + 1:],
+        value=None if value_size < 0 else payload[end + 1 :],
         topic=_field(header, "topic", str),
         partition=_field(header, "partition", int),
         offset=_field(header, "offset", int),
@@ -126,8 +126,14 @@ def dead_letter_origin(record: IngressRecord, address_id: str, source: str) -> D
     except ContractError:
         key = address_id.encode("utf-8")
     return DeadLetterOrigin(
-        source=source, key=key, value=record.value, topic=record.topic, partition=record.partition,
-        offset=record.offset, timestamp_ms=record.timestamp_ms, value_size=record.value_size,
+        source=source,
+        key=key,
+        value=record.value,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp_ms=record.timestamp_ms,
+        value_size=record.value_size,
         truncated=record.truncated,
     )
 
@@ -135,8 +141,9 @@ def dead_letter_origin(record: IngressRecord, address_id: str, source: str) -> D
 T = TypeVar("T")
 
 
-def parse_record(payload: bytes | None, address_id: str, key_name: str,
-                 parse: Callable[[str, bytes | None], T]) -> tuple[IngressRecord, T]:
+def parse_record(
+    payload: bytes | None, address_id: str, key_name: str, parse: Callable[[str, bytes | None], T]
+) -> tuple[IngressRecord, T]:
     """Read an ingress payload and validate its key and value with `parse`; raises ContractError."""
     record = read_envelope(payload)
     record.check_key(key_name)

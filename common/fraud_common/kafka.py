@@ -27,7 +27,9 @@ async def topic_partitions(bootstrap_servers: str, topic: str) -> list[TopicPart
         await admin.close()
     if described["error_code"] != 0 or not described["partitions"]:
         raise LookupError(f"topic '{topic}' does not exist")
-    return [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])]
+    return [
+        TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])
+    ]
 
 
 async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
@@ -39,8 +41,12 @@ async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
 async def read_to_end(bootstrap_servers: str, topic: str, timeout: float = 60) -> list[ConsumerRecord]:
     """Every committed record of `topic` up to its current end (read_committed), oldest first per partition."""
     partitions = await topic_partitions(bootstrap_servers, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, isolation_level="read_committed",
-                                enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
     await consumer.start()
     try:
         consumer.assign(partitions)

@@ -36,9 +36,11 @@ class Selection:
     address_ids: frozenset[str] = frozenset()
 
     def matches(self, letter: dict[str, Any]) -> bool:
-        return ((not self.reasons or letter.get("reason") in self.reasons)
-                and (not self.topics or letter.get("topic") in self.topics)
-                and (not self.address_ids or letter.get("address_id") in self.address_ids))
+        return (
+            (not self.reasons or letter.get("reason") in self.reasons)
+            and (not self.topics or letter.get("topic") in self.topics)
+            and (not self.address_ids or letter.get("address_id") in self.address_ids)
+        )
 
 
 async def read_dead_letters(bootstrap: str) -> list[dict[str, Any]]:
@@ -46,12 +48,14 @@ async def read_dead_letters(bootstrap: str) -> list[dict[str, Any]]:
     return [json.loads(record.value) for record in await read_to_end(bootstrap, DEAD_LETTERS_TOPIC)]
 
 
-async def replay(bootstrap: str, selection: Selection, to_topic: str | None, dry_run: bool,
-                 out=sys.stdout) -> Counter:
+async def replay(bootstrap: str, selection: Selection, to_topic: str | None, dry_run: bool, out=sys.stdout) -> Counter:
     """Replay the selected dead letters; returns counts of replayed, skipped and unmatched letters."""
     counts: Counter = Counter()
-    producer = None if dry_run else AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
-                                                     max_request_size=2 * 1024 * 1024)
+    producer = (
+        None
+        if dry_run
+        else AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, max_request_size=2 * 1024 * 1024)
+    )
     if producer is not None:
         await producer.start()
     try:
@@ -70,8 +74,9 @@ async def replay(bootstrap: str, selection: Selection, to_topic: str | None, dry
             if producer is not None:
                 await producer.send_and_wait(target, key=key, value=value)
             counts["replayed"] += 1
-            print(f"{'would replay' if dry_run else 'replayed'} {position} ({letter.get('reason')}) to {target}",
-                  file=out)
+            print(
+                f"{'would replay' if dry_run else 'replayed'} {position} ({letter.get('reason')}) to {target}", file=out
+            )
     finally:
         if producer is not None:
             await producer.stop()
@@ -79,8 +84,9 @@ async def replay(bootstrap: str, selection: Selection, to_topic: str | None, dry
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fraud_common.replay", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m fraud_common.replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bootstrap-servers", default="localhost:9092")
     parser.add_argument("--reason", action="append", default=[], help="only letters with this reason (repeatable)")
     parser.add_argument("--topic", action="append", default=[], help="only records from this topic (repeatable)")

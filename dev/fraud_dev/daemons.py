@@ -31,7 +31,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         stat = (PROC / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return stat[stat.rindex(")") + 2:].split()
+    return stat[stat.rindex(")") + 2 :].split()
 
 
 def start_ticks(pid: int) -> int | None:

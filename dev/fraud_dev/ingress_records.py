@@ -15,8 +15,15 @@ TRUNCATED_PREFIX_BYTES = 4096
 _offsets = count()
 
 
-def envelope(topic: str, partition: int, offset: int, timestamp: int, key: bytes | None, value: bytes | None,
-             max_value_bytes: int = 65536) -> bytes:
+def envelope(
+    topic: str,
+    partition: int,
+    offset: int,
+    timestamp: int,
+    key: bytes | None,
+    value: bytes | None,
+    max_value_bytes: int = 65536,
+) -> bytes:
     if key is None:
         state = "missing"
     elif key == b"":
@@ -28,9 +35,11 @@ def envelope(topic: str, partition: int, offset: int, timestamp: int, key: bytes
         except UnicodeDecodeError:
             state = "not_utf8"
     truncated = value is not None and len(value) > max_value_bytes
-    body = b"" if value is None else value[:min(TRUNCATED_PREFIX_BYTES, max_value_bytes)] if truncated else value
-    header = f'{{"v":1,"topic":{json.dumps(topic)},"partition":{partition},"offset":{offset},' \
-             f'"timestamp":{timestamp},"key":"{state}"'
+    body = b"" if value is None else value[: min(TRUNCATED_PREFIX_BYTES, max_value_bytes)] if truncated else value
+    header = (
+        f'{{"v":1,"topic":{json.dumps(topic)},"partition":{partition},"offset":{offset},'
+        f'"timestamp":{timestamp},"key":"{state}"'
+    )
     if state == "not_utf8":
         header += f',"key_base64":"{base64.b64encode(key).decode()}"'
     header += f',"value_size":{-1 if value is None else len(value)},"truncated":{"true" if truncated else "false"}}}'
@@ -49,5 +58,6 @@ def address_id(topic: str, partition: int, offset: int, key: bytes | None) -> st
 def ingress_record(topic: str, key: bytes | None, value: bytes | None, partition: int = 0) -> tuple[str, bytes]:
     """(address id, payload) of a record at the next offset of `topic`."""
     offset = next(_offsets)
-    return address_id(topic, partition, offset, key), envelope(topic, partition, offset, 1764300000000 + offset,
-                                                               key, value)
+    return address_id(topic, partition, offset, key), envelope(
+        topic, partition, offset, 1764300000000 + offset, key, value
+    )

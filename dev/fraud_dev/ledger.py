@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fraud_common.contract import ALERTS_TOPIC, DEAD_LETTERS_TOPIC, DECISIONS_TOPIC
-
 from fraud_dev.pipeline import Kafka
 
 

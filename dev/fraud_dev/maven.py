@@ -22,16 +22,22 @@ log = logging.getLogger(__name__)
 
 def _newest_input(project: Path) -> float:
     """The newest pom or Java source of the project and its modules (build output excluded)."""
-    inputs = [path for pattern in ("pom.xml", "*.java") for path in project.rglob(pattern)
-              if "target" not in path.relative_to(project).parts]
+    inputs = [
+        path
+        for pattern in ("pom.xml", "*.java")
+        for path in project.rglob(pattern)
+        if "target" not in path.relative_to(project).parts
+    ]
     return max(path.stat().st_mtime for path in inputs)
 
 
 def classpath(project: Path, output: Path, log_file: Path) -> str:
     """The classpath that `mvn package` of `project` writes to `output`, rebuilt only when an input changed."""
     if not output.exists() or output.stat().st_mtime < _newest_input(project):
-        log.info("resolving jars with Maven (the first run downloads from Maven Central)",
-                 extra={"project": str(project), "log": str(log_file)})
+        log.info(
+            "resolving jars with Maven (the first run downloads from Maven Central)",
+            extra={"project": str(project), "log": str(log_file)},
+        )
         command = [maven_executable(), "-B", "-q", "-f", str(project / "pom.xml"), "package"]
         repo = os.environ.get("MAVEN_REPO_LOCAL")
         if repo:

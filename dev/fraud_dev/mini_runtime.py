@@ -117,8 +117,9 @@ class MiniRuntime:
         for egress in result.outgoing_egresses:
             record = KafkaProducerRecord()
             record.ParseFromString(egress.argument.value)
-            self.egress.append(Egress(f"{egress.egress_namespace}/{egress.egress_type}", record.topic,
-                                      record.key, record.value_bytes))
+            self.egress.append(
+                Egress(f"{egress.egress_namespace}/{egress.egress_type}", record.topic, record.key, record.value_bytes)
+            )
         for delayed in result.delayed_invocations:
             if delayed.is_cancellation_request:
                 # Like the runtime: a token names one pending delayed message; an unknown one is a no-op,
@@ -126,10 +127,12 @@ class MiniRuntime:
                 assert delayed.cancellation_token, "the runtime fails the job on a cancellation without a token"
                 self.delayed = [d for d in self.delayed if d.cancellation_token != delayed.cancellation_token]
                 continue
-            assert not delayed.cancellation_token or delayed.cancellation_token not in \
-                {d.cancellation_token for d in self.delayed}, "the runtime fails the job on a reused token"
-            self.delayed.append(Delayed(self._envelope(delayed, target, address_id), delayed.delay_in_ms,
-                                        delayed.cancellation_token))
+            assert not delayed.cancellation_token or delayed.cancellation_token not in {
+                d.cancellation_token for d in self.delayed
+            }, "the runtime fails the job on a reused token"
+            self.delayed.append(
+                Delayed(self._envelope(delayed, target, address_id), delayed.delay_in_ms, delayed.cancellation_token)
+            )
         return [self._envelope(message, target, address_id) for message in result.outgoing_messages]
 
     @staticmethod

@@ -11,14 +11,14 @@ from typing import Any, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client.parser import text_string_to_metric_families
+
 from fraud_common.contract import Transaction
 from fraud_common.kafka import read_to_end, stop_consumer, topic_partitions
 from fraud_common.merchant_risk import risk_score
+from fraud_dev.stack.stack import LocalStack
 from fraud_functions.scoring import Model, load_model
 from fraud_functions.settings import FunctionSettings
-from prometheus_client.parser import text_string_to_metric_families
-
-from fraud_dev.stack.stack import LocalStack
 
 
 def new_id(prefix: str) -> str:
@@ -45,8 +45,12 @@ def expected_alert(transaction: Transaction, fraud_count: int = 0, spike: float 
     `spike` is the account's velocity spike (1: paying at its usual rate, as a first payment does).
     """
     model = shipped_model()
-    values = {"transaction.amount": transaction.amount, "fraud_count.count": fraud_count,
-              "merchant.score": float(risk_score(transaction.merchant)), "velocity.spike_1m": spike}
+    values = {
+        "transaction.amount": transaction.amount,
+        "fraud_count.count": fraud_count,
+        "merchant.score": float(risk_score(transaction.merchant)),
+        "velocity.spike_1m": spike,
+    }
     return model.score(values).score >= model.threshold
 
 
@@ -58,9 +62,11 @@ class Kafka:
 
     def produce(self, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> list[tuple[int, int]]:
         """Send records one by one; returns where each landed, as (partition, offset)."""
+
         async def send() -> list[tuple[int, int]]:
-            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True,
-                                        max_request_size=2 * 1024 * 1024)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, enable_idempotence=True, max_request_size=2 * 1024 * 1024
+            )
             await producer.start()
             try:
                 placed = []
@@ -100,19 +106,25 @@ class Kafka:
 
         return asyncio.run(ends())
 
-    def read(self, topic: str, since: dict[int, int], until: Callable[[list[dict[str, Any]]], bool],
-             timeout: float) -> list[dict[str, Any]]:
+    def read(
+        self, topic: str, since: dict[int, int], until: Callable[[list[dict[str, Any]]], bool], timeout: float
+    ) -> list[dict[str, Any]]:
         """Committed records of `topic` after `since`, polled until `until(records)` holds or the timeout passes."""
         return self.read_topics({topic: since}, until, timeout)
 
-    def read_topics(self, since: dict[str, dict[int, int]], until: Callable[[list[dict[str, Any]]], bool],
-                    timeout: float) -> list[dict[str, Any]]:
+    def read_topics(
+        self, since: dict[str, dict[int, int]], until: Callable[[list[dict[str, Any]]], bool], timeout: float
+    ) -> list[dict[str, Any]]:
         """Committed records of several topics after `since` ({topic: {partition: offset}}), each with its
         `topic`, `key` and JSON `value`, polled until `until(records)` holds or the timeout passes."""
 
         async def consume() -> list[dict[str, Any]]:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed",
-                                        enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024)
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                isolation_level="read_committed",
+                enable_auto_commit=False,
+                max_partition_fetch_bytes=4 * 1024 * 1024,
+            )
             await consumer.start()
             try:
                 partitions = [TopicPartition(topic, p) for topic, offsets in since.items() for p in offsets]
@@ -125,8 +137,11 @@ class Kafka:
                     batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
                     for tp, messages in batch.items():
                         records.extend(
-                            {"topic": tp.topic, "key": m.key.decode(errors="replace") if m.key is not None else None,
-                             "value": json.loads(m.value)}
+                            {
+                                "topic": tp.topic,
+                                "key": m.key.decode(errors="replace") if m.key is not None else None,
+                                "value": json.loads(m.value),
+                            }
                             for m in messages
                         )
                 return records
@@ -179,8 +194,9 @@ def completed_checkpoints(stack: LocalStack) -> int:
     return int(flink(stack, f"/jobs/{running_job(stack)}/checkpoints")["counts"]["completed"])
 
 
-def wait_for_metric(stack: LocalStack, name: str, at_least: float, labels: dict[str, str] | None = None,
-                    timeout: float = 90) -> None:
+def wait_for_metric(
+    stack: LocalStack, name: str, at_least: float, labels: dict[str, str] | None = None, timeout: float = 90
+) -> None:
     """Wait until a function-server counter reaches `at_least`."""
     deadline = time.monotonic() + timeout
     while function_metric(stack, name, labels) < at_least:
@@ -229,8 +245,10 @@ def consumer_lag(bootstrap: str, group: str, topic: str) -> int:
             partitions = await topic_partitions(bootstrap, topic)
             committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
             ends = await consumer.end_offsets(partitions)
-            return sum(ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
-                       for tp in partitions)
+            return sum(
+                ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+                for tp in partitions
+            )
         finally:
             await admin.close()
             await stop_consumer(consumer)

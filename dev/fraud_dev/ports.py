@@ -13,7 +13,6 @@ from contextlib import ExitStack
 from typing import ClassVar, Mapping, Self
 
 from fraud_common.settings import env_int
-
 from fraud_dev.prerequisites import PrerequisiteError
 
 
@@ -30,8 +29,12 @@ class PortSet:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         """Each port from its variable (the default when unset), checked to be a port number."""
         defaults = cls()
-        return cls(**{name: env_int(variable, getattr(defaults, name), env, minimum=1, maximum=65535)
-                      for name, variable in cls.VARIABLES.items()})
+        return cls(
+            **{
+                name: env_int(variable, getattr(defaults, name), env, minimum=1, maximum=65535)
+                for name, variable in cls.VARIABLES.items()
+            }
+        )
 
     @classmethod
     def free(cls) -> Self:
@@ -47,11 +50,16 @@ class PortSet:
 
     def check_free(self, hint: str = "another `make run`?") -> None:
         """Every port must be free before anything starts, or a half-started harness would be left behind."""
-        taken = [f"{port} ({self.VARIABLES[name]})" for name, port in dataclasses.asdict(self).items()
-                 if not port_is_free(port)]
+        taken = [
+            f"{port} ({self.VARIABLES[name]})"
+            for name, port in dataclasses.asdict(self).items()
+            if not port_is_free(port)
+        ]
         if taken:
-            raise PortsInUse(f"ports already in use: {', '.join(taken)}. Stop whatever holds them ({hint}) "
-                             "or choose other ports with those variables.")
+            raise PortsInUse(
+                f"ports already in use: {', '.join(taken)}. Stop whatever holds them ({hint}) "
+                "or choose other ports with those variables."
+            )
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:

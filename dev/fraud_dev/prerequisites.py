@@ -20,22 +20,27 @@ def java_executable() -> str:
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).exists():
-        raise PrerequisiteError("Java not found: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) "
-                                "or set JAVA_HOME")
+        raise PrerequisiteError(
+            "Java not found: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
+        )
     output = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
     match = re.search(r'version "(\d+)(?:\.(\d+))?', output)
     major = int(match.group(1)) if match else 0
     if major == 1 and match and match.group(2):
         major = int(match.group(2))
     if major not in SUPPORTED_JAVA:
-        raise PrerequisiteError(f"{java} is Java {major or 'of unknown version'}; the StateFun runtime "
-                                "(Flink 1.16) needs Java 11 to 21, ideally 17: set JAVA_HOME")
+        raise PrerequisiteError(
+            f"{java} is Java {major or 'of unknown version'}; the StateFun runtime "
+            "(Flink 1.16) needs Java 11 to 21, ideally 17: set JAVA_HOME"
+        )
     return java
 
 
 def maven_executable() -> str:
     mvn = shutil.which("mvn")
     if not mvn:
-        raise PrerequisiteError("Maven not found: install it (e.g. apt-get install maven); it resolves the "
-                                "StateFun runtime and Kafka jars from Maven Central")
+        raise PrerequisiteError(
+            "Maven not found: install it (e.g. apt-get install maven); it resolves the "
+            "StateFun runtime and Kafka jars from Maven Central"
+        )
     return mvn

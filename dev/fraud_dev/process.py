@@ -68,16 +68,19 @@ class Service:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running:
-                raise ServiceError(f"{self.name} exited (code {self.returncode()}) before it was ready; "
-                                   f"last lines of {self.log_path}:\n{log_tail(self.log_path)}")
+                raise ServiceError(
+                    f"{self.name} exited (code {self.returncode()}) before it was ready; "
+                    f"last lines of {self.log_path}:\n{log_tail(self.log_path)}"
+                )
             try:
                 if check():
                     return
             except Exception:  # noqa: BLE001 - a check that cannot connect yet is simply "not ready"
                 pass
             time.sleep(interval)
-        raise ServiceError(f"{self.name} was not ready after {timeout:.0f}s; last lines of {self.log_path}:\n"
-                           f"{log_tail(self.log_path)}")
+        raise ServiceError(
+            f"{self.name} was not ready after {timeout:.0f}s; last lines of {self.log_path}:\n{log_tail(self.log_path)}"
+        )
 
     def returncode(self) -> int | None:
         return self._process.poll() if self._process else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from fraud_dev.ingress_records import ingress_record
+from fraud_dev.mini_runtime import Envelope
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.merchant_service_client import LookupResult
@@ -17,9 +19,6 @@ from fraud_functions.messages import (
     TRANSACTION_RECORD,
     LookupQuery,
 )
-
-from fraud_dev.ingress_records import ingress_record
-from fraud_dev.mini_runtime import Envelope
 
 
 class ScriptedMerchantClient:
@@ -45,14 +44,25 @@ class ScriptedMerchantClient:
 NO_VALUE = object()
 
 
-def transaction(tx_id: str | bytes | None, account: str = "0x00F3CD51", merchant: str = "Hypergrid", amount=950,
-                timestamp: str = "2026-11-27T10:00:00", raw: bytes | None | object = None) -> Envelope:
+def transaction(
+    tx_id: str | bytes | None,
+    account: str = "0x00F3CD51",
+    merchant: str = "Hypergrid",
+    amount=950,
+    timestamp: str = "2026-11-27T10:00:00",
+    raw: bytes | None | object = None,
+) -> Envelope:
     """A `transactions` record (key = tx_id; None: no key) as the tolerant Kafka ingress delivers it.
 
     `raw` replaces the value (NO_VALUE: a tombstone).
     """
-    value = None if raw is NO_VALUE else raw if raw is not None else json.dumps(
-        {"account": account, "merchant": merchant, "amount": amount, "timestamp": timestamp}).encode()
+    value = (
+        None
+        if raw is NO_VALUE
+        else raw
+        if raw is not None
+        else json.dumps({"account": account, "merchant": merchant, "amount": amount, "timestamp": timestamp}).encode()
+    )
     key = tx_id.encode() if isinstance(tx_id, str) else tx_id
     address, payload = ingress_record("transactions", key, value)
     return Envelope(TRANSACTION_MANAGER, address, TRANSACTION_RECORD, payload)
@@ -66,9 +76,20 @@ def confirmation(account: str | bytes | None, raw: bytes | None | object = None)
     return Envelope(FRAUD_COUNT, address, CONFIRM_FRAUD_RECORD, payload)
 
 
-def lookup_query(target: str, address_id: str, tx_id: str = "t1", account: str = "0x00F3CD51",
-                 merchant: str = "Hypergrid", amount: float = 950) -> Envelope:
+def lookup_query(
+    target: str,
+    address_id: str,
+    tx_id: str = "t1",
+    account: str = "0x00F3CD51",
+    merchant: str = "Hypergrid",
+    amount: float = 950,
+) -> Envelope:
     """A LookupQuery from transaction-manager, as it asks every lookup function."""
     query = LookupQuery(tx_id, account, merchant, amount, "2026-11-27T10:00:00")
-    return Envelope(target, address_id, LookupQuery.TYPENAME, json.dumps(query.to_dict()).encode(),
-                    caller=(TRANSACTION_MANAGER, tx_id))
+    return Envelope(
+        target,
+        address_id,
+        LookupQuery.TYPENAME,
+        json.dumps(query.to_dict()).encode(),
+        caller=(TRANSACTION_MANAGER, tx_id),
+    )

@@ -43,8 +43,12 @@ COPIES = {
 OBSERVABILITY = ROOT / "observability"
 COPIES[OBSERVABILITY / "alerts.yaml"] = CHART / "files" / "alerts.yaml"
 COPIES[OBSERVABILITY / "kafka" / "jmx-exporter.yaml"] = CHART / "files" / "kafka-jmx-exporter.yaml"
-COPIES.update({board: CHART / "files" / "dashboards" / board.name
-               for board in sorted((OBSERVABILITY / "dashboards").glob("*.json"))})
+COPIES.update(
+    {
+        board: CHART / "files" / "dashboards" / board.name
+        for board in sorted((OBSERVABILITY / "dashboards").glob("*.json"))
+    }
+)
 # observability/relabel.yaml in prometheus-operator's spelling (metricRelabelings of a PodMonitor).
 RELABELINGS = CHART / "files" / "metric-relabelings.yaml"
 CAMEL_CASE = {"source_labels": "sourceLabels", "target_label": "targetLabel"}
@@ -68,12 +72,21 @@ class Component:
 
 
 COMPONENTS = (
-    Component("network-policies", {"networkPolicy.enabled": "true"},
-              "default deny plus the flows the pipeline needs (runtime -> functions -> merchant-service, clients -> Kafka, DNS, scrapes)"),
-    Component("monitoring", {"monitoring.enabled": "true"},
-              "PodMonitors for prometheus-operator (add your Prometheus' selector labels in an overlay)"),
-    Component("keda", {"functions.keda.enabled": "true", "statefun.autoscaling.keda.enabled": "true"},
-              "KEDA ScaledObjects instead of the HPAs (functions on CPU, the runtime on consumer lag)"),
+    Component(
+        "network-policies",
+        {"networkPolicy.enabled": "true"},
+        "default deny plus the flows the pipeline needs (runtime -> functions -> merchant-service, clients -> Kafka, DNS, scrapes)",
+    ),
+    Component(
+        "monitoring",
+        {"monitoring.enabled": "true"},
+        "PodMonitors for prometheus-operator (add your Prometheus' selector labels in an overlay)",
+    ),
+    Component(
+        "keda",
+        {"functions.keda.enabled": "true", "statefun.autoscaling.keda.enabled": "true"},
+        "KEDA ScaledObjects instead of the HPAs (functions on CPU, the runtime on consumer lag)",
+    ),
 )
 
 
@@ -81,9 +94,24 @@ def render(settings: dict[str, str]) -> list[dict]:
     """helm template of the chart with `settings`, without the helm test hook."""
     pairs = ",".join(f"{key}={value}" for key, value in settings.items())
     done = subprocess.run(
-        [str(HELM), "template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION,
-         "--skip-tests", "--set", pairs],
-        capture_output=True, text=True, check=False, timeout=120)
+        [
+            str(HELM),
+            "template",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            NAMESPACE,
+            "--kube-version",
+            KUBE_VERSION,
+            "--skip-tests",
+            "--set",
+            pairs,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     if done.returncode != 0:
         raise SystemExit(f"helm template failed: {done.stderr}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
@@ -98,8 +126,10 @@ def dump(docs: list[dict]) -> str:
 
 
 def kustomization(kind: str, resources: list[str], patches: list[dict] | None = None, comment: str = "") -> str:
-    body: dict = {"apiVersion": "kustomize.config.k8s.io/v1alpha1" if kind == "Component" else "kustomize.config.k8s.io/v1beta1",
-                  "kind": kind}
+    body: dict = {
+        "apiVersion": "kustomize.config.k8s.io/v1alpha1" if kind == "Component" else "kustomize.config.k8s.io/v1beta1",
+        "kind": kind,
+    }
     if kind == "Kustomization":
         body["namespace"] = NAMESPACE
     body["resources"] = resources
@@ -115,13 +145,20 @@ def component_files(component: Component, base: list[dict]) -> dict[str, str]:
     base_by_key = {key(doc): doc for doc in base}
     changed = [k for k in base_by_key.keys() & with_feature.keys() if base_by_key[k] != with_feature[k]]
     if changed:
-        raise SystemExit(f"component {component.name} changes base resources {changed}: make the chart add or remove, not edit")
+        raise SystemExit(
+            f"component {component.name} changes base resources {changed}: make the chart add or remove, not edit"
+        )
     added = [doc for k, doc in with_feature.items() if k not in base_by_key]
     removed = [k for k in base_by_key if k not in with_feature]
-    patches = [{"target": {"group": api.rpartition("/")[0], "version": api.rpartition("/")[2], "kind": kind, "name": name},
-                "patch": yaml.safe_dump({"$patch": "delete", "apiVersion": api, "kind": kind, "metadata": {"name": name}},
-                                        sort_keys=False)}
-               for api, kind, name in removed]
+    patches = [
+        {
+            "target": {"group": api.rpartition("/")[0], "version": api.rpartition("/")[2], "kind": kind, "name": name},
+            "patch": yaml.safe_dump(
+                {"$patch": "delete", "apiVersion": api, "kind": kind, "metadata": {"name": name}}, sort_keys=False
+            ),
+        }
+        for api, kind, name in removed
+    ]
     return {
         "resources.yaml": dump(added),
         "kustomization.yaml": kustomization("Component", ["resources.yaml"], patches, component.why),
@@ -134,10 +171,14 @@ def generated() -> dict[Path, str]:
     files = {
         KUSTOMIZE / "base" / "fraud-platform.yaml": dump(base),
         KUSTOMIZE / "base" / "kustomization.yaml": kustomization(
-            "Kustomization", ["fraud-platform.yaml"], comment="The app; Kafka is in ../kafka, features in ../components."),
+            "Kustomization",
+            ["fraud-platform.yaml"],
+            comment="The app; Kafka is in ../kafka, features in ../components.",
+        ),
         KUSTOMIZE / "kafka" / "strimzi.yaml": dump(render(KAFKA_SETTINGS)),
         KUSTOMIZE / "kafka" / "kustomization.yaml": kustomization(
-            "Kustomization", ["strimzi.yaml"], comment="Kafka by Strimzi (KRaft) and the pipeline's topics."),
+            "Kustomization", ["strimzi.yaml"], comment="Kafka by Strimzi (KRaft) and the pipeline's topics."
+        ),
     }
     for component in COMPONENTS:
         for name, text in component_files(component, base).items():
@@ -149,18 +190,26 @@ def relabelings() -> str:
     """The metric relabel rules of observability/relabel.yaml with prometheus-operator's key names."""
     rules = yaml.safe_load((OBSERVABILITY / "relabel.yaml").read_text(encoding="utf-8"))
     converted = [{CAMEL_CASE.get(key, key): value for key, value in rule.items()} for rule in rules]
-    return (f"# Generated by `make sync-chart` (dev/fraud_dev/sync_chart.py) from observability/relabel.yaml: do not edit.\n"
-            + yaml.safe_dump(converted, sort_keys=False, width=1000))
+    return (
+        f"# Generated by `make sync-chart` (dev/fraud_dev/sync_chart.py) from observability/relabel.yaml: do not edit.\n"
+        + yaml.safe_dump(converted, sort_keys=False, width=1000)
+    )
 
 
 def stale() -> list[str]:
     """Paths (relative to the repository) that `make sync-chart` would change."""
-    out = [str(copy.relative_to(ROOT)) for source, copy in COPIES.items()
-           if not copy.exists() or copy.read_bytes() != source.read_bytes()]
+    out = [
+        str(copy.relative_to(ROOT))
+        for source, copy in COPIES.items()
+        if not copy.exists() or copy.read_bytes() != source.read_bytes()
+    ]
     if not RELABELINGS.exists() or RELABELINGS.read_text(encoding="utf-8") != relabelings():
         out.append(str(RELABELINGS.relative_to(ROOT)))
-    out += [str(path.relative_to(ROOT)) for path, text in generated().items()
-            if not path.exists() or path.read_text(encoding="utf-8") != text]
+    out += [
+        str(path.relative_to(ROOT))
+        for path, text in generated().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     return out
 
 

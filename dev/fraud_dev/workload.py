@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
-from fraud_common.contract import TRANSACTIONS_TOPIC, Transaction
-from fraud_simulator.transactions import scenario_transactions
 
+from fraud_common.contract import TRANSACTIONS_TOPIC, Transaction
 from fraud_dev.pipeline import transaction_record
+from fraud_simulator.transactions import scenario_transactions
 
 
 @dataclass
@@ -96,8 +96,9 @@ class Stream:
 
     async def _open(self) -> AIOKafkaProducer:
         while True:
-            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, linger_ms=5,
-                                        request_timeout_ms=10_000)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, enable_idempotence=True, linger_ms=5, request_timeout_ms=10_000
+            )
             try:
                 await producer.start()
                 return producer

@@ -66,8 +66,10 @@ def render(times: dict) -> str:
 
 
 def describe(kind: str, run: dict) -> str:
-    how = {"cold": "no Maven, Go or pip caches (a fresh machine, or `dev/scripts/fresh-machine`)",
-           "warm": "the machine's Maven, Go and pip caches filled by an earlier run"}[kind]
+    how = {
+        "cold": "no Maven, Go or pip caches (a fresh machine, or `dev/scripts/fresh-machine`)",
+        "warm": "the machine's Maven, Go and pip caches filled by an earlier run",
+    }[kind]
     tree = "a clean clone" if run["clean_tree"] else "a working tree with its `.cache/` from an earlier run"
     return f"{how}, {tree}; commit {run['commit']}, {run['date']}"
 
@@ -82,7 +84,7 @@ def update_readme(times: dict, readme: Path = README) -> None:
 
 def readme_block(readme: Path = README) -> str:
     text = readme.read_text(encoding="utf-8")
-    return text[text.index(BEGIN):text.index(END) + len(END)]
+    return text[text.index(BEGIN) : text.index(END) + len(END)]
 
 
 def record(args: argparse.Namespace) -> None:

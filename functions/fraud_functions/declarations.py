@@ -20,9 +20,9 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from fraud_common.contract import Transaction
 from statefun import Context, Message, ValueSpec
 
+from fraud_common.contract import Transaction
 from fraud_functions.settings import FunctionSettings
 
 Handler = Callable[[Context, Message], Awaitable[None]]
@@ -84,9 +84,16 @@ class Resources:
 _DECLARED: dict[str, Declared] = {}
 
 
-def declare(*, typename: str, summary: str, takes: Sequence[str], answers: Sequence[str] = (),
-            state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
-            ingress: Ingress | None = None, lookup: Lookup | None = None):
+def declare(
+    *,
+    typename: str,
+    summary: str,
+    takes: Sequence[str],
+    answers: Sequence[str] = (),
+    state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
+    ingress: Ingress | None = None,
+    lookup: Lookup | None = None,
+):
     """Class decorator: the class is the function's handler, built as `cls(resources)`."""
 
     def register(cls):
@@ -130,14 +137,17 @@ def lookups() -> tuple[tuple[str, Lookup], ...]:
 def markdown_table() -> str:
     """The docs' function table (docs/architecture.md), generated from the declarations."""
     settings = FunctionSettings.from_env({})
-    rows = ["| function | what it does | takes | answers | state (TTL) | reads Kafka topic |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| function | what it does | takes | answers | state (TTL) | reads Kafka topic |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for item in declared():
-        state = ", ".join(
-            f"`{spec.name}` ({_ttl(spec)})" for spec in item.state(settings)) or "none"
-        rows.append(f"| `{item.typename}` | {item.summary} | {', '.join(f'`{t}`' for t in item.takes)} | "
-                    f"{', '.join(f'`{t}`' for t in item.answers) or '-'} | {state} | "
-                    f"{f'`{item.ingress.topic}`' if item.ingress else '-'} |")
+        state = ", ".join(f"`{spec.name}` ({_ttl(spec)})" for spec in item.state(settings)) or "none"
+        rows.append(
+            f"| `{item.typename}` | {item.summary} | {', '.join(f'`{t}`' for t in item.takes)} | "
+            f"{', '.join(f'`{t}`' for t in item.answers) or '-'} | {state} | "
+            f"{f'`{item.ingress.topic}`' if item.ingress else '-'} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -145,8 +155,13 @@ def _ttl(spec: ValueSpec) -> str:
     if not spec.duration:
         return "no TTL"
     seconds = spec.duration // 1000
-    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds // 60} min" if seconds % 60 == 0 \
+    return (
+        f"{seconds // 3600} h"
+        if seconds % 3600 == 0
+        else f"{seconds // 60} min"
+        if seconds % 60 == 0
         else f"{seconds} s"
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,11 @@ class FraudCount(JsonMessage, typename="fraud/FraudCount"):
     count: int
 
     def check(self) -> None:
-        _require(isinstance(self.count, int) and not isinstance(self.count, bool) and self.count >= 0,
-                 self.TYPENAME, "count must be a non-negative integer")
+        _require(
+            isinstance(self.count, int) and not isinstance(self.count, bool) and self.count >= 0,
+            self.TYPENAME,
+            "count must be a non-negative integer",
+        )
 
     def as_answer(self) -> LookupAnswer:
         return LookupAnswer(self.transaction_id, FRAUD_COUNT_LOOKUP, {"count": self.count}, trace=self.trace)
@@ -75,8 +78,9 @@ class MerchantScore(JsonMessage, typename="fraud/MerchantScore"):
         _require(isinstance(self.degraded, bool), self.TYPENAME, "degraded must be a boolean")
 
     def as_answer(self) -> LookupAnswer:
-        return LookupAnswer(self.transaction_id, MERCHANT_LOOKUP, {"score": self.score}, self.degraded,
-                            trace=self.trace)
+        return LookupAnswer(
+            self.transaction_id, MERCHANT_LOOKUP, {"score": self.score}, self.degraded, trace=self.trace
+        )
 
 
 @dataclass(frozen=True)
@@ -93,15 +97,21 @@ class FeatureVector(JsonMessage, typename="fraud/FeatureVector"):
 
     def check(self) -> None:
         _require(_is_number(self.amount) and self.amount >= 0, self.TYPENAME, "amount must be >= 0")
-        _require(isinstance(self.fraud_count, int) and self.fraud_count >= 0, self.TYPENAME,
-                 "fraud_count must be a non-negative integer")
+        _require(
+            isinstance(self.fraud_count, int) and self.fraud_count >= 0,
+            self.TYPENAME,
+            "fraud_count must be a non-negative integer",
+        )
         _require(_is_number(self.merchant_score), self.TYPENAME, "merchant_score must be a number")
 
     def as_input(self) -> ModelInput:
         return ModelInput(
             self.transaction_id,
-            {"fraud_count.count": self.fraud_count, "merchant.score": self.merchant_score,
-             "transaction.amount": self.amount},
+            {
+                "fraud_count.count": self.fraud_count,
+                "merchant.score": self.merchant_score,
+                "transaction.amount": self.amount,
+            },
             [MERCHANT_LOOKUP] if self.merchant_degraded else [],
             trace=self.trace,
         )

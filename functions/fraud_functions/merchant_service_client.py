@@ -19,9 +19,9 @@ from typing import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
-from fraud_common import tracing
 from opentelemetry import trace
 
+from fraud_common import tracing
 from fraud_functions.metrics import (
     MERCHANT_ATTEMPTS,
     MERCHANT_LOOKUP_DURATION,
@@ -111,16 +111,21 @@ class MerchantServiceClient:
                 return LookupResult(score=None, attempts=attempt + 1, error=str(err))
             except _Transient as err:
                 last_error = str(err)
-                log.info("merchant-service attempt failed",
-                         extra={"merchant": merchant, "attempt": attempt + 1, "error": last_error})
+                log.info(
+                    "merchant-service attempt failed",
+                    extra={"merchant": merchant, "attempt": attempt + 1, "error": last_error},
+                )
         return LookupResult(score=None, attempts=self._max_attempts, error=last_error)
 
     async def _attempt(self, merchant: str) -> float:
         """One HTTP attempt, in a client span of its own when tracing is on and the trace sampled."""
         if not tracing.spans_wanted():
             return await self._request(merchant, tracing.headers_with_trace())
-        with TRACER.start_as_current_span("merchant-service lookup", kind=trace.SpanKind.CLIENT,
-                                          attributes={"merchant": merchant, "http.request.method": "GET"}) as span:
+        with TRACER.start_as_current_span(
+            "merchant-service lookup",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"merchant": merchant, "http.request.method": "GET"},
+        ) as span:
             try:
                 return await self._request(merchant, tracing.headers_with_trace())
             except (_Transient, _Permanent) as failure:

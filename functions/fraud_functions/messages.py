@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Type, TypeVar
 
-from fraud_common.contract import ContractError
-from fraud_common.tracing import current_traceparent
 from statefun import Message, make_json_type, message_builder
 from statefun.core import Type as StatefunType
+
+from fraud_common.contract import ContractError
+from fraud_common.tracing import current_traceparent
 
 # valueType of the Kafka ingresses: raw record bytes, validated by the contract.
 TRANSACTION_RECORD = "fraud/Transaction"
@@ -122,8 +123,11 @@ class LookupQuery(JsonMessage, typename="fraud/LookupQuery"):
     timestamp: str
 
     def check(self) -> None:
-        _require(all(isinstance(v, str) for v in (self.transaction_id, self.account, self.merchant, self.timestamp)),
-                 self.TYPENAME, "transaction_id, account, merchant and timestamp must be strings")
+        _require(
+            all(isinstance(v, str) for v in (self.transaction_id, self.account, self.merchant, self.timestamp)),
+            self.TYPENAME,
+            "transaction_id, account, merchant and timestamp must be strings",
+        )
         _require(_is_number(self.amount), self.TYPENAME, "amount must be a number")
 
 
@@ -188,8 +192,11 @@ class ModelScore(JsonMessage, typename="fraud/ModelScore"):
     def check(self) -> None:
         _require(_is_number(self.score) and 0 <= self.score <= 1, self.TYPENAME, "score must be 0..1")
         _require(_strings(self.reasons), self.TYPENAME, "reasons must be a list of strings")
-        _require(self.threshold is None or (_is_number(self.threshold) and 0 <= self.threshold <= 1),
-                 self.TYPENAME, "threshold must be 0..1")
+        _require(
+            self.threshold is None or (_is_number(self.threshold) and 0 <= self.threshold <= 1),
+            self.TYPENAME,
+            "threshold must be 0..1",
+        )
         _require(_number_map(self.features), self.TYPENAME, "features must map names to numbers")
 
 

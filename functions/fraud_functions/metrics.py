@@ -8,8 +8,9 @@ registry is the whole truth.
 from functools import cache
 from typing import Iterable
 
-from fraud_common.contract import DECISION_OUTCOMES
 from prometheus_client import Counter, Histogram
+
+from fraud_common.contract import DECISION_OUTCOMES
 
 MESSAGES = Counter(
     "fraud_function_messages_total",

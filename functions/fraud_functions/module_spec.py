@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
+
 from fraud_common.settings import SettingsError, env_str
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

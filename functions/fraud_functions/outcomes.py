@@ -17,6 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
+from opentelemetry import trace
+from statefun import Context, Message, kafka_egress_message
+
 from fraud_common import tracing
 from fraud_common.contract import (
     DEAD_LETTERS_TOPIC,
@@ -26,9 +29,6 @@ from fraud_common.contract import (
     encode,
 )
 from fraud_common.envelope import dead_letter_origin, read_envelope
-from opentelemetry import trace
-from statefun import Context, Message, kafka_egress_message
-
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.declarations import ingress_topics
 from fraud_functions.messages import JsonMessage, outgoing
@@ -73,14 +73,18 @@ def send_to_dead_letters(function: str, context: Context, message: Message, erro
         kafka_egress_message(typename=DEAD_LETTERS_EGRESS, topic=DEAD_LETTERS_TOPIC, key=key, value=encode(record))
     )
     DEAD_LETTERS.labels(function, error.reason).inc()
-    log.warning("dead-lettered a message",
-                extra={**log_context(function, context), "reason": error.reason, "detail": error.detail})
+    log.warning(
+        "dead-lettered a message",
+        extra={**log_context(function, context), "reason": error.reason, "detail": error.detail},
+    )
 
 
 def drop_unexpected(function: str, context: Context, reason: str, detail: str) -> None:
     """Count and log a message that needs no action (late reply, duplicate, unreadable internal message)."""
     UNEXPECTED.labels(function, reason).inc()
-    log.info("dropped an unexpected message", extra={**log_context(function, context), "reason": reason, "detail": detail})
+    log.info(
+        "dropped an unexpected message", extra={**log_context(function, context), "reason": reason, "detail": detail}
+    )
 
 
 def read_message(function: str, context: Context, message: Message, kind: type[M]) -> M | None:
@@ -145,9 +149,9 @@ class _Effects:
         )
 
     def restore(self, context: Context) -> None:
-        del context._outgoing_messages[self.messages:]  # noqa: SLF001
-        del context._outgoing_delayed_messages[self.delayed:]  # noqa: SLF001
-        del context._outgoing_egress_messages[self.egress:]  # noqa: SLF001
+        del context._outgoing_messages[self.messages :]  # noqa: SLF001
+        del context._outgoing_delayed_messages[self.delayed :]  # noqa: SLF001
+        del context._outgoing_egress_messages[self.egress :]  # noqa: SLF001
         for name, cell in context.storage._cells.items():  # noqa: SLF001
             cell.typed_value, cell.dirty = self.cells[name]
 
@@ -169,8 +173,10 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
             trace.get_current_span().record_exception(err)
             before.restore(context)
             FUNCTION_ERRORS.labels(function).inc()
-            log.exception("function failed; its effects are undone and the message dead-lettered",
-                          extra=log_context(function, context))
+            log.exception(
+                "function failed; its effects are undone and the message dead-lettered",
+                extra=log_context(function, context),
+            )
             error = ContractError("internal_error", f"{type(err).__name__}: {err}")
             send_to_dead_letters(function, context, message, error)
             if on_failure is not None:
@@ -190,8 +196,9 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
             with tracing.forwarding(traceparent):
                 await run(context, message)
             return
-        with TRACER.start_as_current_span(f"invoke {function}", context=tracing.context_of(traceparent),
-                                          kind=trace.SpanKind.SERVER) as span:
+        with TRACER.start_as_current_span(
+            f"invoke {function}", context=tracing.context_of(traceparent), kind=trace.SpanKind.SERVER
+        ) as span:
             if span.is_recording():  # an unsampled root: no attributes to work out
                 span.set_attributes(span_attributes(function, context, message, raw))
             await run(context, message)
@@ -204,8 +211,11 @@ _TRANSACTION_ID = re.compile(rb'"transaction_id":\s*"([^"\\]{1,128})"')
 
 def span_attributes(function: str, context: Context, message: Message, raw: bytes | None) -> dict[str, str]:
     """What a function invocation's span says: the function, the message type, the transaction."""
-    attributes = {"statefun.function": function, "statefun.message_type": message.value_typename(),
-                  "statefun.address_id": context.address.id}
+    attributes = {
+        "statefun.function": function,
+        "statefun.message_type": message.value_typename(),
+        "statefun.address_id": context.address.id,
+    }
     if function == TRANSACTION_MANAGER:
         attributes["transaction.id"] = context.address.id
     elif raw and (found := _TRANSACTION_ID.search(raw)):

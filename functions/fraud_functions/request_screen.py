@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from google.protobuf.message import DecodeError
+from statefun import kafka_egress_message
+from statefun.request_reply_pb2 import Address, FromFunction, ToFunction
+
 from fraud_common.contract import (
     DEAD_LETTERS_TOPIC,
     ContractError,
@@ -21,10 +25,6 @@ from fraud_common.contract import (
     dead_letter,
     encode,
 )
-from google.protobuf.message import DecodeError
-from statefun import kafka_egress_message
-from statefun.request_reply_pb2 import Address, FromFunction, ToFunction
-
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS
 from fraud_functions.declarations import typenames
 
@@ -90,8 +90,9 @@ def dead_letter_batch(screened: Screened) -> bytes:
         source = f"function:{caller.namespace}/{caller.type}" if invocation.HasField("caller") else "ingress"
         origin = DeadLetterOrigin(source=source, key=b"", value=argument.value if argument.has_value else None)
         record = dead_letter(origin, error, screened.typename, "")
-        egress = kafka_egress_message(typename=DEAD_LETTERS_EGRESS, topic=DEAD_LETTERS_TOPIC, key="",
-                                      value=encode(record))
+        egress = kafka_egress_message(
+            typename=DEAD_LETTERS_EGRESS, topic=DEAD_LETTERS_TOPIC, key="", value=encode(record)
+        )
         outgoing = result.outgoing_egresses.add()
         outgoing.egress_namespace, outgoing.egress_type = DEAD_LETTERS_EGRESS.split("/")
         outgoing.argument.CopyFrom(egress.typed_value)

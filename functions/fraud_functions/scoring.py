@@ -97,8 +97,12 @@ class LogisticModel:
             for name, _ in sorted(contributions.items(), key=lambda item: -item[1])
             if transformed[name] >= by_name[name].reason_at
         ]
-        return Scored(score=round(probability, 6), model_version=self.version, reasons=reasons,
-                      features={name: round(value, 6) for name, value in transformed.items()})
+        return Scored(
+            score=round(probability, 6),
+            model_version=self.version,
+            reasons=reasons,
+            features={name: round(value, 6) for name, value in transformed.items()},
+        )
 
 
 class RandomModel:
@@ -120,8 +124,12 @@ class RandomModel:
     def score(self, values: Mapping[str, float]) -> Scored:
         count = int(values.get("fraud_count.count", 0))
         value = self._rng.randint(min(count, 99), 100) / 100.0
-        return Scored(score=value, model_version=self.version, reasons=[f"fraud_count={count}"],
-                      features={"fraud_count": float(count)})
+        return Scored(
+            score=value,
+            model_version=self.version,
+            reasons=[f"fraud_count={count}"],
+            features={"fraud_count": float(count)},
+        )
 
 
 def _number(node: Any, where: str) -> float:
@@ -143,8 +151,14 @@ def _feature(entry: Any, index: int) -> Feature:
     parameter = _number(entry.get("parameter"), f"{where}.parameter")
     if parameter <= 0:
         raise ModelError(f"model file: {where}.parameter must be positive")
-    return Feature(entry["name"], entry["source"], transform, parameter,
-                   _number(entry.get("weight"), f"{where}.weight"), _number(entry.get("reason_at"), f"{where}.reason_at"))
+    return Feature(
+        entry["name"],
+        entry["source"],
+        transform,
+        parameter,
+        _number(entry.get("weight"), f"{where}.weight"),
+        _number(entry.get("reason_at"), f"{where}.reason_at"),
+    )
 
 
 def load_logistic_model(path: Path) -> LogisticModel:
@@ -184,5 +198,7 @@ def check_sources(model: Model, provided: Iterable[str]) -> None:
     available = set(provided) | set(TRANSACTION_SOURCES)
     missing = [source for source in model.sources() if source not in available]
     if missing:
-        raise ModelError(f"model {model.version} needs {', '.join(missing)}, which no function provides; "
-                         f"available: {', '.join(sorted(available))}")
+        raise ModelError(
+            f"model {model.version} needs {', '.join(missing)}, which no function provides; "
+            f"available: {', '.join(sorted(available))}"
+        )

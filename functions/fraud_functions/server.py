@@ -22,13 +22,13 @@ import sys
 from typing import Awaitable, Callable
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from statefun import RequestReplyHandler
+
 from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from statefun import RequestReplyHandler
-
 from fraud_functions.declarations import typenames
 from fraud_functions.merchant_service_client import MerchantServiceClient
 from fraud_functions.metrics import (
@@ -65,8 +65,9 @@ async def statefun(request: web.Request) -> web.Response:
         return web.Response(status=rejected.status, text=f"{rejected.reason}: {rejected.detail}\n")
     if not screened.has_id:
         REJECTED_REQUESTS.labels("empty_address_id").inc()
-        log.error("the runtime sent a batch to an empty address id; dead-lettering it",
-                  extra={"function": screened.typename})
+        log.error(
+            "the runtime sent a batch to an empty address id; dead-lettering it", extra={"function": screened.typename}
+        )
         return web.Response(body=dead_letter_batch(screened), content_type="application/octet-stream")
     batch_size(screened.typename).observe(len(screened.request.invocation.invocations))
     with request_duration(screened.typename).time():
@@ -157,8 +158,12 @@ def main() -> int:
         log.error("cannot start: %s", err)
         return EXIT_BAD_SETTINGS
     app = make_app(settings, model)
-    options = ServingOptions(host=settings.host, port=settings.port, drain_seconds=settings.shutdown_drain_seconds,
-                             shutdown_timeout_seconds=settings.shutdown_timeout_seconds)
+    options = ServingOptions(
+        host=settings.host,
+        port=settings.port,
+        drain_seconds=settings.shutdown_drain_seconds,
+        shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
+    )
     with traced_process("fraud-functions"):
         return run_until_signalled(GracefulServer(app, options, lambda: app[READY].update(ready=False)), options)
 

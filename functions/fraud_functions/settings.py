@@ -70,7 +70,8 @@ class FunctionSettings:
             decisions_enabled=env_bool("DECISIONS_ENABLED", True, env),
             threshold_ttl_seconds=env_int("THRESHOLD_TTL_SECONDS", 30 * 24 * 3600, env, minimum=1),
             alert_threshold=env_float("ALERT_THRESHOLD", 0.0, env, minimum=0, maximum=1)
-            if env_str("ALERT_THRESHOLD", "", env) else None,
+            if env_str("ALERT_THRESHOLD", "", env)
+            else None,
             model_strategy=strategy,
             model_path=Path(env_str("MODEL_PATH", str(DEFAULT_MODEL_PATH), env)),
             shutdown_drain_seconds=env_float("FUNCTIONS_SHUTDOWN_DRAIN_SECONDS", 0.0, env, minimum=0),

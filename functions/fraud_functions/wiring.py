@@ -43,6 +43,7 @@ def wire(settings: FunctionSettings, client: MerchantServiceClient, model: Model
     for item in declared():
         handler = item.factory(resources)
         specs[item.typename] = item.state(settings)
-        functions.register(item.typename, guarded(item.typename, handler, getattr(handler, "on_failure", None)),
-                           specs[item.typename])
+        functions.register(
+            item.typename, guarded(item.typename, handler, getattr(handler, "on_failure", None)), specs[item.typename]
+        )
     return Wiring(functions=functions, specs=specs)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from aiohttp import hdrs, web
-from fraud_common import tracing
 from opentelemetry import trace
 
+from fraud_common import tracing
 from merchant_service.faults import (
     FaultConfigError,
     FaultInjector,
@@ -89,11 +89,7 @@ async def observe_and_handle_errors(request: web.Request, handler: Handler) -> w
         response = await handler(request)
     except web.HTTPException as exc:
         # Keep headers such as Allow (405); drop the plain-text body's own type/length.
-        kept = {
-            key: value
-            for key, value in exc.headers.items()
-            if key not in (hdrs.CONTENT_TYPE, hdrs.CONTENT_LENGTH)
-        }
+        kept = {key: value for key, value in exc.headers.items() if key not in (hdrs.CONTENT_TYPE, hdrs.CONTENT_LENGTH)}
         response = error_response(exc.status, _http_error_message(request, exc), kept)
     except Exception:
         log.exception("unhandled error", extra={"method": request.method, "path": request.path, "route": route})
@@ -145,9 +141,12 @@ async def trace_requests(request: web.Request, handler: Handler) -> web.StreamRe
     if not tracing.enabled():
         return await handler(request)
     route = _route_label(request)
-    with TRACER.start_as_current_span(f"{request.method} {route}", kind=trace.SpanKind.SERVER,
-                                      context=tracing.context_from_headers(request.headers),
-                                      attributes={"http.request.method": request.method, "http.route": route}) as span:
+    with TRACER.start_as_current_span(
+        f"{request.method} {route}",
+        kind=trace.SpanKind.SERVER,
+        context=tracing.context_from_headers(request.headers),
+        attributes={"http.request.method": request.method, "http.route": route},
+    ) as span:
         response = await handler(request)
         span.set_attribute("http.response.status_code", response.status)
         if response.status >= 500:
@@ -163,8 +162,11 @@ async def require_admin_token(request: web.Request, handler: Handler) -> web.Str
     expected = f"Bearer {request.app[STATE].settings.admin_token}".encode()
     presented = request.headers.get(hdrs.AUTHORIZATION, "").encode()
     if not hmac.compare_digest(presented, expected):
-        return error_response(401, "the admin endpoint needs 'Authorization: Bearer <MERCHANT_ADMIN_TOKEN>'",
-                              {hdrs.WWW_AUTHENTICATE: "Bearer"})
+        return error_response(
+            401,
+            "the admin endpoint needs 'Authorization: Bearer <MERCHANT_ADMIN_TOKEN>'",
+            {hdrs.WWW_AUTHENTICATE: "Bearer"},
+        )
     return await handler(request)
 
 

@@ -7,11 +7,11 @@ import logging
 import sys
 
 from aiohttp import web
+
 from fraud_common.logs import configure_logging
 from fraud_common.serving import GracefulServer, ServingOptions, run_until_signalled
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
-
 from merchant_service.app import make_app, mark_not_ready
 from merchant_service.faults import Sleep
 from merchant_service.settings import Settings

@@ -46,9 +46,7 @@ class Settings:
         latency_min = env_float("MERCHANT_LATENCY_MS_MIN", 5.0, source, minimum=0.0, maximum=MAX_LATENCY_MS)
         latency_max = env_float("MERCHANT_LATENCY_MS_MAX", 30.0, source, minimum=0.0, maximum=MAX_LATENCY_MS)
         if latency_min > latency_max:
-            raise SettingsError(
-                f"MERCHANT_LATENCY_MS_MIN={latency_min} is above MERCHANT_LATENCY_MS_MAX={latency_max}"
-            )
+            raise SettingsError(f"MERCHANT_LATENCY_MS_MIN={latency_min} is above MERCHANT_LATENCY_MS_MAX={latency_max}")
         raw_seed = source.get("MERCHANT_FAULT_SEED")
         # Unset means "non-reproducible": env_int needs an int default, so None is handled here.
         seed = None if raw_seed is None or raw_seed.strip() == "" else env_int("MERCHANT_FAULT_SEED", 0, source)

@@ -22,7 +22,6 @@ from fraud_common.contract import Transaction
 from fraud_common.logs import configure_logging
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
-
 from fraud_simulator import kafka_io
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 from fraud_simulator.health import start_health_server
@@ -80,66 +79,155 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="{run,scenario,smoke}")
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--bootstrap-servers", default=settings.bootstrap_servers,
-                         help="Kafka bootstrap servers (KAFKA_BOOTSTRAP_SERVERS, default %(default)s)")
-        sub.add_argument("--rate", type=_number(float, 0.001), default=settings.rate,
-                         help="transactions per second (SIMULATOR_RATE, default %(default)s)")
-        sub.add_argument("--burst", type=_number(float, 1.0), default=settings.burst,
-                         help="token bucket size (SIMULATOR_BURST, default: one second's worth)")
-        sub.add_argument("--status-interval", type=_number(float, 0.0), default=settings.status_interval,
-                         help="seconds between status lines on stderr, 0 = off (SIMULATOR_STATUS_INTERVAL, default %(default)s)")
-        sub.add_argument("--connect-timeout", type=_number(float, 0.0), default=settings.connect_timeout,
-                         help="give up reaching Kafka after this many seconds (SIMULATOR_CONNECT_TIMEOUT, default %(default)s)")
+        sub.add_argument(
+            "--bootstrap-servers",
+            default=settings.bootstrap_servers,
+            help="Kafka bootstrap servers (KAFKA_BOOTSTRAP_SERVERS, default %(default)s)",
+        )
+        sub.add_argument(
+            "--rate",
+            type=_number(float, 0.001),
+            default=settings.rate,
+            help="transactions per second (SIMULATOR_RATE, default %(default)s)",
+        )
+        sub.add_argument(
+            "--burst",
+            type=_number(float, 1.0),
+            default=settings.burst,
+            help="token bucket size (SIMULATOR_BURST, default: one second's worth)",
+        )
+        sub.add_argument(
+            "--status-interval",
+            type=_number(float, 0.0),
+            default=settings.status_interval,
+            help="seconds between status lines on stderr, 0 = off (SIMULATOR_STATUS_INTERVAL, default %(default)s)",
+        )
+        sub.add_argument(
+            "--connect-timeout",
+            type=_number(float, 0.0),
+            default=settings.connect_timeout,
+            help="give up reaching Kafka after this many seconds (SIMULATOR_CONNECT_TIMEOUT, default %(default)s)",
+        )
 
     run = commands.add_parser("run", help="produce continuously, print alerts, confirm a share of them")
     common(run)
-    run.add_argument("--accounts", type=_number(int, 1, MAX_ACCOUNTS), default=settings.accounts,
-                     help="size of the account population (SIMULATOR_ACCOUNTS, default %(default)s)")
-    run.add_argument("--skew", type=_number(float, 0.0), default=settings.skew,
-                     help="Zipf exponent of account popularity, 0 = uniform (SIMULATOR_SKEW, default %(default)s)")
-    run.add_argument("--seed", type=_number(int), default=settings.seed,
-                     help="seed for accounts, merchants, amounts and confirmations (SIMULATOR_SEED, default random)")
-    run.add_argument("--group", default=settings.group,
-                     help="consumer group for alerts (SIMULATOR_GROUP, default %(default)s)")
-    run.add_argument("--compromised-share", type=_number(float, 0.0, 1.0), default=settings.compromised_share,
-                     help="chance that a transaction starts a compromised card's burst of 4-8 larger transactions "
-                          "(SIMULATOR_COMPROMISED_SHARE, default %(default)s)")
-    run.add_argument("--threshold-share", type=_number(float, 0.0, 1.0), default=settings.threshold_share,
-                     help="chance that a transaction's account then sets its own alert threshold (60-95) on the "
-                          "thresholds topic (SIMULATOR_THRESHOLD_SHARE, default %(default)s)")
-    run.add_argument("--confirm-share", type=_number(float, 0.0, 1.0), default=settings.confirm_share,
-                     help="share of alerts confirmed as fraud (SIMULATOR_CONFIRM_SHARE, default %(default)s)")
-    run.add_argument("--confirm-cooldown", type=_number(float, 0.0), default=settings.confirm_cooldown,
-                     help="seconds before an account is confirmed again; match the pipeline's fraud window "
-                          "(SIMULATOR_CONFIRM_COOLDOWN, default %(default)s)")
-    run.add_argument("--max-transactions", type=_number(int, 1), default=settings.max_transactions,
-                     help="stop after this many transactions (SIMULATOR_MAX_TRANSACTIONS, default unlimited)")
-    run.add_argument("--drain", type=_number(float, 0.0), default=settings.drain_seconds,
-                     help="after --max-transactions, keep reading alerts this long (SIMULATOR_DRAIN_SECONDS, default %(default)s)")
-    run.add_argument("--health-port", type=_number(int, 0, 65535), default=settings.health_port,
-                     help="serve /healthz and /metrics on this port, 0 = off (SIMULATOR_HEALTH_PORT, default %(default)s)")
-    run.add_argument("--health-host", default=settings.health_host,
-                     help="address of the health server (SIMULATOR_HEALTH_HOST, default %(default)s)")
+    run.add_argument(
+        "--accounts",
+        type=_number(int, 1, MAX_ACCOUNTS),
+        default=settings.accounts,
+        help="size of the account population (SIMULATOR_ACCOUNTS, default %(default)s)",
+    )
+    run.add_argument(
+        "--skew",
+        type=_number(float, 0.0),
+        default=settings.skew,
+        help="Zipf exponent of account popularity, 0 = uniform (SIMULATOR_SKEW, default %(default)s)",
+    )
+    run.add_argument(
+        "--seed",
+        type=_number(int),
+        default=settings.seed,
+        help="seed for accounts, merchants, amounts and confirmations (SIMULATOR_SEED, default random)",
+    )
+    run.add_argument(
+        "--group", default=settings.group, help="consumer group for alerts (SIMULATOR_GROUP, default %(default)s)"
+    )
+    run.add_argument(
+        "--compromised-share",
+        type=_number(float, 0.0, 1.0),
+        default=settings.compromised_share,
+        help="chance that a transaction starts a compromised card's burst of 4-8 larger transactions "
+        "(SIMULATOR_COMPROMISED_SHARE, default %(default)s)",
+    )
+    run.add_argument(
+        "--threshold-share",
+        type=_number(float, 0.0, 1.0),
+        default=settings.threshold_share,
+        help="chance that a transaction's account then sets its own alert threshold (60-95) on the "
+        "thresholds topic (SIMULATOR_THRESHOLD_SHARE, default %(default)s)",
+    )
+    run.add_argument(
+        "--confirm-share",
+        type=_number(float, 0.0, 1.0),
+        default=settings.confirm_share,
+        help="share of alerts confirmed as fraud (SIMULATOR_CONFIRM_SHARE, default %(default)s)",
+    )
+    run.add_argument(
+        "--confirm-cooldown",
+        type=_number(float, 0.0),
+        default=settings.confirm_cooldown,
+        help="seconds before an account is confirmed again; match the pipeline's fraud window "
+        "(SIMULATOR_CONFIRM_COOLDOWN, default %(default)s)",
+    )
+    run.add_argument(
+        "--max-transactions",
+        type=_number(int, 1),
+        default=settings.max_transactions,
+        help="stop after this many transactions (SIMULATOR_MAX_TRANSACTIONS, default unlimited)",
+    )
+    run.add_argument(
+        "--drain",
+        type=_number(float, 0.0),
+        default=settings.drain_seconds,
+        help="after --max-transactions, keep reading alerts this long (SIMULATOR_DRAIN_SECONDS, default %(default)s)",
+    )
+    run.add_argument(
+        "--health-port",
+        type=_number(int, 0, 65535),
+        default=settings.health_port,
+        help="serve /healthz and /metrics on this port, 0 = off (SIMULATOR_HEALTH_PORT, default %(default)s)",
+    )
+    run.add_argument(
+        "--health-host",
+        default=settings.health_host,
+        help="address of the health server (SIMULATOR_HEALTH_HOST, default %(default)s)",
+    )
 
     scenario = commands.add_parser("scenario", help="produce a deterministic batch and print a JSON summary")
     common(scenario)
-    scenario.add_argument("--seed", type=_number(int), default=settings.seed if settings.seed is not None else 0,
-                          help="scenario seed (SIMULATOR_SEED, default %(default)s)")
-    scenario.add_argument("--count", type=_number(int, 0), default=settings.scenario_count,
-                          help="transactions to produce (SIMULATOR_SCENARIO_COUNT, default %(default)s)")
-    scenario.add_argument("--timeout", type=_number(float, 0.0), default=settings.scenario_timeout,
-                          help="seconds to collect alerts after producing (SIMULATOR_SCENARIO_TIMEOUT, default %(default)s)")
+    scenario.add_argument(
+        "--seed",
+        type=_number(int),
+        default=settings.seed if settings.seed is not None else 0,
+        help="scenario seed (SIMULATOR_SEED, default %(default)s)",
+    )
+    scenario.add_argument(
+        "--count",
+        type=_number(int, 0),
+        default=settings.scenario_count,
+        help="transactions to produce (SIMULATOR_SCENARIO_COUNT, default %(default)s)",
+    )
+    scenario.add_argument(
+        "--timeout",
+        type=_number(float, 0.0),
+        default=settings.scenario_timeout,
+        help="seconds to collect alerts after producing (SIMULATOR_SCENARIO_TIMEOUT, default %(default)s)",
+    )
 
     smoke = commands.add_parser("smoke", help="send one transaction built to alert and wait for its record")
-    smoke.add_argument("--bootstrap-servers", default=settings.bootstrap_servers,
-                       help="Kafka bootstrap servers (KAFKA_BOOTSTRAP_SERVERS, default %(default)s)")
-    smoke.add_argument("--connect-timeout", type=_number(float, 0.0), default=settings.connect_timeout,
-                       help="give up reaching Kafka after this many seconds (SIMULATOR_CONNECT_TIMEOUT, default %(default)s)")
-    smoke.add_argument("--topic", default=settings.smoke_topic,
-                       help="topic to wait on: alerts (key = account) or decisions (key = transaction id) "
-                            "(SIMULATOR_SMOKE_TOPIC, default %(default)s)")
-    smoke.add_argument("--timeout", type=_number(float, 0.0), default=settings.smoke_timeout,
-                       help="seconds to wait for the record (SIMULATOR_SMOKE_TIMEOUT, default %(default)s)")
+    smoke.add_argument(
+        "--bootstrap-servers",
+        default=settings.bootstrap_servers,
+        help="Kafka bootstrap servers (KAFKA_BOOTSTRAP_SERVERS, default %(default)s)",
+    )
+    smoke.add_argument(
+        "--connect-timeout",
+        type=_number(float, 0.0),
+        default=settings.connect_timeout,
+        help="give up reaching Kafka after this many seconds (SIMULATOR_CONNECT_TIMEOUT, default %(default)s)",
+    )
+    smoke.add_argument(
+        "--topic",
+        default=settings.smoke_topic,
+        help="topic to wait on: alerts (key = account) or decisions (key = transaction id) "
+        "(SIMULATOR_SMOKE_TOPIC, default %(default)s)",
+    )
+    smoke.add_argument(
+        "--timeout",
+        type=_number(float, 0.0),
+        default=settings.smoke_timeout,
+        help="seconds to wait for the record (SIMULATOR_SMOKE_TIMEOUT, default %(default)s)",
+    )
     return parser
 
 
@@ -163,8 +251,9 @@ class KafkaFactories:
 def live_transactions(args: argparse.Namespace) -> Iterator[Transaction]:
     """The endless (or --max-transactions long) stream of live transactions."""
     rng = random.Random(args.seed)
-    generator = TransactionGenerator(rng, AccountPopulation(rng, args.accounts, args.skew),
-                                     compromised_share=args.compromised_share)
+    generator = TransactionGenerator(
+        rng, AccountPopulation(rng, args.accounts, args.skew), compromised_share=args.compromised_share
+    )
     stream: Iterable[Transaction] = (generator.next() for _ in itertools.count())
     if args.max_transactions is not None:
         stream = itertools.islice(stream, args.max_transactions)
@@ -199,13 +288,19 @@ async def run_command(
     if args.command == "scenario":
         transactions = scenario_transactions(args.seed, args.count)
         # The consumer first: its end offsets must be pinned before we produce.
-        source = await connect_with_retry(lambda: factories.alerts_at_end(args.bootstrap_servers),
-                                          "alerts consumer", args.connect_timeout, stop=stop, err=err)
+        source = await connect_with_retry(
+            lambda: factories.alerts_at_end(args.bootstrap_servers),
+            "alerts consumer",
+            args.connect_timeout,
+            stop=stop,
+            err=err,
+        )
         if source is None:
             return EXIT_OK
         try:
-            sink = await connect_with_retry(lambda: factories.producer(args.bootstrap_servers),
-                                            "producer", args.connect_timeout, stop=stop, err=err)
+            sink = await connect_with_retry(
+                lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+            )
             if sink is None:
                 return EXIT_OK
             _count_failures(sink, metrics)
@@ -221,14 +316,20 @@ async def run_command(
             await source.close()
         return EXIT_OK
 
-    sink = await connect_with_retry(lambda: factories.producer(args.bootstrap_servers),
-                                    "producer", args.connect_timeout, stop=stop, err=err)
+    sink = await connect_with_retry(
+        lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+    )
     if sink is None:
         return EXIT_OK
     _count_failures(sink, metrics)
     try:
-        source = await connect_with_retry(lambda: factories.alerts(args.bootstrap_servers, args.group),
-                                          "alerts consumer", args.connect_timeout, stop=stop, err=err)
+        source = await connect_with_retry(
+            lambda: factories.alerts(args.bootstrap_servers, args.group),
+            "alerts consumer",
+            args.connect_timeout,
+            stop=stop,
+            err=err,
+        )
         if source is None:
             return EXIT_OK
         try:
@@ -237,16 +338,18 @@ async def run_command(
                 sink,
                 source,
                 limiter,
-                ConfirmationPolicy(args.confirm_share, confirmation_rng(args.seed),
-                                   cooldown_seconds=args.confirm_cooldown),
+                ConfirmationPolicy(
+                    args.confirm_share, confirmation_rng(args.seed), cooldown_seconds=args.confirm_cooldown
+                ),
                 stop,
                 printer=AlertPrinter(out),
                 metrics=metrics,
                 status_interval=args.status_interval,
                 status_out=err,
                 drain_seconds=args.drain,
-                thresholds=ThresholdPolicy(args.threshold_share, random.Random(None if args.seed is None
-                                                                               else f"thresholds:{args.seed}")),
+                thresholds=ThresholdPolicy(
+                    args.threshold_share, random.Random(None if args.seed is None else f"thresholds:{args.seed}")
+                ),
             )
         finally:
             await source.close()
@@ -255,16 +358,23 @@ async def run_command(
     return EXIT_OK
 
 
-async def smoke_command(args: argparse.Namespace, stop: asyncio.Event, factories: KafkaFactories,
-                        out: TextIO, err: TextIO) -> int:
+async def smoke_command(
+    args: argparse.Namespace, stop: asyncio.Event, factories: KafkaFactories, out: TextIO, err: TextIO
+) -> int:
     """Pin the end of the topic, send one transaction built to alert, wait for its record; print one JSON line."""
-    source = await connect_with_retry(lambda: factories.alerts_at_end(args.bootstrap_servers, args.topic),
-                                      f"{args.topic} consumer", args.connect_timeout, stop=stop, err=err)
+    source = await connect_with_retry(
+        lambda: factories.alerts_at_end(args.bootstrap_servers, args.topic),
+        f"{args.topic} consumer",
+        args.connect_timeout,
+        stop=stop,
+        err=err,
+    )
     if source is None:
         return EXIT_OK
     try:
-        sink = await connect_with_retry(lambda: factories.producer(args.bootstrap_servers),
-                                        "producer", args.connect_timeout, stop=stop, err=err)
+        sink = await connect_with_retry(
+            lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+        )
         if sink is None:
             return EXIT_OK
         try:

@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TextIO
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
 from fraud_common import tracing
 from fraud_common.contract import (
     ALERTS_TOPIC,
@@ -21,9 +24,6 @@ from fraud_common.contract import (
     Transaction,
     encode,
 )
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 from fraud_simulator.kafka_io import RecordSink, RecordSource
 from fraud_simulator.rate_limiter import TokenBucket
@@ -60,8 +60,9 @@ def trace_alert_receipt(alert: dict[str, Any]) -> None:
         return
     parent = tracing.context_of(alert.get("traceparent") if isinstance(alert.get("traceparent"), str) else None)
     attributes = {"transaction.id": str(alert.get("transaction_id", "")), "messaging.destination.name": ALERTS_TOPIC}
-    with TRACER.start_as_current_span("receive alert", context=parent, kind=trace.SpanKind.CONSUMER,
-                                      attributes=attributes):
+    with TRACER.start_as_current_span(
+        "receive alert", context=parent, kind=trace.SpanKind.CONSUMER, attributes=attributes
+    ):
         pass
 
 
@@ -71,10 +72,12 @@ async def send_transaction(sink: RecordSink, transaction: Transaction) -> None:
         key, value = transaction_record(transaction)
         await sink.send(TRANSACTIONS_TOPIC, key, value)
         return
-    with TRACER.start_as_current_span("produce transaction", kind=trace.SpanKind.PRODUCER,
-                                      context=otel_context.Context(),  # a new trace per transaction
-                                      attributes={"transaction.id": transaction.transaction_id,
-                                                  "messaging.destination.name": TRANSACTIONS_TOPIC}):
+    with TRACER.start_as_current_span(
+        "produce transaction",
+        kind=trace.SpanKind.PRODUCER,
+        context=otel_context.Context(),  # a new trace per transaction
+        attributes={"transaction.id": transaction.transaction_id, "messaging.destination.name": TRANSACTIONS_TOPIC},
+    ):
         key, value = transaction_record(replace(transaction, traceparent=tracing.current_traceparent()))
         await sink.send(TRANSACTIONS_TOPIC, key, value)
 

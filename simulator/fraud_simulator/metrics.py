@@ -12,11 +12,9 @@ from prometheus_client import Counter, Histogram
 
 COUNTERS = {
     "produced": Counter("fraud_simulator_transactions_produced_total", "Transactions sent to Kafka."),
-    "delivery_failures": Counter("fraud_simulator_delivery_failures_total",
-                                 "Transactions Kafka did not acknowledge."),
+    "delivery_failures": Counter("fraud_simulator_delivery_failures_total", "Transactions Kafka did not acknowledge."),
     "alerts": Counter("fraud_simulator_alerts_received_total", "Alerts read from the alerts topic."),
-    "own_alerts": Counter("fraud_simulator_own_alerts_received_total",
-                          "Alerts answering a transaction this run sent."),
+    "own_alerts": Counter("fraud_simulator_own_alerts_received_total", "Alerts answering a transaction this run sent."),
     "malformed_alerts": Counter("fraud_simulator_malformed_alerts_total", "Alerts that could not be read."),
     "confirmations": Counter("fraud_simulator_confirmations_sent_total", "Frauds confirmed back to the pipeline."),
     "thresholds": Counter("fraud_simulator_thresholds_sent_total", "Per-account alert thresholds sent."),

@@ -14,7 +14,6 @@ import logging
 from typing import Any, Sequence
 
 from fraud_common.contract import ContractError, Transaction, parse_alert
-
 from fraud_simulator.kafka_io import RecordSink, RecordSource
 from fraud_simulator.loops import Metrics, finish, produce_transactions
 from fraud_simulator.rate_limiter import TokenBucket

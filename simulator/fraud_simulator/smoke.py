@@ -26,7 +26,6 @@ from typing import Any, Callable
 
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Transaction
 from fraud_common.merchant_risk import risk_score
-
 from fraud_simulator.kafka_io import ConsumedRecord, RecordSink, RecordSource
 from fraud_simulator.loops import send_transaction
 
@@ -74,15 +73,18 @@ class SmokeResult:
         return expected is None or self.record.get("outcome") == expected
 
     def to_json(self) -> str:
-        return json.dumps({
-            "ok": self.ok,
-            "topic": self.topic,
-            "transaction_id": self.transaction.transaction_id,
-            "account": self.transaction.account,
-            "merchant": self.transaction.merchant,
-            "seconds": round(self.seconds, 3),
-            "record": self.record,
-        }, separators=(",", ":"))
+        return json.dumps(
+            {
+                "ok": self.ok,
+                "topic": self.topic,
+                "transaction_id": self.transaction.transaction_id,
+                "account": self.transaction.account,
+                "merchant": self.transaction.merchant,
+                "seconds": round(self.seconds, 3),
+                "record": self.record,
+            },
+            separators=(",", ":"),
+        )
 
 
 def answers(record: ConsumedRecord, transaction: Transaction, topic: str) -> dict[str, Any] | None:

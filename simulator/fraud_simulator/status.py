@@ -99,7 +99,9 @@ def _millis(seconds: float | None) -> str:
 class StatusReporter:
     """Renders one status line; produced/s is measured since the previous line."""
 
-    def __init__(self, counters: Counters, latency: LatencyTracker, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, counters: Counters, latency: LatencyTracker, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.counters = counters
         self.latency = latency
         self._clock = clock

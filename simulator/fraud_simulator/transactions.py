@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from fraud_common.contract import Transaction
-
 from fraud_simulator.population import AccountPopulation, random_merchant
 
 AMOUNT_MIN = 1
@@ -58,7 +57,9 @@ class Payers:
         return self._population.draw(self._rng), False
 
 
-def draw_transaction(rng: random.Random, payers: Payers, transaction_id: str, timestamp: str) -> tuple[Transaction, bool]:
+def draw_transaction(
+    rng: random.Random, payers: Payers, transaction_id: str, timestamp: str
+) -> tuple[Transaction, bool]:
     """One transaction and whether it is a compromised card's; the single place that decides its fields."""
     account, compromised = payers.draw()
     low, high = BURST_AMOUNT if compromised else (AMOUNT_MIN, AMOUNT_MAX)
@@ -118,8 +119,9 @@ def labelled_scenario(
         raise ValueError("count must not be negative")
     rng = random.Random(seed)
     payers = Payers(rng, AccountPopulation(rng, accounts, skew), compromised_share)
-    return [draw_transaction(rng, payers, scenario_id(rng), (start + step * index).isoformat())
-            for index in range(count)]
+    return [
+        draw_transaction(rng, payers, scenario_id(rng), (start + step * index).isoformat()) for index in range(count)
+    ]
 
 
 def scenario_transactions(seed: int, count: int, **options) -> list[Transaction]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import yaml
-from fraud_dev.cluster.client import Tool
 
+from fraud_dev.cluster.client import Tool
 from tests.deploy.tools import CHART, documents
 from tests.deploy.wiring import pod_templates
 
@@ -58,8 +58,10 @@ def prerequisite_secrets(values: Mapping[str, Any], namespace: str) -> list[Doc]
     if storage["type"] == "s3":
         keys = storage["s3"]["credentialsSecret"]
         secrets.append((keys["name"], {keys["accessKeyIdKey"]: "local", keys["secretAccessKeyKey"]: "local-secret"}))
-    return [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
-             "stringData": data} for name, data in secrets]
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}, "stringData": data}
+        for name, data in secrets
+    ]
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,9 @@ class Release:
     name: str = RELEASE
 
     def install(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return self.helm.run("install", self.name, str(CHART), "-n", self.namespace, *args, check=False,
-                             timeout=timeout)
+        return self.helm.run(
+            "install", self.name, str(CHART), "-n", self.namespace, *args, check=False, timeout=timeout
+        )
 
     def manifest(self) -> list[Doc]:
         return documents(self.helm.run("get", "manifest", self.name, "-n", self.namespace).stdout)
@@ -111,10 +114,16 @@ def expected_replicas(manifest: Iterable[Doc]) -> dict[str, int]:
     controller raises a Deployment below its minimum even without metrics). A KEDA ScaledObject leaves the
     default: no KEDA runs here to scale."""
     docs = list(manifest)
-    minimum = {hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"].get("minReplicas", 1) for hpa in docs
-               if hpa["kind"] == "HorizontalPodAutoscaler" and hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"}
-    return {d["metadata"]["name"]: max(d["spec"].get("replicas", 1), minimum.get(d["metadata"]["name"], 1))
-            for d in docs if d["kind"] == "Deployment"}
+    minimum = {
+        hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"].get("minReplicas", 1)
+        for hpa in docs
+        if hpa["kind"] == "HorizontalPodAutoscaler" and hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+    }
+    return {
+        d["metadata"]["name"]: max(d["spec"].get("replicas", 1), minimum.get(d["metadata"]["name"], 1))
+        for d in docs
+        if d["kind"] == "Deployment"
+    }
 
 
 def deployment_problems(release: Release, expected: Mapping[str, int]) -> Problems:
@@ -134,10 +143,15 @@ def deployment_problems(release: Release, expected: Mapping[str, int]) -> Proble
         if deployment is None:
             continue
         status = deployment.get("status", {})
-        if (status.get("readyReplicas", 0), status.get("updatedReplicas", 0), status.get("replicas", 0)) != \
-                (replicas, replicas, replicas):
-            problems.append(f"Deployment {name}: ready/updated/total {status.get('readyReplicas', 0)}/"
-                            f"{status.get('updatedReplicas', 0)}/{status.get('replicas', 0)}, expected {replicas}")
+        if (status.get("readyReplicas", 0), status.get("updatedReplicas", 0), status.get("replicas", 0)) != (
+            replicas,
+            replicas,
+            replicas,
+        ):
+            problems.append(
+                f"Deployment {name}: ready/updated/total {status.get('readyReplicas', 0)}/"
+                f"{status.get('updatedReplicas', 0)}/{status.get('replicas', 0)}, expected {replicas}"
+            )
         images = sorted(c["image"] for c in deployment["spec"]["template"]["spec"]["containers"])
         selector = deployment["spec"]["selector"]["matchLabels"]
         for pod in pods:
@@ -146,8 +160,9 @@ def deployment_problems(release: Release, expected: Mapping[str, int]) -> Proble
             if sorted(c["image"] for c in pod["spec"]["containers"]) != images:
                 problems.append(f"pod {pod['metadata']['name']} runs {[c['image'] for c in pod['spec']['containers']]}")
             if pod["status"].get("phase") != "Running" or not pod["spec"].get("nodeName", "").startswith("kwok-node-"):
-                problems.append(f"pod {pod['metadata']['name']}: {pod['status'].get('phase')} "
-                                f"on {pod['spec'].get('nodeName')}")
+                problems.append(
+                    f"pod {pod['metadata']['name']}: {pod['status'].get('phase')} on {pod['spec'].get('nodeName')}"
+                )
     return problems
 
 
@@ -178,10 +193,16 @@ def flink_pod_problems(release: Release, manifest: Iterable[Doc]) -> Problems:
         spec = copy.deepcopy(template["spec"])
         for container in spec["containers"]:
             container.setdefault("image", images[flink_name])
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": f"{flink_name}-{component.lower()}-admission", "namespace": release.namespace,
-                            "labels": template.get("metadata", {}).get("labels", {})},
-               "spec": spec}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"{flink_name}-{component.lower()}-admission",
+                "namespace": release.namespace,
+                "labels": template.get("metadata", {}).get("labels", {}),
+            },
+            "spec": spec,
+        }
         result = release.kubectl.run("create", "--dry-run=server", "-f", "-", input=yaml.safe_dump(pod), check=False)
         if result.returncode != 0:
             problems.append(f"{owner}: {result.stderr.strip()}")
@@ -203,8 +224,11 @@ def drift(rendered: Any, stored: Any, path: str = "") -> Problems:
         if len(rendered) != len(stored):
             return [f"{path}: {len(rendered)} items set, {len(stored)} stored"]
         return [p for i, (a, b) in enumerate(zip(rendered, stored)) for p in drift(a, b, f"{path}[{i}]")]
-    return [] if rendered == stored and type(rendered) is type(stored) else \
-        [f"{path}: set to {rendered!r}, stored {stored!r}"]
+    return (
+        []
+        if rendered == stored and type(rendered) is type(stored)
+        else [f"{path}: set to {rendered!r}, stored {stored!r}"]
+    )
 
 
 def additions(rendered: Any, stored: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
@@ -212,8 +236,11 @@ def additions(rendered: Any, stored: Any, path: tuple = ()) -> list[tuple[tuple,
     if isinstance(rendered, dict) and isinstance(stored, dict):
         found = []
         for field, value in stored.items():
-            found += [((*path, field), value)] if field not in rendered else \
-                additions(rendered[field], value, (*path, field))
+            found += (
+                [((*path, field), value)]
+                if field not in rendered
+                else additions(rendered[field], value, (*path, field))
+            )
         return found
     if isinstance(rendered, list) and isinstance(stored, list):
         return [a for i, (r, s) in enumerate(zip(rendered, stored)) for a in additions(r, s, (*path, i))]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from fraud_dev.cluster import client
 from fraud_dev.cluster.config import (
     REPO_ROOT,
@@ -24,7 +25,6 @@ from fraud_dev.cluster.config import (
     ClusterPorts,
 )
 from fraud_dev.cluster.plane import ControlPlane
-
 from tests.cluster.chart import create_restricted_namespace, delete_namespaces
 from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 

@@ -40,9 +40,18 @@ from tests.deploy.tools import CI_VALUES, merged_values
 CI = {path.name.removesuffix("-values.yaml"): path for path in CI_VALUES}
 VALUES = {name: merged_values(path) for name, path in CI.items()}
 WITH_APP = [name for name, values in VALUES.items() if values["app"]["enabled"]]
-WITH_HPA = [name for name, values in VALUES.items() if values["app"]["enabled"] and (
-    (values["functions"]["autoscaling"]["enabled"] and not values["functions"]["keda"]["enabled"])
-    or (values["statefun"]["autoscaling"]["hpa"]["enabled"] and not values["statefun"]["autoscaling"]["keda"]["enabled"]))]
+WITH_HPA = [
+    name
+    for name, values in VALUES.items()
+    if values["app"]["enabled"]
+    and (
+        (values["functions"]["autoscaling"]["enabled"] and not values["functions"]["keda"]["enabled"])
+        or (
+            values["statefun"]["autoscaling"]["hpa"]["enabled"]
+            and not values["statefun"]["autoscaling"]["keda"]["enabled"]
+        )
+    )
+]
 # Why an HPA cannot act beyond its minimum here: no metrics-server (FailedGetResourceMetric), and the
 # FlinkDeployment's scale subresource takes its selector from status.taskManager.labelSelector, which only
 # the operator writes (InvalidSelector).
@@ -80,10 +89,13 @@ def crds(cluster) -> list[dict]:
 @pytest.fixture(scope="module")
 def helm_tests(installed) -> dict[str, CompletedProcess]:
     """`helm test` of every release with the app, at once; on kwok the test pod runs forever, so each times out."""
+
     def run(name: str) -> CompletedProcess:
         release = installed[name].release
-        return release.helm.run("test", release.name, "-n", release.namespace, f"--timeout={HELM_TEST_TIMEOUT}",
-                                check=False, timeout=60)
+        return release.helm.run(
+            "test", release.name, "-n", release.namespace, f"--timeout={HELM_TEST_TIMEOUT}", check=False, timeout=60
+        )
+
     with ThreadPoolExecutor(len(WITH_APP)) as pool:
         return dict(zip(WITH_APP, pool.map(run, WITH_APP)))
 
@@ -149,6 +161,7 @@ def test_every_hpa_reaches_its_targets_scale_subresource(installed, name):
             elif active["status"] == "False" and active["reason"] not in HPA_INACTIVE_HERE:
                 found.append(f"{hpa['metadata']['name']}: {active['reason']}: {active['message']}")
         return found
+
     assert wait_for(problems, timeout=60) == []
 
 

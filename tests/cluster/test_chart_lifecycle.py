@@ -39,8 +39,9 @@ def settle(release: Release) -> list[str]:
 
 
 def flink_generation(release: Release) -> int:
-    return release.kubectl.json("get", "flinkdeployment", f"{release.name}-statefun", "-n",
-                                release.namespace)["metadata"]["generation"]
+    return release.kubectl.json("get", "flinkdeployment", f"{release.name}-statefun", "-n", release.namespace)[
+        "metadata"
+    ]["generation"]
 
 
 def test_install_upgrade_rollback_uninstall(cluster):
@@ -50,14 +51,16 @@ def test_install_upgrade_rollback_uninstall(cluster):
         install = release.install("-f", str(DEFAULT))
         assert install.returncode == 0, install.stderr
         assert settle(release) == [], "revision 1 (install)"
-        module_config = release.kubectl.json("get", "configmap", f"{release.name}-statefun-module", "-n",
-                                             release.namespace)["data"]["module.yaml"]
+        module_config = release.kubectl.json(
+            "get", "configmap", f"{release.name}-statefun-module", "-n", release.namespace
+        )["data"]["module.yaml"]
 
         upgrade = ("upgrade", release.name, str(CHART), "-n", release.namespace, "-f", str(DEFAULT))
         cluster.helm.run(*upgrade, "-f", str(MODULE_SPEC))
         assert settle(release) == [], "revision 2 (module spec)"
-        changed = release.kubectl.json("get", "configmap", f"{release.name}-statefun-module", "-n",
-                                       release.namespace)["data"]["module.yaml"]
+        changed = release.kubectl.json("get", "configmap", f"{release.name}-statefun-module", "-n", release.namespace)[
+            "data"
+        ]["module.yaml"]
         assert changed != module_config and "call: 2min" in changed
         # The job reads the module spec when it starts: the FlinkDeployment's spec must change with it,
         # or the operator never restarts the job and the new spec waits for the next unrelated change.
@@ -78,11 +81,19 @@ def test_install_upgrade_rollback_uninstall(cluster):
 
         cluster.helm.run("rollback", release.name, "1", "-n", release.namespace)
         assert settle(release) == [], "revision 4 (rollback to 1)"
-        assert release.kubectl.json("get", "configmap", f"{release.name}-statefun-module", "-n",
-                                    release.namespace)["data"]["module.yaml"] == module_config
+        assert (
+            release.kubectl.json("get", "configmap", f"{release.name}-statefun-module", "-n", release.namespace)[
+                "data"
+            ]["module.yaml"]
+            == module_config
+        )
         history = cluster.helm.json("history", release.name, "-n", release.namespace)
-        assert [(h["revision"], h["status"]) for h in history] == \
-            [(1, "superseded"), (2, "superseded"), (3, "superseded"), (4, "deployed")]
+        assert [(h["revision"], h["status"]) for h in history] == [
+            (1, "superseded"),
+            (2, "superseded"),
+            (3, "superseded"),
+            (4, "deployed"),
+        ]
 
         uninstall = cluster.helm.run("uninstall", release.name, "-n", release.namespace)
         assert "[PersistentVolumeClaim] fraud-statefun-data" in uninstall.stdout  # helm says what it kept
@@ -90,6 +101,7 @@ def test_install_upgrade_rollback_uninstall(cluster):
 
         def left() -> list[str]:
             return sorted(map(str, namespace_contents(cluster.kubectl, release.namespace) - kept))
+
         assert wait_for(left, timeout=60) == []  # ReplicaSets, pods, EndpointSlices collected; release secrets gone
         assert namespace_contents(cluster.kubectl, release.namespace) == kept
     finally:

@@ -19,11 +19,18 @@ from tests.cluster.chart import Release, create_restricted_namespace, delete_nam
 NAMESPACE, OTHER = "rbac", "rbac-other"
 FLINK_HA_VERBS = ("get", "list", "watch", "create", "update", "delete")
 DENIED = [  # (verb, resource, namespace): what a compromised JobManager must not be able to do
-    ("create", "pods", NAMESPACE), ("create", "pods/exec", NAMESPACE), ("get", "secrets", NAMESPACE),
-    ("list", "secrets", NAMESPACE), ("create", "leases.coordination.k8s.io", NAMESPACE),
-    ("create", "deployments.apps", NAMESPACE), ("patch", "flinkdeployments.flink.apache.org", NAMESPACE),
-    ("create", "rolebindings.rbac.authorization.k8s.io", NAMESPACE), ("patch", "configmaps", NAMESPACE),
-    ("get", "configmaps", OTHER), ("create", "configmaps", OTHER), ("list", "configmaps", None),
+    ("create", "pods", NAMESPACE),
+    ("create", "pods/exec", NAMESPACE),
+    ("get", "secrets", NAMESPACE),
+    ("list", "secrets", NAMESPACE),
+    ("create", "leases.coordination.k8s.io", NAMESPACE),
+    ("create", "deployments.apps", NAMESPACE),
+    ("patch", "flinkdeployments.flink.apache.org", NAMESPACE),
+    ("create", "rolebindings.rbac.authorization.k8s.io", NAMESPACE),
+    ("patch", "configmaps", NAMESPACE),
+    ("get", "configmaps", OTHER),
+    ("create", "configmaps", OTHER),
+    ("list", "configmaps", None),
 ]
 
 
@@ -50,9 +57,14 @@ def can_i(cluster, user: str, verb: str, resource: str, namespace: str | None) -
 
 def resource_rules(cluster, user: str) -> list[dict]:
     """What RBAC grants `user` in the namespace, as the server's SelfSubjectRulesReview lists it."""
-    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": NAMESPACE}}
-    result = cluster.kubectl.run("create", "-o", "json", "--validate=false", f"--as={user}", "-f", "-",
-                                input=yaml.safe_dump(review))
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectRulesReview",
+        "spec": {"namespace": NAMESPACE},
+    }
+    result = cluster.kubectl.run(
+        "create", "-o", "json", "--validate=false", f"--as={user}", "-f", "-", input=yaml.safe_dump(review)
+    )
     return [dict(sorted(rule.items())) for rule in yaml.safe_load(result.stdout)["status"]["resourceRules"]]
 
 
@@ -70,8 +82,9 @@ def test_it_is_granted_nothing_beyond_the_ha_configmaps(cluster, flink):
     """Every rule it has, less those of a ServiceAccount with no binding (discovery, self reviews)."""
     baseline = resource_rules(cluster, f"system:serviceaccount:{NAMESPACE}:baseline")
     extra = [rule for rule in resource_rules(cluster, flink) if rule not in baseline]
-    assert [(r["apiGroups"], r["resources"], sorted(r["verbs"])) for r in extra] == \
-        [([""], ["configmaps"], sorted(FLINK_HA_VERBS))]
+    assert [(r["apiGroups"], r["resources"], sorted(r["verbs"])) for r in extra] == [
+        ([""], ["configmaps"], sorted(FLINK_HA_VERBS))
+    ]
 
 
 def test_its_real_token_runs_a_leader_lock_in_its_namespace_only(cluster, flink):
@@ -79,24 +92,41 @@ def test_its_real_token_runs_a_leader_lock_in_its_namespace_only(cluster, flink)
     name = flink.rsplit(":", 1)[1]
     token = cluster.kubectl.run("create", "token", name, "-n", NAMESPACE).stdout.strip()
     plane = cluster.plane.config
-    as_flink = ["--kubeconfig=/dev/null", f"--server={plane.apiserver_url}",
-                f"--certificate-authority={plane.pki / 'ca.crt'}", f"--token={token}"]
+    as_flink = [
+        "--kubeconfig=/dev/null",
+        f"--server={plane.apiserver_url}",
+        f"--certificate-authority={plane.pki / 'ca.crt'}",
+        f"--token={token}",
+    ]
 
     def kubectl(*args: str, input: str | None = None):
         return cluster.kubectl.run(*args, *as_flink, input=input, check=False)
 
     def lock(holder: str) -> str:
         """A leader ConfigMap as fabric8's ConfigMapLock writes it: the record in an annotation."""
-        return yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-            "name": "fraud-statefun-cluster-config-map", "namespace": NAMESPACE,
-            "labels": {"configmap-type": "high-availability"},
-            "annotations": {"control-plane.alpha.kubernetes.io/leader": f'{{"holderIdentity":"{holder}"}}'}}})
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": "fraud-statefun-cluster-config-map",
+                    "namespace": NAMESPACE,
+                    "labels": {"configmap-type": "high-availability"},
+                    "annotations": {"control-plane.alpha.kubernetes.io/leader": f'{{"holderIdentity":"{holder}"}}'},
+                },
+            }
+        )
+
     assert kubectl("create", "-f", "-", input=lock("jm-0")).returncode == 0
     assert kubectl("replace", "-f", "-", input=lock("jm-1")).returncode == 0  # PUT, as fabric8's replace
-    assert kubectl("get", "configmaps", "-n", NAMESPACE, "-l", "configmap-type=high-availability",
-                   "-o", "name").stdout.split() == ["configmap/fraud-statefun-cluster-config-map"]
+    assert kubectl(
+        "get", "configmaps", "-n", NAMESPACE, "-l", "configmap-type=high-availability", "-o", "name"
+    ).stdout.split() == ["configmap/fraud-statefun-cluster-config-map"]
     assert kubectl("delete", "configmap", "fraud-statefun-cluster-config-map", "-n", NAMESPACE).returncode == 0
-    for args in (("get", "configmaps", "-n", OTHER), ("get", "secrets", "-n", NAMESPACE),
-                 ("get", "leases.coordination.k8s.io", "-n", NAMESPACE)):
+    for args in (
+        ("get", "configmaps", "-n", OTHER),
+        ("get", "secrets", "-n", NAMESPACE),
+        ("get", "leases.coordination.k8s.io", "-n", NAMESPACE),
+    ):
         denied = kubectl(*args)
         assert denied.returncode != 0 and f'User "{flink}" cannot' in denied.stderr, args

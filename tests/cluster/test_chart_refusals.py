@@ -55,6 +55,7 @@ def test_pods_that_break_pod_security_restricted_are_refused(release):
     def refused() -> list[str]:
         problems = deployment_problems(release, expected)
         return [] if sum(PSA_REFUSAL in p for p in problems) == len(expected) else problems
+
     assert wait_for(refused, timeout=60) == []  # ... their pods are not: no Deployment gets a replica
     services_without_pods = sorted(problem.split()[1] for problem in service_problems(release))
     assert services_without_pods == [f"{release.name}-functions", f"{release.name}-merchant-service"]
@@ -74,8 +75,14 @@ def test_a_selector_with_an_invalid_label_value_is_refused(release):
 def test_a_wrong_type_in_the_flinkdeployment_is_refused_by_its_crd(release):
     """Set after rendering by a post-renderer, where no values schema reaches: no values file can do this,
     since the schema types every number of the FlinkDeployment and the chart quotes its free-form strings."""
-    post_render = ["--post-renderer", sys.executable, "--post-renderer-args", str(INPUTS / "post_render.py"),
-                   "--post-renderer-args", str(INPUTS / "flink-wrong-type-patch.yaml")]
+    post_render = [
+        "--post-renderer",
+        sys.executable,
+        "--post-renderer-args",
+        str(INPUTS / "post_render.py"),
+        "--post-renderer-args",
+        str(INPUTS / "flink-wrong-type-patch.yaml"),
+    ]
     install = release.install(*post_render)
     assert install.returncode != 0
     assert 'FlinkDeployment.flink.apache.org "fraud-statefun" is invalid' in install.stderr
@@ -85,14 +92,17 @@ def test_a_wrong_type_in_the_flinkdeployment_is_refused_by_its_crd(release):
 def test_a_pruned_field_is_reported(cluster, release):
     """The comparison behind "stored as the chart set it": a field the CRD does not know, sent without
     strict field validation, is dropped by the server, and the check names it."""
-    (flink,) = [d for d in documents(helm_template(namespace=release.namespace).stdout) if d["kind"] == "FlinkDeployment"]
+    (flink,) = [
+        d for d in documents(helm_template(namespace=release.namespace).stdout) if d["kind"] == "FlinkDeployment"
+    ]
     flink["spec"]["taskManager"]["resource"]["gpu"] = 1
     cluster.kubectl.run("apply", "--validate=false", "-n", release.namespace, "-f", "-", input=yaml.safe_dump(flink))
     stored = release.stored([flink])[key(flink)]
     crds = cluster.kubectl.json("get", "customresourcedefinitions")["items"]
     cluster.kubectl.run("delete", "-n", release.namespace, "-f", "-", input=yaml.safe_dump(flink))
-    assert custom_resource_problems(flink, stored, crd_schema(crds, flink)) == \
-        ["spec.taskManager.resource.gpu: pruned (set to 1)"]
+    assert custom_resource_problems(flink, stored, crd_schema(crds, flink)) == [
+        "spec.taskManager.resource.gpu: pruned (set to 1)"
+    ]
 
 
 def test_a_numeric_looking_service_account_name_stays_a_string(cluster, release):
@@ -101,8 +111,18 @@ def test_a_numeric_looking_service_account_name_stays_a_string(cluster, release)
     FlinkDeployment all name "1001"."""
     rendered = helm_template("-f", str(INPUTS / "numeric-service-account-values.yaml"), namespace=release.namespace)
     assert rendered.returncode == 0, rendered.output
-    applied = cluster.kubectl.run("apply", "--dry-run=server", "-n", release.namespace, "-o", "json", "-f", "-",
-                                  input=rendered.stdout, check=False)
+    applied = cluster.kubectl.run(
+        "apply",
+        "--dry-run=server",
+        "-n",
+        release.namespace,
+        "-o",
+        "json",
+        "-f",
+        "-",
+        input=rendered.stdout,
+        check=False,
+    )
     assert applied.returncode == 0, applied.stderr
     docs = {d["kind"]: d for d in documents(rendered.stdout)}
     assert docs["ServiceAccount"]["metadata"]["name"] == "1001"

@@ -9,13 +9,21 @@ import uuid
 
 import pytest
 import yaml
+
 from fraud_dev.cluster.client import CommandError
 
 OPERATOR_CRDS = {
-    "flinkdeployments.flink.apache.org", "flinksessionjobs.flink.apache.org", "flinkstatesnapshots.flink.apache.org",
-    "kafkas.kafka.strimzi.io", "kafkatopics.kafka.strimzi.io", "kafkanodepools.kafka.strimzi.io",
-    "podmonitors.monitoring.coreos.com", "servicemonitors.monitoring.coreos.com",
-    "prometheusrules.monitoring.coreos.com", "scaledobjects.keda.sh", "triggerauthentications.keda.sh",
+    "flinkdeployments.flink.apache.org",
+    "flinksessionjobs.flink.apache.org",
+    "flinkstatesnapshots.flink.apache.org",
+    "kafkas.kafka.strimzi.io",
+    "kafkatopics.kafka.strimzi.io",
+    "kafkanodepools.kafka.strimzi.io",
+    "podmonitors.monitoring.coreos.com",
+    "servicemonitors.monitoring.coreos.com",
+    "prometheusrules.monitoring.coreos.com",
+    "scaledobjects.keda.sh",
+    "triggerauthentications.keda.sh",
 }
 
 
@@ -41,8 +49,12 @@ def flink_deployment(namespace: str, **spec_changes) -> dict:
         "taskManager": {"resource": {"memory": "1024m", "cpu": 1}, "replicas": 1},
     }
     spec.update(spec_changes)
-    return {"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment",
-            "metadata": {"name": "fraud-runtime", "namespace": namespace}, "spec": spec}
+    return {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": {"name": "fraud-runtime", "namespace": namespace},
+        "spec": spec,
+    }
 
 
 def test_the_servers_report_the_pinned_kubernetes_version(cluster):
@@ -53,8 +65,11 @@ def test_the_servers_report_the_pinned_kubernetes_version(cluster):
 
 def test_the_operator_crds_are_established_and_served(cluster):
     crds = cluster.kubectl.json("get", "crd")["items"]
-    established = {crd["metadata"]["name"] for crd in crds
-                   if any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])}
+    established = {
+        crd["metadata"]["name"]
+        for crd in crds
+        if any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
+    }
     assert OPERATOR_CRDS <= established
     resources = cluster.kubectl.run("api-resources", "--api-group=flink.apache.org", "-o", "name").stdout.split()
     assert "flinkdeployments.flink.apache.org" in resources
@@ -89,16 +104,26 @@ def test_the_server_refuses_an_unsupported_flink_version(cluster, namespace):
 
 
 def pod(name: str, namespace: str, security_context: dict, container_security: dict) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-            "spec": {"securityContext": security_context,
-                     "containers": [{"name": "app", "image": "statefun-fraud-functions:dev",
-                                     "securityContext": container_security}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "securityContext": security_context,
+            "containers": [
+                {"name": "app", "image": "statefun-fraud-functions:dev", "securityContext": container_security}
+            ],
+        },
+    }
 
 
 PRIVILEGED = {"privileged": True}
 HARDENED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
-HARDENED_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                      "readOnlyRootFilesystem": True}
+HARDENED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+}
 
 
 def test_a_restricted_namespace_refuses_a_privileged_pod_and_accepts_a_hardened_one(cluster, namespace):
@@ -118,12 +143,26 @@ def test_without_the_label_the_same_privileged_pod_is_admitted(cluster, namespac
 
 def test_a_deployment_reaches_its_replicas_on_the_kwok_node(cluster, namespace):
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "functions", "namespace": namespace},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "functions"}},
-                 "template": {"metadata": {"labels": {"app": "functions"}},
-                              "spec": {"nodeSelector": {"type": "kwok"},
-                                       "containers": [{"name": "functions", "image": "statefun-fraud-functions:dev",
-                                                       "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "functions", "namespace": namespace},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "functions"}},
+            "template": {
+                "metadata": {"labels": {"app": "functions"}},
+                "spec": {
+                    "nodeSelector": {"type": "kwok"},
+                    "containers": [
+                        {
+                            "name": "functions",
+                            "image": "statefun-fraud-functions:dev",
+                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
     assert apply(cluster, deployment).returncode == 0
     cluster.kubectl.run("rollout", "status", "deployment/functions", "-n", namespace, "--timeout=90s", timeout=120)
@@ -148,11 +187,19 @@ def test_a_real_service_account_token_is_authenticated_and_then_forbidden(cluste
     cluster.kubectl.run("create", "serviceaccount", "nobody", "-n", namespace)
     token = cluster.kubectl.run("create", "token", "nobody", "-n", namespace).stdout.strip()
     plane = cluster.plane.config
-    with pytest.raises(CommandError, match=f'forbidden: User "system:serviceaccount:{namespace}:nobody" '
-                                           'cannot list resource "secrets"'):
-        cluster.kubectl.run("get", "secrets", "-n", namespace, "--kubeconfig=/dev/null",
-                            f"--server={plane.apiserver_url}", f"--certificate-authority={plane.pki / 'ca.crt'}",
-                            f"--token={token}")
+    with pytest.raises(
+        CommandError, match=f'forbidden: User "system:serviceaccount:{namespace}:nobody" cannot list resource "secrets"'
+    ):
+        cluster.kubectl.run(
+            "get",
+            "secrets",
+            "-n",
+            namespace,
+            "--kubeconfig=/dev/null",
+            f"--server={plane.apiserver_url}",
+            f"--certificate-authority={plane.pki / 'ca.crt'}",
+            f"--token={token}",
+        )
 
 
 def test_helm_runs_against_the_control_plane(cluster):

@@ -31,8 +31,9 @@ def test_the_overlay_applies_server_side_and_deletes(cluster, deploy_tools, frau
     assert [key(d) for d in docs if d["metadata"].get("namespace") != fraud_namespace] == []
     assert namespace_contents(cluster.kubectl, fraud_namespace) == set()
 
-    dry_run = cluster.kubectl.run("apply", "--server-side", "--dry-run=server", "-f", "-", input=built.stdout,
-                                  check=False)
+    dry_run = cluster.kubectl.run(
+        "apply", "--server-side", "--dry-run=server", "-f", "-", input=built.stdout, check=False
+    )
     assert dry_run.returncode == 0, dry_run.stderr
     assert namespace_contents(cluster.kubectl, fraud_namespace) == set()
 

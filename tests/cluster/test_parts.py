@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from fraud_common.settings import SettingsError
 from fraud_dev.cluster import pki
 from fraud_dev.cluster.config import ClusterConfig, ClusterPorts
@@ -19,7 +20,6 @@ from fraud_dev.daemons import (
     stop,
 )
 from fraud_dev.process import Service
-
 from tests.cluster.conftest import load_wrapper_script
 
 
@@ -36,8 +36,9 @@ def test_the_default_ports_stay_clear_of_the_local_stack():
 
 
 def openssl_text(path) -> str:
-    return subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-text"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["openssl", "x509", "-in", str(path), "-noout", "-text"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_certificates_are_signed_by_the_ca_with_the_identity_and_names_each_needs(tmp_path):
@@ -45,8 +46,12 @@ def test_certificates_are_signed_by_the_ca_with_the_identity_and_names_each_need
     pki.issue(tmp_path, pki.APISERVER)
     pki.issue(tmp_path, pki.ADMIN)
     for name in ("kube-apiserver", "admin"):
-        verified = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "ca.crt"), str(tmp_path / f"{name}.crt")],
-                                  capture_output=True, text=True, check=False)
+        verified = subprocess.run(
+            ["openssl", "verify", "-CAfile", str(tmp_path / "ca.crt"), str(tmp_path / f"{name}.crt")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert verified.returncode == 0, verified.stdout + verified.stderr
     server = openssl_text(tmp_path / "kube-apiserver.crt")
     assert "IP Address:127.0.0.1" in server and "DNS:kubernetes.default.svc" in server
@@ -66,7 +71,9 @@ def start(tmp_path, name: str, script: str) -> tuple[Service, ProcessRecord]:
 
 def test_stop_terminates_gracefully_and_kills_what_ignores_sigterm(tmp_path):
     _, polite = start(tmp_path, "polite", "import time; time.sleep(60)")
-    _, stubborn = start(tmp_path, "stubborn", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)")
+    _, stubborn = start(
+        tmp_path, "stubborn", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    )
     assert processes_using(tmp_path)
     assert stop([polite, stubborn], timeout=1) == {"polite": "terminated", "stubborn": "killed"}
     assert not is_running(polite) and not is_running(stubborn)
@@ -103,11 +110,17 @@ WRAPPER = load_wrapper_script()
 def test_local_replaces_become_published_modules_and_guards_stay():
     kubernetes = WRAPPER.Pin("kubernetes", "k8s.io/kubernetes", "v1.34.4")
     upstream = {
-        "Require": [{"Path": "k8s.io/api", "Version": "v0.0.0"}, {"Path": "go.etcd.io/etcd/api/v3", "Version": "v3.6.4"}],
+        "Require": [
+            {"Path": "k8s.io/api", "Version": "v0.0.0"},
+            {"Path": "go.etcd.io/etcd/api/v3", "Version": "v3.6.4"},
+        ],
         "Replace": [
             {"Old": {"Path": "k8s.io/api"}, "New": {"Path": "./staging/src/k8s.io/api"}},
             {"Old": {"Path": "go.etcd.io/tests/v3"}, "New": {"Path": "./FORBIDDEN_DEPENDENCY"}},
-            {"Old": {"Path": "github.com/docker/docker"}, "New": {"Path": "github.com/docker/docker", "Version": "v27.5.1+incompatible"}},
+            {
+                "Old": {"Path": "github.com/docker/docker"},
+                "New": {"Path": "github.com/docker/docker", "Version": "v27.5.1+incompatible"},
+            },
         ],
         "Exclude": [{"Path": "github.com/karrick/godirwalk", "Version": "v1.17.0"}],
     }
@@ -122,6 +135,11 @@ def test_local_replaces_become_published_modules_and_guards_stay():
 
 def test_siblings_required_at_real_versions_keep_them():
     etcd = WRAPPER.Pin("etcd", "go.etcd.io/etcd/server/v3", "v3.6.6")
-    upstream = {"Require": [{"Path": "go.etcd.io/etcd/api/v3", "Version": "v3.6.6"}],
-                "Replace": [{"Old": {"Path": "go.etcd.io/etcd/api/v3"}, "New": {"Path": "../api"}}]}
-    assert WRAPPER.derived_directives(etcd, upstream) == (["go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 v3.6.6"], [])
+    upstream = {
+        "Require": [{"Path": "go.etcd.io/etcd/api/v3", "Version": "v3.6.6"}],
+        "Replace": [{"Old": {"Path": "go.etcd.io/etcd/api/v3"}, "New": {"Path": "../api"}}],
+    }
+    assert WRAPPER.derived_directives(etcd, upstream) == (
+        ["go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 v3.6.6"],
+        [],
+    )

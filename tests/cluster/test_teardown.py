@@ -10,41 +10,59 @@ from pathlib import Path
 
 import pytest
 
-from fraud_dev.cluster.config import REPO_ROOT
+from fraud_dev.cluster.config import REPO_ROOT, ClusterPorts
 from fraud_dev.cluster.plane import ControlPlane
 from fraud_dev.daemons import mounts_under, processes_using
 from fraud_dev.ports import port_is_free
-from fraud_dev.cluster.config import ClusterPorts
 from tests.cluster.conftest import TOOLS_CACHE, private_config
 
 # Paths that Kubernetes components, kubectl, helm or kwok write by default whatever their root
 # directories are set to (see docs/kubernetes-local-control-plane.md): none may appear.
-HOST_PATHS = [Path(p) for p in ("/var/run/kubernetes", "/var/lib/kubelet", "/var/lib/cni", "/run/containerd",
-                                "/var/lib/etcd", "/etc/kubernetes")] + \
-             [Path.home() / p for p in (".kube/cache", ".kwok", ".cache/helm", ".config/helm")]
+HOST_PATHS = [
+    Path(p)
+    for p in (
+        "/var/run/kubernetes",
+        "/var/lib/kubelet",
+        "/var/lib/cni",
+        "/run/containerd",
+        "/var/lib/etcd",
+        "/etc/kubernetes",
+    )
+] + [Path.home() / p for p in (".kube/cache", ".kwok", ".cache/helm", ".config/helm")]
 
 
-def fraud_dev.cluster(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fraud_dev.cluster", command], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+def cluster_command(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fraud_dev.cluster", command],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_up_then_down_from_separate_commands_leaves_nothing(built_tools, tmp_path):
     ports = ClusterPorts.free()
     run_dir = tmp_path / "run"
-    env = {**os.environ, "CLUSTER_RUN_DIR": str(run_dir), "TOOLS_BIN": str(TOOLS_CACHE / "bin"),
-           **{variable: str(getattr(ports, name)) for name, variable in ports.VARIABLES.items()}}
+    env = {
+        **os.environ,
+        "CLUSTER_RUN_DIR": str(run_dir),
+        "TOOLS_BIN": str(TOOLS_CACHE / "bin"),
+        **{variable: str(getattr(ports, name)) for name, variable in ports.VARIABLES.items()},
+    }
     existed_before = {path for path in HOST_PATHS if path.exists()}
 
-    up = fraud_dev.cluster("up", env)
+    up = cluster_command("up", env)
     assert up.returncode == 0, up.stderr
     assert (run_dir / "kubeconfig").is_file()
-    status = fraud_dev.cluster("status", env)
+    status = cluster_command("status", env)
     assert "kube-apiserver" in status.stdout and "ready" in status.stdout and "kwok-node-0" in status.stdout
     running = processes_using(run_dir)
     assert len(running) >= 5, running  # etcd, apiserver, controller-manager, scheduler, kwok
 
-    down = fraud_dev.cluster("down", env)
+    down = cluster_command("down", env)
     assert down.returncode == 0, down.stderr
     for name in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
         assert f"{name}: terminated" in down.stderr  # each exited on SIGTERM; none needed SIGKILL
@@ -57,9 +75,9 @@ def test_up_then_down_from_separate_commands_leaves_nothing(built_tools, tmp_pat
 
 def test_down_without_a_plane_is_harmless(tmp_path):
     env = {**os.environ, "CLUSTER_RUN_DIR": str(tmp_path / "never-started")}
-    down = fraud_dev.cluster("down", env)
+    down = cluster_command("down", env)
     assert down.returncode == 0, down.stderr
-    assert fraud_dev.cluster("status", env).stdout.strip().endswith("not running")
+    assert cluster_command("status", env).stdout.strip().endswith("not running")
 
 
 class FailingNodes:

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 from fraud_dev.cluster.config import REPO_ROOT
-
 from tests.cluster.conftest import TOOLS_CACHE, load_wrapper_script
 
 BIN = TOOLS_CACHE / "bin"
@@ -42,8 +41,13 @@ def test_the_deploy_tools_report_their_pinned_versions(deploy_tools, tmp_path):
     assert f"Version:\t {versions['ct']}" in output("ct", "version")
     assert f"Conftest: {versions['conftest'].lstrip('v')}" in output("conftest", "--version")
     assert output("skaffold", "version").strip() == versions["skaffold"]
-    helm_env = {"HELM_PLUGINS": str(TOOLS_CACHE / "helm-plugins"), "HELM_CONFIG_HOME": str(tmp_path),
-                "HELM_DATA_HOME": str(tmp_path), "HELM_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    helm_env = {
+        "HELM_PLUGINS": str(TOOLS_CACHE / "helm-plugins"),
+        "HELM_CONFIG_HOME": str(tmp_path),
+        "HELM_DATA_HOME": str(tmp_path),
+        "HELM_CACHE_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
     plugins = output("helm", "plugin", "list", env=helm_env).splitlines()
     assert any(line.split()[:2] == ["unittest", versions["helm-unittest"].lstrip("v")] for line in plugins[1:])
     assert "hooks" not in (TOOLS_CACHE / "helm-plugins" / "unittest" / "plugin.yaml").read_text(encoding="utf-8")
@@ -59,7 +63,8 @@ def test_a_dropped_replace_line_is_reported(built_tools, tmp_path):
     shutil.copytree(REPO_ROOT / "dev" / "tools" / "modules" / "etcd", tmp_path / "etcd")
     go = load_wrapper_script().GO
     subprocess.run([go, "mod", "edit", "-dropreplace=go.etcd.io/etcd/api/v3"], cwd=tmp_path / "etcd", check=True)
-    result = subprocess.run([str(WRAPPER), "--modules", str(tmp_path), "check", "etcd"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(WRAPPER), "--modules", str(tmp_path), "check", "etcd"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 1
     assert "missing replace go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 v3.6.6" in result.stderr

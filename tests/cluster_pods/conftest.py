@@ -16,11 +16,11 @@ from typing import Iterator
 
 import pytest
 import yaml
+
 from fraud_dev.cluster.client import Tool
 from fraud_dev.cluster.config import REPO_ROOT, TOOLS_INSTALL
 from fraud_dev.cluster.podcluster import PodCluster, PodClusterSpec
 from fraud_dev.pipeline import Kafka
-
 from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 
 CHART = REPO_ROOT / "charts" / "fraud-platform"
@@ -32,11 +32,23 @@ TOOLS_BIN = REPO_ROOT / ".cache" / "tools" / "bin"
 # Seconds per step of the session's cluster start, for the summary at the end of the run.
 TIMINGS: dict[str, float] = {}
 # helm template checks the chart's kubeVersion against the version it is told: the pinned one.
-KUBERNETES_VERSION = next(line.split()[2] for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
-                          if line.startswith("kubernetes "))
+KUBERNETES_VERSION = next(
+    line.split()[2]
+    for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
+    if line.startswith("kubernetes ")
+)
 NEEDED_TOOLS = ("etcd", "kubernetes", "helm", "cni-plugins", "coredns", "metrics-server")
-NEEDED_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "buildah", "mmdebstrap", "iptables",
-                   "nsenter", "unshare")
+NEEDED_COMMANDS = (
+    "containerd",
+    "containerd-shim-runc-v2",
+    "runc",
+    "ctr",
+    "buildah",
+    "mmdebstrap",
+    "iptables",
+    "nsenter",
+    "unshare",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,19 +77,39 @@ def values() -> dict:
 
 def image_tags() -> dict[str, tuple[str, ...]]:
     images = values()["images"]
-    return {"functions": (images["functions"]["tag"], UPGRADE_TAG),
-            "merchant-service": (images["merchantService"]["tag"],),
-            "simulator": (images["simulator"]["tag"],)}
+    return {
+        "functions": (images["functions"]["tag"], UPGRADE_TAG),
+        "merchant-service": (images["merchantService"]["tag"],),
+        "simulator": (images["simulator"]["tag"],),
+    }
 
 
 def module_spec() -> str:
     """The module spec the chart renders for this release (its statefun ConfigMap), by `helm template`."""
     rendered = subprocess.run(
-        [str(TOOLS_BIN / "helm"), "template", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(VALUES),
-         "--kube-version", KUBERNETES_VERSION, "--show-only", "templates/statefun.yaml"],
-        capture_output=True, text=True, check=True).stdout
-    configmap = next(doc for doc in yaml.safe_load_all(rendered)
-                     if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{RELEASE}-statefun-module")
+        [
+            str(TOOLS_BIN / "helm"),
+            "template",
+            RELEASE,
+            str(CHART),
+            "-n",
+            NAMESPACE,
+            "-f",
+            str(VALUES),
+            "--kube-version",
+            KUBERNETES_VERSION,
+            "--show-only",
+            "templates/statefun.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    configmap = next(
+        doc
+        for doc in yaml.safe_load_all(rendered)
+        if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{RELEASE}-statefun-module"
+    )
     return configmap["data"]["module.yaml"]
 
 
@@ -111,8 +143,12 @@ def pods_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodCluste
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: make tools-node installs them (apt-get)")
     subprocess.run([str(TOOLS_INSTALL), *NEEDED_TOOLS], check=True, capture_output=True)
-    cluster = PodCluster(tmp_path_factory.mktemp("pods-cluster"), PodClusterSpec(image_tags(), module_spec()),
-                         say=lambda message: print(f"[pods-cluster] {message}", flush=True), timings=TIMINGS)
+    cluster = PodCluster(
+        tmp_path_factory.mktemp("pods-cluster"),
+        PodClusterSpec(image_tags(), module_spec()),
+        say=lambda message: print(f"[pods-cluster] {message}", flush=True),
+        timings=TIMINGS,
+    )
     with cluster:
         yield cluster
 
@@ -125,14 +161,32 @@ def release(pods_cluster: PodCluster) -> Release:
     kubectl.run("create", "namespace", NAMESPACE)
     kubectl.run("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
     started = time.monotonic()
-    installed = pods_cluster.helm().run("install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(VALUES),
-                                        "--wait", "--timeout=300s", timeout=330, check=False)
+    installed = pods_cluster.helm().run(
+        "install",
+        RELEASE,
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        "-f",
+        str(VALUES),
+        "--wait",
+        "--timeout=300s",
+        timeout=330,
+        check=False,
+    )
     if installed.returncode != 0:
         pytest.fail(f"helm install failed: {installed.stderr.strip()}\n{_diagnosis(kubectl)}")
     # The Deployment starts with one pod; the HPA brings it to its minimum at its first sync.
     minimum = str(values()["functions"]["autoscaling"]["minReplicas"])
-    kubectl.run("wait", "-n", NAMESPACE, f"deployment/{RELEASE}-functions", "--timeout=120s",
-                f"--for=jsonpath={{.status.readyReplicas}}={minimum}", timeout=150)
+    kubectl.run(
+        "wait",
+        "-n",
+        NAMESPACE,
+        f"deployment/{RELEASE}-functions",
+        "--timeout=120s",
+        f"--for=jsonpath={{.status.readyReplicas}}={minimum}",
+        timeout=150,
+    )
     TIMINGS["helm install, every pod Ready"] = time.monotonic() - started
     assert pods_cluster.stack is not None
     return Release(pods_cluster, Kafka(pods_cluster.stack.bootstrap))
@@ -142,6 +196,15 @@ def _diagnosis(kubectl: Tool) -> str:
     """What the pods and events of the release say, for a failure message that can be acted on."""
     pods = kubectl.run("get", "pods", "-n", NAMESPACE, "-o", "wide", check=False).stdout
     events = kubectl.run("get", "events", "-n", NAMESPACE, "--sort-by=.lastTimestamp", check=False).stdout
-    logs = kubectl.run("logs", "-n", NAMESPACE, "--all-containers", "--tail=20", "--prefix", "-l",
-                       f"app.kubernetes.io/instance={RELEASE}", check=False).stdout
+    logs = kubectl.run(
+        "logs",
+        "-n",
+        NAMESPACE,
+        "--all-containers",
+        "--tail=20",
+        "--prefix",
+        "-l",
+        f"app.kubernetes.io/instance={RELEASE}",
+        check=False,
+    ).stdout
     return f"pods:\n{pods}\nevents:\n{events[-4000:]}\nlogs:\n{logs[-4000:]}"

@@ -13,13 +13,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from fraud_dev.cluster.config import REPO_ROOT
 from fraud_dev.ledger import LedgerReader, LedgerReport
 from fraud_dev.pipeline import job_restarts
 from fraud_dev.workload import Stream
 from fraud_simulator.transactions import scenario_transactions
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, UPGRADE_TAG, Release
 from tests.support.expectations import assert_decided_as_the_model_says
 
@@ -35,8 +35,12 @@ def functions_messages(pod_ip: str) -> float:
     """How many messages one functions pod has handled (its own /metrics, reached at its pod address)."""
     with urllib.request.urlopen(f"http://{pod_ip}:8000/metrics", timeout=5) as response:  # noqa: S310 - pod in the netns
         text = response.read().decode()
-    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
-               if sample.name == "fraud_function_messages_total")
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "fraud_function_messages_total"
+    )
 
 
 def run_stream(release: Release, seed: int, count: int, rate: float, during=None) -> tuple[LedgerReport, int]:
@@ -78,13 +82,17 @@ class PodTimeline:
             self._stop.wait(0.5)
 
     def min_ready(self) -> int:
-        return min(sum(1 for pod in pods if ready(pod) and not pod["metadata"].get("deletionTimestamp"))
-                   for _, pods in self.samples)
+        return min(
+            sum(1 for pod in pods if ready(pod) and not pod["metadata"].get("deletionTimestamp"))
+            for _, pods in self.samples
+        )
 
     def max_unready_new(self, image: str) -> int:
         """The most pods of `image` that were starting (not Ready) at the same moment."""
-        return max(sum(1 for pod in pods if pod["spec"]["containers"][0]["image"] == image and not ready(pod))
-                   for _, pods in self.samples)
+        return max(
+            sum(1 for pod in pods if pod["spec"]["containers"][0]["image"] == image and not ready(pod))
+            for _, pods in self.samples
+        )
 
 
 def wait_for(check, what: str, timeout: float, interval: float = 1.0):
@@ -99,8 +107,11 @@ def wait_for(check, what: str, timeout: float, interval: float = 1.0):
 
 # ---------------------------------------------------------------------------------------------------------
 def test_the_node_binaries_report_their_pinned_versions():
-    pins = {line.split()[0]: line.split()[2] for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
-            if line.strip() and not line.startswith("#")}
+    pins = {
+        line.split()[0]: line.split()[2]
+        for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     bin_dir = REPO_ROOT / ".cache" / "tools"
     version = lambda *argv: subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: E731
     assert version(str(bin_dir / "bin" / "coredns"), "-version").stdout.startswith(f"CoreDNS-{pins['coredns'][1:]}")
@@ -120,10 +131,12 @@ def test_the_charts_pods_run_the_images_built_here_as_non_root_on_a_read_only_ro
             assert status["image"].startswith(f"docker.io/fraud-platform/{component}:node-1")
     pod = release.pods("functions")[0]["metadata"]["name"]
     # runc enforces the chart's securityContext: uid 10001, no root filesystem writes, no capabilities.
-    probe = ("import os, json\n"
-             "try:\n    open('/opt/venv/probe', 'w'); wrote = True\nexcept OSError as err:\n    wrote = err.strerror\n"
-             "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')][0]\n"
-             "print(json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'root_write': wrote, 'caps': caps}))")
+    probe = (
+        "import os, json\n"
+        "try:\n    open('/opt/venv/probe', 'w'); wrote = True\nexcept OSError as err:\n    wrote = err.strerror\n"
+        "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')][0]\n"
+        "print(json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'root_write': wrote, 'caps': caps}))"
+    )
     seen = json.loads(release.kubectl.run("exec", "-n", NAMESPACE, pod, "--", PYTHON, "-c", probe).stdout)
     assert seen == {"uid": 10001, "gid": 10001, "root_write": "Read-only file system", "caps": "0000000000000000"}
 
@@ -136,8 +149,12 @@ def test_the_cluster_has_no_way_out_of_its_network_namespace(release):
     assert {"lo", "node0", "node0-peer", "cni0"} <= links
     assert all(name in ("lo", "node0", "node0-peer", "cni0") or name.startswith("veth") for name in links), links
     assert "default" not in netns.run("ip", "route")
-    lookup = subprocess.run(netns.argv(["ip", "route", "get", "192.0.2.1"], REPO_ROOT),  # TEST-NET-1
-                            capture_output=True, text=True, check=False)
+    lookup = subprocess.run(
+        netns.argv(["ip", "route", "get", "192.0.2.1"], REPO_ROOT),  # TEST-NET-1
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert lookup.returncode != 0 and "unreachable" in lookup.stderr
     assert all(pod["status"]["podIP"].startswith("10.244.0.") for pod in release.pods("functions"))
 
@@ -145,11 +162,14 @@ def test_the_cluster_has_no_way_out_of_its_network_namespace(release):
 def test_services_resolve_and_route_inside_pods(release):
     """CoreDNS answers the Service name with its ClusterIP, and kube-proxy routes it to a ready pod."""
     merchant = f"{RELEASE}-merchant-service"
-    cluster_ip = release.kubectl.run("get", "service", "-n", NAMESPACE, merchant, "-o",
-                                     "jsonpath={.spec.clusterIP}").stdout
+    cluster_ip = release.kubectl.run(
+        "get", "service", "-n", NAMESPACE, merchant, "-o", "jsonpath={.spec.clusterIP}"
+    ).stdout
     pod = release.pods("functions")[0]["metadata"]["name"]
-    probe = (f"import socket, urllib.request\nprint(socket.gethostbyname('{merchant}.{NAMESPACE}.svc'))\n"
-             f"print(urllib.request.urlopen('http://{merchant}.{NAMESPACE}.svc:8090/readyz', timeout=5).status)")
+    probe = (
+        f"import socket, urllib.request\nprint(socket.gethostbyname('{merchant}.{NAMESPACE}.svc'))\n"
+        f"print(urllib.request.urlopen('http://{merchant}.{NAMESPACE}.svc:8090/readyz', timeout=5).status)"
+    )
     answer = release.kubectl.run("exec", "-n", NAMESPACE, pod, "--", PYTHON, "-c", probe).stdout.split()
     assert answer == [cluster_ip, "200"]
 
@@ -181,8 +201,19 @@ def test_helm_upgrade_rolls_the_functions_one_by_one_under_traffic_without_loss(
     def upgrade(stream: Stream) -> None:
         time.sleep(5)
         with timeline:
-            release.helm.run("upgrade", RELEASE, str(CHART), "-n", NAMESPACE, "--reuse-values",
-                             "--set", f"images.functions.tag={UPGRADE_TAG}", "--wait", "--timeout=300s", timeout=330)
+            release.helm.run(
+                "upgrade",
+                RELEASE,
+                str(CHART),
+                "-n",
+                NAMESPACE,
+                "--reuse-values",
+                "--set",
+                f"images.functions.tag={UPGRADE_TAG}",
+                "--wait",
+                "--timeout=300s",
+                timeout=330,
+            )
             release.kubectl.run("rollout", "status", "-n", NAMESPACE, f"deployment/{FUNCTIONS}", "--timeout=120s")
 
     report, restarts = run_stream(release, 20261202, count=1500, rate=25, during=upgrade)
@@ -210,8 +241,19 @@ def test_a_deleted_functions_pod_under_traffic_loses_nothing(release):
 
 
 def test_the_hpa_scales_the_functions_on_real_metrics_and_back(release):
-    release.helm.run("upgrade", RELEASE, str(CHART), "-n", NAMESPACE, "--reuse-values",
-                     "--set", "functions.autoscaling.minReplicas=1", "--wait", "--timeout=120s", timeout=150)
+    release.helm.run(
+        "upgrade",
+        RELEASE,
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        "--reuse-values",
+        "--set",
+        "functions.autoscaling.minReplicas=1",
+        "--wait",
+        "--timeout=120s",
+        timeout=150,
+    )
     replicas = lambda: release.kubectl.json("get", "deployment", "-n", NAMESPACE, FUNCTIONS)["spec"]["replicas"]  # noqa: E731
     wait_for(lambda: replicas() == 1, "the HPA to settle at one replica", 180, interval=3)
     wait_for(lambda: len(release.pods("functions")) == 1, "one functions pod", 120)
@@ -223,8 +265,11 @@ def test_the_hpa_scales_the_functions_on_real_metrics_and_back(release):
 
     def load(stream: Stream) -> None:
         wait_for(lambda: replicas() == 2, "a scale-up under load", 150, interval=2)
-        new = wait_for(lambda: [p for p in release.pods("functions") if ready(p) and p["metadata"]["name"] != first],
-                       "the new pod Ready", 90)[0]
+        new = wait_for(
+            lambda: [p for p in release.pods("functions") if ready(p) and p["metadata"]["name"] != first],
+            "the new pod Ready",
+            90,
+        )[0]
         start = functions_messages(new["status"]["podIP"])
         time.sleep(20)  # the runtime's pooled connections live 15 s: new ones spread over both pods
         seen[new["metadata"]["name"]] = functions_messages(new["status"]["podIP"]) - start
@@ -249,7 +294,7 @@ def test_teardown_leaves_nothing_behind(pods_cluster):
 
 
 def _pod_metrics(release: Release) -> list[dict]:
-    found = release.kubectl.run("get", "--raw", f"/apis/metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/pods",
-                                check=False)
+    found = release.kubectl.run(
+        "get", "--raw", f"/apis/metrics.k8s.io/v1beta1/namespaces/{NAMESPACE}/pods", check=False
+    )
     return json.loads(found.stdout)["items"] if found.returncode == 0 else []
-

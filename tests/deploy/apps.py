@@ -18,8 +18,11 @@ def all_routes(app: web.Application) -> set[str]:
 
 def get_routes(app: web.Application) -> set[str]:
     """Static paths answered to GET."""
-    return {route.resource.canonical for route in app.router.routes()
-            if route.method in ("GET", "*") and route.resource is not None}
+    return {
+        route.resource.canonical
+        for route in app.router.routes()
+        if route.method in ("GET", "*") and route.resource is not None
+    }
 
 
 def functions_app() -> web.Application:

@@ -108,7 +108,9 @@ def lint(text: str, flink_version: str) -> list[str]:
         return problems
     for target in PYTHON_TARGETS:
         base = dockerfile.resolved_base(target)
-        if not re.fullmatch(r"(docker\.io/(library/)?)?python:3\.11(\.\d+)?-slim-bookworm(@sha256:[0-9a-f]{64})?", base):
+        if not re.fullmatch(
+            r"(docker\.io/(library/)?)?python:3\.11(\.\d+)?-slim-bookworm(@sha256:[0-9a-f]{64})?", base
+        ):
             problems.append(f"{target}: base {base} is not a pinned slim Debian 12 Python 3.11")
         if any(stage.all("RUN") for stage in dockerfile.chain(target)):
             problems.append(f"{target}: RUN in the final image (build in the builder stage)")
@@ -124,11 +126,15 @@ def lint(text: str, flink_version: str) -> list[str]:
     for stage in dockerfile.stages.values():
         for keyword, args in stage.instructions:
             if keyword in ("RUN", "ENTRYPOINT", "CMD") and BARE_PYTHON.search(args):
-                problems.append(f"stage {stage.name}: {keyword} calls python/pip by name (use python3 or /opt/venv/bin/...)")
+                problems.append(
+                    f"stage {stage.name}: {keyword} calls python/pip by name (use python3 or /opt/venv/bin/...)"
+                )
             if keyword == "RUN" and "apt-get install" in args and COMPILERS.search(args):
                 problems.append(f"stage {stage.name}: installs a compiler")
     runtime_base = dockerfile.resolved_base(RUNTIME_TARGET)
-    if not re.fullmatch(rf"flink:{re.escape(flink_version)}-scala_2\.12-java(11|17)(@sha256:[0-9a-f]{{64}})?", runtime_base):
+    if not re.fullmatch(
+        rf"flink:{re.escape(flink_version)}-scala_2\.12-java(11|17)(@sha256:[0-9a-f]{{64}})?", runtime_base
+    ):
         problems.append(f"{RUNTIME_TARGET}: base {runtime_base} is not the pinned Flink {flink_version} image")
     copies = " ".join(dockerfile.stages[RUNTIME_TARGET].all("COPY"))
     for jar in ("/opt/flink/lib/statefun-flink-distribution.jar", "/opt/flink/lib/statefun-fraud-extension.jar"):
@@ -166,8 +172,11 @@ def dockerignore_allows(ignore_text: str, path: str) -> bool:
 
 
 # Each Python image and the product folders it is built from: fraud_common and its own component, nothing else.
-COMPONENT_FOLDERS = {"functions": {"common/", "functions/"}, "merchant-service": {"common/", "merchant-service/"},
-                     "simulator": {"common/", "simulator/"}}
+COMPONENT_FOLDERS = {
+    "functions": {"common/", "functions/"},
+    "merchant-service": {"common/", "merchant-service/"},
+    "simulator": {"common/", "simulator/"},
+}
 # What exists only to run and test the product here: never in an image.
 WORKSHOP_FOLDERS = ("dev/", "tests/")
 
@@ -207,6 +216,9 @@ def context_problems(root: Path, text: str, ignore_text: str, tracked: list[str]
         found = folders_copied_into(text, target)
         if found != expected:
             problems.append(f"{target}: built from {sorted(found)}, not only {sorted(expected)}")
-    problems += [f"{path} (workshop) reaches the build context" for path in tracked
-                 if path.startswith(WORKSHOP_FOLDERS) and dockerignore_allows(ignore_text, path)]
+    problems += [
+        f"{path} (workshop) reaches the build context"
+        for path in tracked
+        if path.startswith(WORKSHOP_FOLDERS) and dockerignore_allows(ignore_text, path)
+    ]
     return problems

@@ -39,8 +39,21 @@ def wheel() -> Path:
     """The pinned wheel, downloaded by pip (the ordinary client of the registry) on first use."""
     found = sorted(WHEEL_DIR.glob(f"kubernetes_validate-{PACKAGE_VERSION}-*.whl"))
     if not found:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(WHEEL_DIR),
-                        f"{PACKAGE}=={PACKAGE_VERSION}"], check=True, timeout=600)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--dest",
+                str(WHEEL_DIR),
+                f"{PACKAGE}=={PACKAGE_VERSION}",
+            ],
+            check=True,
+            timeout=600,
+        )
         found = sorted(WHEEL_DIR.glob(f"kubernetes_validate-{PACKAGE_VERSION}-*.whl"))
     return found[0]
 
@@ -58,8 +71,14 @@ def _refs(node: Any) -> set[str]:
 
 def _localise(node: Any) -> Any:
     if isinstance(node, dict):
-        return {key: (LOCAL_PREFIX + value[len(REF_PREFIX):] if key == "$ref" and str(value).startswith(REF_PREFIX)
-                      else _localise(value)) for key, value in node.items()}
+        return {
+            key: (
+                LOCAL_PREFIX + value[len(REF_PREFIX) :]
+                if key == "$ref" and str(value).startswith(REF_PREFIX)
+                else _localise(value)
+            )
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_localise(value) for value in node]
     return node
@@ -104,7 +123,8 @@ def build(out: Path | None = None) -> Path:
         f"- from: `{SOURCE_DIR}` (Kubernetes v{KUBE_VERSION}, strict)\n"
         f"- transformed by: tests/deploy/k8s_schemas.py (definitions inlined, `$ref`s local, `$id` dropped)\n"
         f"- resource schemas: {written}\n- made: {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return out
 
 

@@ -13,6 +13,18 @@ TEMPLATE = "{{ .ResourceKind }}{{ .KindSuffix }}.json"
 def validate(manifests: str) -> Result:
     """`kubeconform -strict` of a manifest stream; every kind must have a schema (no -ignore-missing-schemas)."""
     schemas: Path = k8s_schemas.build()
-    return run([tool("kubeconform"), "-strict", "-summary", "-output", "text",
-                "-schema-location", f"{schemas}/{TEMPLATE}",
-                "-schema-location", f"{CRD_SCHEMAS}/{TEMPLATE}", "-"], stdin=manifests)
+    return run(
+        [
+            tool("kubeconform"),
+            "-strict",
+            "-summary",
+            "-output",
+            "text",
+            "-schema-location",
+            f"{schemas}/{TEMPLATE}",
+            "-schema-location",
+            f"{CRD_SCHEMAS}/{TEMPLATE}",
+            "-",
+        ],
+        stdin=manifests,
+    )

@@ -32,10 +32,20 @@ def skaffold(*args: str, cwd: Path = ROOT) -> Result:
     command = [tool("skaffold"), *args]
     if shutil.which("unshare") and run(["unshare", "-n", "true"]).returncode == 0:
         command = ["unshare", "-n", *command]
-    return run(command, cwd=cwd, env={"HOME": str(HOME), "SKAFFOLD_UPDATE_CHECK": "false",
-                                      "SKAFFOLD_COLLECT_METRICS": "false", "PATH": f"{TOOLS_BIN}:/usr/bin:/bin"})
+    return run(
+        command,
+        cwd=cwd,
+        env={
+            "HOME": str(HOME),
+            "SKAFFOLD_UPDATE_CHECK": "false",
+            "SKAFFOLD_COLLECT_METRICS": "false",
+            "PATH": f"{TOOLS_BIN}:/usr/bin:/bin",
+        },
+    )
 
 
 def render(*profiles: str, cwd: Path = ROOT) -> Result:
     """`skaffold render` offline, images tagged (not resolved to digests)."""
-    return skaffold("render", "--offline=true", "--digest-source=tag", "--profile", ",".join(("offline", *profiles)), cwd=cwd)
+    return skaffold(
+        "render", "--offline=true", "--digest-source=tag", "--profile", ",".join(("offline", *profiles)), cwd=cwd
+    )

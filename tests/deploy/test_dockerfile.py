@@ -23,8 +23,11 @@ ADR_0001 = (ROOT / "docs" / "adr" / "0001-statefun-runtime.md").read_text(encodi
 FLINK_VERSION = re.search(r"^# .*Flink (\d+\.\d+\.\d+)", ADR_0001, re.MULTILINE).group(1)
 VENV = ROOT / ".venv"
 # Each Python image: the env variable of its health port and the route its probes use.
-HEALTH = {"functions": ("FUNCTIONS_PORT", "/healthz"), "merchant-service": ("MERCHANT_SERVICE_PORT", "/healthz"),
-          "simulator": ("SIMULATOR_HEALTH_PORT", "/healthz")}
+HEALTH = {
+    "functions": ("FUNCTIONS_PORT", "/healthz"),
+    "merchant-service": ("MERCHANT_SERVICE_PORT", "/healthz"),
+    "simulator": ("SIMULATOR_HEALTH_PORT", "/healthz"),
+}
 
 
 def test_the_dockerfile_keeps_the_image_contract():
@@ -35,19 +38,37 @@ def test_every_copied_path_exists_and_reaches_the_build_context_and_nothing_of_t
     assert dockerfile.context_problems(ROOT, TEXT, IGNORE, TRACKED) == []
 
 
-@pytest.mark.parametrize("change, problem", [
-    (("USER 10001:10001", "USER root"), "functions: USER root is not a numeric non-root UID[:GID]"),
-    (("ARG PYTHON_BASE=python:3.11-slim-bookworm", "ARG PYTHON_BASE=python:3.12"), "base python:3.12 is not a pinned slim Debian 12"),
-    (("&& python3 -m venv", "&& python -m venv"), "stage python-builder: RUN calls python/pip by name"),
-    (('ENTRYPOINT ["/opt/venv/bin/python", "-m", "merchant_service"]', 'ENTRYPOINT ["python", "-m", "merchant_service"]'),
-     "merchant-service: entrypoint"),
-    (("FROM python-runtime AS functions\n", "FROM python-runtime AS functions\nRUN apt-get install -y gcc\n"),
-     "functions: RUN in the final image"),
-    (("ARG FLINK_BASE=flink:1.16.2-scala_2.12-java11", "ARG FLINK_BASE=flink:latest"), "statefun-runtime: base flink:latest"),
-    (("/opt/flink/lib/statefun-fraud-extension.jar\n", "/opt/flink/usrlib/statefun-fraud-extension.jar\n"),
-     "nothing is copied to /opt/flink/lib/statefun-fraud-extension.jar"),
-    (("FROM python-runtime AS simulator", "FROM python-runtime AS simulatorr"), "no target simulator"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (("USER 10001:10001", "USER root"), "functions: USER root is not a numeric non-root UID[:GID]"),
+        (
+            ("ARG PYTHON_BASE=python:3.11-slim-bookworm", "ARG PYTHON_BASE=python:3.12"),
+            "base python:3.12 is not a pinned slim Debian 12",
+        ),
+        (("&& python3 -m venv", "&& python -m venv"), "stage python-builder: RUN calls python/pip by name"),
+        (
+            (
+                'ENTRYPOINT ["/opt/venv/bin/python", "-m", "merchant_service"]',
+                'ENTRYPOINT ["python", "-m", "merchant_service"]',
+            ),
+            "merchant-service: entrypoint",
+        ),
+        (
+            ("FROM python-runtime AS functions\n", "FROM python-runtime AS functions\nRUN apt-get install -y gcc\n"),
+            "functions: RUN in the final image",
+        ),
+        (
+            ("ARG FLINK_BASE=flink:1.16.2-scala_2.12-java11", "ARG FLINK_BASE=flink:latest"),
+            "statefun-runtime: base flink:latest",
+        ),
+        (
+            ("/opt/flink/lib/statefun-fraud-extension.jar\n", "/opt/flink/usrlib/statefun-fraud-extension.jar\n"),
+            "nothing is copied to /opt/flink/lib/statefun-fraud-extension.jar",
+        ),
+        (("FROM python-runtime AS simulator", "FROM python-runtime AS simulatorr"), "no target simulator"),
+    ],
+)
 def test_a_broken_dockerfile_is_caught(change, problem):
     old, new = change
     assert old in TEXT
@@ -56,21 +77,25 @@ def test_a_broken_dockerfile_is_caught(change, problem):
 
 def test_a_copy_the_dockerignore_excludes_is_caught():
     assert dockerfile.context_problems(ROOT, TEXT, IGNORE + "runtime/extension/\n", TRACKED) == [
-        "COPY runtime/extension/: excluded by .dockerignore"]
-    assert dockerfile.context_problems(ROOT, TEXT.replace("COPY runtime/pom.xml", "COPY runtime/pom.xmll"), IGNORE,
-                                       TRACKED) == ["COPY runtime/pom.xmll: no such path"]
+        "COPY runtime/extension/: excluded by .dockerignore"
+    ]
+    assert dockerfile.context_problems(
+        ROOT, TEXT.replace("COPY runtime/pom.xml", "COPY runtime/pom.xmll"), IGNORE, TRACKED
+    ) == ["COPY runtime/pom.xmll: no such path"]
 
 
 def test_an_image_built_from_another_components_folder_is_caught():
     text = TEXT.replace("COPY simulator/ simulator/\n", "COPY simulator/ simulator/\nCOPY functions/ functions/\n")
     assert dockerfile.context_problems(ROOT, text, IGNORE, TRACKED) == [
-        "simulator: built from ['common/', 'functions/', 'simulator/'], not only ['common/', 'simulator/']"]
+        "simulator: built from ['common/', 'functions/', 'simulator/'], not only ['common/', 'simulator/']"
+    ]
 
 
 def test_a_workshop_file_reaching_the_build_context_is_caught():
     problems = dockerfile.context_problems(ROOT, TEXT, IGNORE + "!dev/fraud_dev/\n", TRACKED)
-    assert problems and all(p.startswith("dev/fraud_dev/") and p.endswith("(workshop) reaches the build context")
-                            for p in problems)
+    assert problems and all(
+        p.startswith("dev/fraud_dev/") and p.endswith("(workshop) reaches the build context") for p in problems
+    )
     assert "dev/fraud_dev/stack/stack.py (workshop) reaches the build context" in problems
 
 
@@ -83,11 +108,18 @@ def free_port() -> int:
 def start(target: str, command: list[str], port: int) -> subprocess.Popen:
     """The declared command with /opt/venv -> the project's venv, the image's ENV, loopback only."""
     port_variable, _ = HEALTH[target]
-    env = {**dockerfile.parse(TEXT).env(target), "PATH": "/usr/bin:/bin", "HOME": os.environ.get("TMPDIR", "/tmp"),
-           port_variable: str(port),
-           # Loopback instead of the image's 0.0.0.0; Kafka at a closed local port (the simulator must stay up).
-           "FUNCTIONS_HOST": "127.0.0.1", "MERCHANT_SERVICE_HOST": "127.0.0.1", "SIMULATOR_HEALTH_HOST": "127.0.0.1",
-           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "SIMULATOR_CONNECT_TIMEOUT": "120"}
+    env = {
+        **dockerfile.parse(TEXT).env(target),
+        "PATH": "/usr/bin:/bin",
+        "HOME": os.environ.get("TMPDIR", "/tmp"),
+        port_variable: str(port),
+        # Loopback instead of the image's 0.0.0.0; Kafka at a closed local port (the simulator must stay up).
+        "FUNCTIONS_HOST": "127.0.0.1",
+        "MERCHANT_SERVICE_HOST": "127.0.0.1",
+        "SIMULATOR_HEALTH_HOST": "127.0.0.1",
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "SIMULATOR_CONNECT_TIMEOUT": "120",
+    }
     argv = [part.replace("/opt/venv", str(VENV)) for part in command]
     return subprocess.Popen(argv, cwd="/", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -119,15 +151,19 @@ def test_the_declared_entrypoint_answers_its_health_route_and_stops_on_sigterm(t
     port = free_port()
     process = start(target, command, port)
     try:
-        assert answers(process, port, HEALTH[target][1]), process.stderr.read() if process.poll() is not None else "no answer"
+        assert answers(process, port, HEALTH[target][1]), (
+            process.stderr.read() if process.poll() is not None else "no answer"
+        )
     finally:
         code = stop(process)
     assert code == 0
 
 
 def test_an_entrypoint_that_cannot_start_is_caught():
-    command = [part.replace("fraud_functions.server", "fraud_functions.no_such_module")
-               for part in dockerfile.parse(TEXT).command("functions")]
+    command = [
+        part.replace("fraud_functions.server", "fraud_functions.no_such_module")
+        for part in dockerfile.parse(TEXT).command("functions")
+    ]
     port = free_port()
     process = start("functions", command, port)
     try:

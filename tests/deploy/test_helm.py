@@ -34,18 +34,22 @@ def test_lint_is_clean():
 
 def test_lint_fails_on_a_broken_template(tmp_path):
     chart = copy_chart(tmp_path)
-    (chart / "templates" / "broken.yaml").write_text("kind: ConfigMap\nmetadata:\n  name: {{ .Values.nope.missing }}\n",
-                                                      encoding="utf-8")
+    (chart / "templates" / "broken.yaml").write_text(
+        "kind: ConfigMap\nmetadata:\n  name: {{ .Values.nope.missing }}\n", encoding="utf-8"
+    )
     assert lint(chart).returncode != 0
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("statefun.upgradeMode=stateless", "upgradeMode"),        # losing state on upgrade is not an option
-    ("functions.port=0", "port"),
-    ("statefun.storage.type=nfs", "type"),
-    ("kafka.topics.alerts=0", "alerts"),
-    ("functions.replicaz=3", "replicaz"),                    # unknown keys are typos
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("statefun.upgradeMode=stateless", "upgradeMode"),  # losing state on upgrade is not an option
+        ("functions.port=0", "port"),
+        ("statefun.storage.type=nfs", "type"),
+        ("kafka.topics.alerts=0", "alerts"),
+        ("functions.replicaz=3", "replicaz"),  # unknown keys are typos
+    ],
+)
 def test_the_values_schema_rejects_bad_values(setting, message):
     result = helm_template("--set", setting)
     assert result.returncode != 0 and message in result.output
@@ -73,10 +77,14 @@ def test_a_failing_unit_assertion_fails_the_suite(tmp_path):
 def chart_testing_lint(chart: Path, scratch: Path) -> Result:
     """`ct lint` of one chart with every ci/ values file: Chart.yaml schema, yamllint, helm lint."""
     venv_bin = Path(sys.executable).parent
-    return run([tool("ct"), "lint", "--charts", str(chart), "--validate-maintainers=false",
-                "--check-version-increment=false"],
-               env={"CT_CONFIG_DIR": str(CACHE / "tools" / "ct"), "HOME": str(scratch),
-                    "PATH": f"{venv_bin}:{TOOLS_BIN}:{os.environ['PATH']}"})
+    return run(
+        [tool("ct"), "lint", "--charts", str(chart), "--validate-maintainers=false", "--check-version-increment=false"],
+        env={
+            "CT_CONFIG_DIR": str(CACHE / "tools" / "ct"),
+            "HOME": str(scratch),
+            "PATH": f"{venv_bin}:{TOOLS_BIN}:{os.environ['PATH']}",
+        },
+    )
 
 
 def test_chart_testing_lints_the_chart(tmp_path):

@@ -16,17 +16,29 @@ def test_every_ci_render_validates(ci_values):
     assert "Invalid: 0, Errors: 0" in result.stdout
 
 
-@pytest.mark.parametrize("manifest, message", [
-    # an unknown field in a core kind
-    ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicaz: 1\n  selector: {matchLabels: {a: b}}\n"
-     "  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n", "additional properties 'replicaz'"),
-    # a wrong type in a CRD kind
-    ("apiVersion: kafka.strimzi.io/v1\nkind: KafkaTopic\nmetadata: {name: t}\nspec: {partitions: four}\n", "partitions"),
-    # a value outside the CRD's enum
-    ("apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: f}\nspec: {flinkVersion: v9_99}\n", "flinkVersion"),
-    # a kind without any schema (e.g. the removed Strimzi v1beta2)
-    ("apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: {name: k}\nspec: {}\n", "could not find schema"),
-])
+@pytest.mark.parametrize(
+    "manifest, message",
+    [
+        # an unknown field in a core kind
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicaz: 1\n  selector: {matchLabels: {a: b}}\n"
+            "  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n",
+            "additional properties 'replicaz'",
+        ),
+        # a wrong type in a CRD kind
+        (
+            "apiVersion: kafka.strimzi.io/v1\nkind: KafkaTopic\nmetadata: {name: t}\nspec: {partitions: four}\n",
+            "partitions",
+        ),
+        # a value outside the CRD's enum
+        (
+            "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: f}\nspec: {flinkVersion: v9_99}\n",
+            "flinkVersion",
+        ),
+        # a kind without any schema (e.g. the removed Strimzi v1beta2)
+        ("apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: {name: k}\nspec: {}\n", "could not find schema"),
+    ],
+)
 def test_a_broken_manifest_fails(manifest, message):
     result = validate(manifest)
     assert result.returncode != 0

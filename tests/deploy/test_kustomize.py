@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fraud_dev import sync_chart as sync
 
+from fraud_dev import sync_chart as sync
 from tests.deploy.kubeconform import validate
 from tests.deploy.tools import KUSTOMIZE, documents, run, tool
 
@@ -46,7 +46,8 @@ def kustomization_of(tmp_path, components: list[str], tree: Path = KUSTOMIZE):
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
         f"resources: [{rel(tree / 'base', tmp_path)}]\n"
         f"components: [{', '.join(rel(tree / 'components' / c, tmp_path) for c in components)}]\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return tmp_path
 
 
@@ -72,7 +73,9 @@ def test_a_drifted_component_is_caught(tmp_path):
     copy = tmp_path / "kustomize"
     shutil.copytree(KUSTOMIZE, copy)
     resources = copy / "components" / "monitoring" / "resources.yaml"
-    resources.write_text(resources.read_text(encoding="utf-8").replace("interval: 30s", "interval: 5m"), encoding="utf-8")
+    resources.write_text(
+        resources.read_text(encoding="utf-8").replace("interval: 30s", "interval: 5m"), encoding="utf-8"
+    )
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     built = objects(documents(build(kustomization_of(overlay, ["monitoring"], copy))))
@@ -84,6 +87,7 @@ def test_an_overlay_patching_a_missing_resource_fails(tmp_path):
         f"resources: [{rel(KUSTOMIZE / 'base', tmp_path)}]\npatches:\n  - target: {{kind: Deployment, name: fraud-nothing}}\n"
         "    patch: |-\n      - {op: replace, path: /spec/replicas, value: 2}\n"
         "  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: fraud-nothing}\n      spec: {replicas: 2}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run([tool("kustomize"), "build", str(tmp_path)])
     assert result.returncode != 0 and "fraud-nothing" in result.output

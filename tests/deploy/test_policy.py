@@ -13,7 +13,10 @@ DEFAULT = next(path for path in CI_VALUES if path.name == "default-values.yaml")
 
 
 def conftest(manifests: str) -> Result:
-    return run([tool("conftest"), "test", "--combine", "--no-color", "--policy", str(ROOT / "dev" / "policy"), "-"], stdin=manifests)
+    return run(
+        [tool("conftest"), "test", "--combine", "--no-color", "--policy", str(ROOT / "dev" / "policy"), "-"],
+        stdin=manifests,
+    )
 
 
 def test_every_ci_render_passes(renders, ci_values):
@@ -46,34 +49,70 @@ def jm_container(docs):
 
 
 BREAKS = {
-    "root": (lambda d: functions_container(d)["securityContext"].update(runAsNonRoot=False, runAsUser=0),
-             ["container functions: runAsNonRoot must be true", "container functions: runs as UID 0"]),
-    "writable root": (lambda d: jm_container(d)["securityContext"].update(readOnlyRootFilesystem=False),
-                      ["jobManager container flink-main-container: readOnlyRootFilesystem must be true"]),
-    "escalation": (lambda d: functions_container(d)["securityContext"].pop("allowPrivilegeEscalation"),
-                   ["container functions: allowPrivilegeEscalation must be false"]),
-    "capabilities": (lambda d: functions_container(d)["securityContext"]["capabilities"].update(drop=[], add=["NET_ADMIN"]),
-                     ["capabilities must drop ALL", "container functions: adds capabilities"]),
-    "privileged": (lambda d: functions_container(d)["securityContext"].update(privileged=True), ["container functions: privileged"]),
-    "seccomp": (lambda d: (deployment(d, "fraud-functions")["spec"]["template"]["spec"]["securityContext"].pop("seccompProfile"),
-                           functions_container(d)["securityContext"].pop("seccompProfile")),
-                ["container functions: seccompProfile must be RuntimeDefault"]),
-    "host network": (lambda d: deployment(d, "fraud-merchant-service")["spec"]["template"]["spec"].update(hostNetwork=True),
-                     ["Deployment/fraud-merchant-service: hostNetwork"]),
-    "host path": (lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"]["volumes"].append(
-        {"name": "host", "hostPath": {"path": "/"}}), ["volume host: type hostPath is not allowed"]),
-    "no limits": (lambda d: functions_container(d)["resources"].pop("limits"),
-                  ["container functions: no limits.cpu", "container functions: no limits.memory"]),
-    "no flink resources": (lambda d: flink(d)["spec"]["taskManager"]["resource"].pop("memory"),
-                           ["FlinkDeployment/fraud-statefun: no taskManager.resource.memory"]),
-    "no probe": (lambda d: jm_container(d).pop("readinessProbe"), ["jobManager container flink-main-container: no readinessProbe"]),
+    "root": (
+        lambda d: functions_container(d)["securityContext"].update(runAsNonRoot=False, runAsUser=0),
+        ["container functions: runAsNonRoot must be true", "container functions: runs as UID 0"],
+    ),
+    "writable root": (
+        lambda d: jm_container(d)["securityContext"].update(readOnlyRootFilesystem=False),
+        ["jobManager container flink-main-container: readOnlyRootFilesystem must be true"],
+    ),
+    "escalation": (
+        lambda d: functions_container(d)["securityContext"].pop("allowPrivilegeEscalation"),
+        ["container functions: allowPrivilegeEscalation must be false"],
+    ),
+    "capabilities": (
+        lambda d: functions_container(d)["securityContext"]["capabilities"].update(drop=[], add=["NET_ADMIN"]),
+        ["capabilities must drop ALL", "container functions: adds capabilities"],
+    ),
+    "privileged": (
+        lambda d: functions_container(d)["securityContext"].update(privileged=True),
+        ["container functions: privileged"],
+    ),
+    "seccomp": (
+        lambda d: (
+            deployment(d, "fraud-functions")["spec"]["template"]["spec"]["securityContext"].pop("seccompProfile"),
+            functions_container(d)["securityContext"].pop("seccompProfile"),
+        ),
+        ["container functions: seccompProfile must be RuntimeDefault"],
+    ),
+    "host network": (
+        lambda d: deployment(d, "fraud-merchant-service")["spec"]["template"]["spec"].update(hostNetwork=True),
+        ["Deployment/fraud-merchant-service: hostNetwork"],
+    ),
+    "host path": (
+        lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"]["volumes"].append(
+            {"name": "host", "hostPath": {"path": "/"}}
+        ),
+        ["volume host: type hostPath is not allowed"],
+    ),
+    "no limits": (
+        lambda d: functions_container(d)["resources"].pop("limits"),
+        ["container functions: no limits.cpu", "container functions: no limits.memory"],
+    ),
+    "no flink resources": (
+        lambda d: flink(d)["spec"]["taskManager"]["resource"].pop("memory"),
+        ["FlinkDeployment/fraud-statefun: no taskManager.resource.memory"],
+    ),
+    "no probe": (
+        lambda d: jm_container(d).pop("readinessProbe"),
+        ["jobManager container flink-main-container: no readinessProbe"],
+    ),
     "latest": (lambda d: functions_container(d).update(image="fraud-platform/functions:latest"), ["image tag latest"]),
-    "no pdb": (lambda d: d.remove(next(x for x in d if x["kind"] == "PodDisruptionBudget" and x["metadata"]["name"] == "fraud-functions")),
-               ["Deployment/fraud-functions: no PodDisruptionBudget selects its pods"]),
-    "no spread": (lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"].pop("topologySpreadConstraints"),
-                  ["Deployment/fraud-functions: more than one replica but no topologySpreadConstraints"]),
-    "token": (lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"].pop("automountServiceAccountToken"),
-              ["Deployment/fraud-functions: mounts a service account token"]),
+    "no pdb": (
+        lambda d: d.remove(
+            next(x for x in d if x["kind"] == "PodDisruptionBudget" and x["metadata"]["name"] == "fraud-functions")
+        ),
+        ["Deployment/fraud-functions: no PodDisruptionBudget selects its pods"],
+    ),
+    "no spread": (
+        lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"].pop("topologySpreadConstraints"),
+        ["Deployment/fraud-functions: more than one replica but no topologySpreadConstraints"],
+    ),
+    "token": (
+        lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"].pop("automountServiceAccountToken"),
+        ["Deployment/fraud-functions: mounts a service account token"],
+    ),
 }
 
 

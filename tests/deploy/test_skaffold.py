@@ -32,14 +32,25 @@ def test_an_unknown_field_breaks_the_schema_check():
 
 
 def test_modules_deploy_operators_then_kafka_then_the_app():
-    requires = {c["metadata"]["name"]: [n for r in c.get("requires", []) for n in r["configs"]] for c in skaffold_config.configs()}
+    requires = {
+        c["metadata"]["name"]: [n for r in c.get("requires", []) for n in r["configs"]]
+        for c in skaffold_config.configs()
+    }
     assert requires == {"operators": [], "kafka": ["operators"], "app": ["kafka"]}
 
 
 def test_one_artifact_per_dockerfile_target():
-    targets = {a["image"]: a["docker"]["target"] for c in skaffold_config.configs() for a in c.get("build", {}).get("artifacts", [])}
-    assert targets == {"fraud-platform/functions": "functions", "fraud-platform/merchant-service": "merchant-service",
-                       "fraud-platform/simulator": "simulator", "fraud-platform/statefun-runtime": "statefun-runtime"}
+    targets = {
+        a["image"]: a["docker"]["target"]
+        for c in skaffold_config.configs()
+        for a in c.get("build", {}).get("artifacts", [])
+    }
+    assert targets == {
+        "fraud-platform/functions": "functions",
+        "fraud-platform/merchant-service": "merchant-service",
+        "fraud-platform/simulator": "simulator",
+        "fraud-platform/statefun-runtime": "statefun-runtime",
+    }
 
 
 @pytest.mark.parametrize("profiles", PROFILES, ids=lambda p: ",".join(p) or "default")
@@ -49,8 +60,9 @@ def test_render_offline_builds_a_valid_wired_pipeline(profiles):
     docs = documents(result.stdout)
     assert validate(result.stdout).returncode == 0
     assert wiring.check_images_are_artifacts(docs, artifact_images()) == []
-    assert {image.rsplit(":", 1)[1][:4] for _, image in wiring.images(docs)} == {"git-"}, \
+    assert {image.rsplit(":", 1)[1][:4] for _, image in wiring.images(docs)} == {"git-"}, (
         "a tag without the prefix could be all digits, which helm --set turns into a number"
+    )
     assert wiring.check_kafka_bootstrap(docs, "fraud") == []
     kinds = {d["kind"] for d in docs}
     assert {"FlinkDeployment", "Kafka", "KafkaNodePool", "KafkaTopic", "Deployment"} <= kinds

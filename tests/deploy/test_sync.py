@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from fraud_dev import sync_chart as sync
 
+from fraud_dev import sync_chart as sync
 from tests.deploy import wiring
 from tests.deploy.tools import (
     CHART,
@@ -44,12 +44,28 @@ def python_rendered(values: dict, docs: list[dict]) -> str:
     """What `python -m fraud_functions.module_spec` prints for the chart's values (same template source)."""
     env = {name: str(value) for name, value in values["statefun"]["moduleSpec"].items()}
     service = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"].endswith("-functions"))
-    env["FUNCTIONS_ENDPOINT"] = f"http://{service['metadata']['name']}.fraud.svc:{service['spec']['ports'][0]['port']}/statefun"
-    env["KAFKA_BOOTSTRAP_SERVERS"] = values["kafka"]["external"]["bootstrapServers"] or wiring.kafka_bootstrap(
-        docs, "fraud") or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:{values['kafka']['listener']['port']}"
-    done = subprocess.run([sys.executable, "-m", "fraud_functions.module_spec", "--template",
-                           str(ROOT / "runtime" / "conf" / "module.yaml.tmpl")],
-                          env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    env["FUNCTIONS_ENDPOINT"] = (
+        f"http://{service['metadata']['name']}.fraud.svc:{service['spec']['ports'][0]['port']}/statefun"
+    )
+    env["KAFKA_BOOTSTRAP_SERVERS"] = (
+        values["kafka"]["external"]["bootstrapServers"]
+        or wiring.kafka_bootstrap(docs, "fraud")
+        or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:{values['kafka']['listener']['port']}"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fraud_functions.module_spec",
+            "--template",
+            str(ROOT / "runtime" / "conf" / "module.yaml.tmpl"),
+        ],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -58,7 +74,9 @@ def python_rendered(values: dict, docs: list[dict]) -> str:
 def test_the_charts_module_spec_is_the_python_renderers(renders, values_file):
     docs = renders(values_file)
     config_map = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-module"))
-    assert config_map["data"]["module.yaml"].rstrip("\n") == python_rendered(merged_values(values_file), docs).rstrip("\n")
+    assert config_map["data"]["module.yaml"].rstrip("\n") == python_rendered(merged_values(values_file), docs).rstrip(
+        "\n"
+    )
 
 
 def render_with_appended(tmp_path, name: str, text: str):

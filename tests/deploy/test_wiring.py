@@ -6,8 +6,8 @@ import copy
 
 import pytest
 import yaml
-from fraud_common.contract import TOPIC_PARTITIONS
 
+from fraud_common.contract import TOPIC_PARTITIONS
 from tests.deploy import apps, wiring
 from tests.deploy.skaffold_config import artifact_images
 from tests.deploy.tools import CI_VALUES, ROOT, merged_values
@@ -31,8 +31,9 @@ UPSTREAM_APPS = {"otel-collector", "jaeger"}
 
 def ours(docs: list[dict]) -> list[dict]:
     """The render without the upstream trace path's workloads."""
-    return [d for d in docs
-            if d.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/name") not in UPSTREAM_APPS]
+    return [
+        d for d in docs if d.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/name") not in UPSTREAM_APPS
+    ]
 
 
 def external_names(values: dict) -> dict[str, set[str]]:
@@ -48,7 +49,11 @@ def external_names(values: dict) -> dict[str, set[str]]:
 
 def all_checks(docs: list[dict], values: dict) -> list[str]:
     kafka = values["kafka"]
-    topics = wiring.check_topics(docs, TOPIC_PARTITIONS) if kafka["create"] and not kafka["external"]["bootstrapServers"] else []
+    topics = (
+        wiring.check_topics(docs, TOPIC_PARTITIONS)
+        if kafka["create"] and not kafka["external"]["bootstrapServers"]
+        else []
+    )
     if not values["app"]["enabled"]:
         return topics
     functions_paths = apps.all_routes(apps.functions_app())
@@ -89,6 +94,7 @@ def set_module_spec(docs, change):
 def test_a_module_spec_url_to_a_missing_service_is_caught(docs):
     def point_elsewhere(specs):
         specs[0]["spec"]["urlPathTemplate"] = "http://fraud-functionz.fraud.svc:8000/statefun"
+
     set_module_spec(docs, point_elsewhere)
     assert any("not rendered" in p for p in wiring.check_functions_endpoint(docs, NAMESPACE, {"/statefun"}))
 
@@ -116,7 +122,8 @@ def test_a_kafka_address_that_is_not_the_cluster_is_caught(docs):
 def test_an_image_no_artifact_builds_is_caught(docs):
     first(docs, "FlinkDeployment")["spec"]["image"] = "flink:1.16.2"
     assert wiring.check_images_are_artifacts(docs, artifact_images()) == [
-        "FlinkDeployment/fraud-statefun runs flink:1.16.2, which no skaffold artifact builds"]
+        "FlinkDeployment/fraud-statefun runs flink:1.16.2, which no skaffold artifact builds"
+    ]
 
 
 def test_a_probe_on_a_missing_route_or_port_is_caught(docs, values):
@@ -134,13 +141,17 @@ def test_a_probe_on_a_missing_route_or_port_is_caught(docs, values):
 def test_a_probe_on_a_port_the_app_does_not_listen_on_is_caught(docs, values):
     env = first(docs, "Deployment", "merchant")["spec"]["template"]["spec"]["containers"][0]["env"]
     next(e for e in env if e["name"] == "MERCHANT_SERVICE_PORT")["value"] = "9999"
-    assert any("merchant-service startupProbe GET /healthz on port 8090" in p
-               for p in wiring.check_probes(docs, apps.routes_by_image(values), apps.flink_routes))
+    assert any(
+        "merchant-service startupProbe GET /healthz on port 8090" in p
+        for p in wiring.check_probes(docs, apps.routes_by_image(values), apps.flink_routes)
+    )
 
 
 def test_a_missing_probe_is_caught(docs, values):
     del first(docs, "Deployment", "merchant")["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
-    assert any("has no livenessProbe" in p for p in wiring.check_probes(docs, apps.routes_by_image(values), apps.flink_routes))
+    assert any(
+        "has no livenessProbe" in p for p in wiring.check_probes(docs, apps.routes_by_image(values), apps.flink_routes)
+    )
 
 
 def test_references_to_objects_not_rendered_are_caught(docs):
@@ -163,9 +174,12 @@ def test_a_module_spec_config_map_that_is_not_rendered_is_caught(docs):
 def test_a_flink_version_other_than_the_adrs_is_caught(docs):
     first(docs, "FlinkDeployment")["spec"]["flinkVersion"] = "v1_20"
     assert wiring.check_flink_version(docs, ADR_0001, ADR_0003) == [
-        "FlinkDeployment/fraud-statefun has flinkVersion v1_20, ADR 0001 says v1_16"]
-    assert wiring.check_flink_version(docs, ADR_0001.replace("Flink 1.16.2", "Flink 1.20.1"), ADR_0003)[0] == \
-        "ADR 0003 does not pin `flinkVersion: v1_20`"
+        "FlinkDeployment/fraud-statefun has flinkVersion v1_20, ADR 0001 says v1_16"
+    ]
+    assert (
+        wiring.check_flink_version(docs, ADR_0001.replace("Flink 1.16.2", "Flink 1.20.1"), ADR_0003)[0]
+        == "ADR 0003 does not pin `flinkVersion: v1_20`"
+    )
 
 
 def test_topics_other_than_the_contracts_are_caught(docs):
@@ -180,13 +194,24 @@ def test_a_flink_key_missing_or_changed_is_caught(docs):
     conf["execution.checkpointing.interval"] = "60s"
     problems = wiring.check_flink_configuration(docs, FLINK_CONF, FLINK_CONF_EXCEPTIONS)
     assert "flinkConfiguration lacks state.backend (runtime/conf/flink-conf.yaml: rocksdb)" in problems
-    assert "flinkConfiguration execution.checkpointing.interval is '60s', runtime/conf/flink-conf.yaml says '5s'" in problems
-    assert wiring.check_flink_configuration(docs, FLINK_CONF, {"state.backend": "why", "execution.checkpointing.interval": "why"}) == []
+    assert (
+        "flinkConfiguration execution.checkpointing.interval is '60s', runtime/conf/flink-conf.yaml says '5s'"
+        in problems
+    )
+    assert (
+        wiring.check_flink_configuration(
+            docs, FLINK_CONF, {"state.backend": "why", "execution.checkpointing.interval": "why"}
+        )
+        == []
+    )
 
 
 def test_java_options_that_differ_from_the_file_are_caught(docs):
     conf = first(docs, "FlinkDeployment")["spec"]["flinkConfiguration"]
     conf[JAVA_OPTS_KEY] = conf[JAVA_OPTS_KEY].replace(" --add-opens=java.base/java.util=ALL-UNNAMED", "")
     assert wiring.check_java_options(docs, JVM_OPTIONS, JAVA_OPTS_KEY) == [
-        f"flinkConfiguration {JAVA_OPTS_KEY} differs from runtime/conf/jvm-options.txt"]
-    assert wiring.check_java_options(docs, JVM_OPTIONS, "env.java.opts.all") == ["flinkConfiguration lacks env.java.opts.all"]
+        f"flinkConfiguration {JAVA_OPTS_KEY} differs from runtime/conf/jvm-options.txt"
+    ]
+    assert wiring.check_java_options(docs, JVM_OPTIONS, "env.java.opts.all") == [
+        "flinkConfiguration lacks env.java.opts.all"
+    ]

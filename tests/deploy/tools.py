@@ -45,19 +45,37 @@ class Result:
         return self.stdout + self.stderr
 
 
-def run(args: Sequence[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300,
-        stdin: str | None = None) -> Result:
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    stdin: str | None = None,
+) -> Result:
     """Run a tool with a bounded time; never raises on a non-zero exit (callers assert on it)."""
     full_env = {**os.environ, "HELM_PLUGINS": str(HELM_PLUGINS), **(env or {})}
-    done = subprocess.run(list(args), cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
-                          input=stdin)
+    done = subprocess.run(
+        list(args), cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, input=stdin
+    )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
 def helm_template(*extra: str, chart: Path = CHART, release: str = "fraud", namespace: str = "fraud") -> Result:
     """`helm template` with the Kubernetes version the platform targets, tests included."""
-    return run([tool("helm"), "template", release, str(chart), "--namespace", namespace,
-                "--kube-version", KUBE_VERSION, *extra])
+    return run(
+        [
+            tool("helm"),
+            "template",
+            release,
+            str(chart),
+            "--namespace",
+            namespace,
+            "--kube-version",
+            KUBE_VERSION,
+            *extra,
+        ]
+    )
 
 
 def documents(text: str) -> list[dict]:
@@ -69,8 +87,13 @@ def merged_values(values_file: Path) -> dict:
     """The chart's values.yaml with a ci/ values file over it (maps merge, everything else replaces)."""
 
     def merge(base: dict, over: dict) -> dict:
-        return {**base, **{k: merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                           for k, v in over.items()}}
+        return {
+            **base,
+            **{
+                k: merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+                for k, v in over.items()
+            },
+        }
 
     base = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
     return merge(base, yaml.safe_load(values_file.read_text(encoding="utf-8")) or {})

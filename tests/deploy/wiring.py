@@ -67,7 +67,7 @@ def module_spec(docs: Iterable[Doc]) -> list[Doc]:
                 config_map = named(docs, "ConfigMap", volume["configMap"]["name"])
                 if config_map is None:
                     raise LookupError(f"the module spec ConfigMap {volume['configMap']['name']} is not rendered")
-                text = config_map["data"][path[len(mount.rstrip('/')) + 1:]]
+                text = config_map["data"][path[len(mount.rstrip("/")) + 1 :]]
                 return [d for d in yaml.safe_load_all(text) if d]
     raise LookupError(f"no ConfigMap volume is mounted where {uri} points")
 
@@ -109,8 +109,11 @@ def check_functions_endpoint(docs: list[Doc], namespace: str, paths: set[str]) -
         if port is None:
             problems.append(f"Service {service_name} has no port {url.port}")
             continue
-        backends = [(owner, t) for owner, t in pod_templates(docs)
-                    if selects(service["spec"]["selector"], t["metadata"].get("labels", {}))]
+        backends = [
+            (owner, t)
+            for owner, t in pod_templates(docs)
+            if selects(service["spec"]["selector"], t["metadata"].get("labels", {}))
+        ]
         if not backends:
             problems.append(f"Service {service_name} selects no rendered pods")
         for owner, template in backends:
@@ -139,21 +142,30 @@ def check_kafka_bootstrap(docs: list[Doc], namespace: str) -> Problems:
     expected = kafka_bootstrap(docs, namespace)
     if expected is None:
         return [] if not of_kind(docs, "Kafka") else ["the Kafka cluster has no plain internal listener"]
-    used = [(f"module spec {d['spec']['id']}", d["spec"]["address"]) for d in module_spec(docs) if "address" in d["spec"]]
+    used = [
+        (f"module spec {d['spec']['id']}", d["spec"]["address"]) for d in module_spec(docs) if "address" in d["spec"]
+    ]
     used += env_values(docs, "KAFKA_BOOTSTRAP_SERVERS")
     for scaled in of_kind(docs, "ScaledObject"):
-        used += [(f"ScaledObject/{scaled['metadata']['name']}", t["metadata"]["bootstrapServers"])
-                 for t in scaled["spec"]["triggers"] if t["type"] == "kafka"]
+        used += [
+            (f"ScaledObject/{scaled['metadata']['name']}", t["metadata"]["bootstrapServers"])
+            for t in scaled["spec"]["triggers"]
+            if t["type"] == "kafka"
+        ]
     if not used:
         return ["nothing uses the Kafka cluster"]
-    return [f"{owner} uses Kafka at {address}, the cluster is {expected}" for owner, address in used if address != expected]
+    return [
+        f"{owner} uses Kafka at {address}, the cluster is {expected}" for owner, address in used if address != expected
+    ]
 
 
 def images(docs: list[Doc]) -> list[tuple[str, str]]:
     """(owner, image) of every container and of every FlinkDeployment."""
     found = [(f"FlinkDeployment/{d['metadata']['name']}", d["spec"]["image"]) for d in of_kind(docs, "FlinkDeployment")]
     for owner, template in pod_templates(docs):
-        for container in template.get("spec", {}).get("containers", []) + template.get("spec", {}).get("initContainers", []):
+        for container in template.get("spec", {}).get("containers", []) + template.get("spec", {}).get(
+            "initContainers", []
+        ):
             if "image" in container:
                 found.append((owner, container["image"]))
     return found
@@ -167,12 +179,18 @@ def repository(image: str) -> str:
 
 def check_images_are_artifacts(docs: list[Doc], artifacts: set[str]) -> Problems:
     """Every image the chart runs is built by skaffold (an artifact image name)."""
-    return [f"{owner} runs {image}, which no skaffold artifact builds"
-            for owner, image in images(docs) if repository(image) not in artifacts]
+    return [
+        f"{owner} runs {image}, which no skaffold artifact builds"
+        for owner, image in images(docs)
+        if repository(image) not in artifacts
+    ]
 
 
-def check_probes(docs: list[Doc], routes_by_image: Mapping[str, tuple[str, set[str]]],
-                 flink_routes: Callable[[Doc, str], Mapping[int, set[str]]]) -> Problems:
+def check_probes(
+    docs: list[Doc],
+    routes_by_image: Mapping[str, tuple[str, set[str]]],
+    flink_routes: Callable[[Doc, str], Mapping[int, set[str]]],
+) -> Problems:
     """Every httpGet probe names a declared container port on which its application listens and serves the
     path (GET). `routes_by_image`: image repository -> (env variable holding the app's port, its GET routes)."""
     problems = []
@@ -201,8 +219,10 @@ def check_probes(docs: list[Doc], routes_by_image: Mapping[str, tuple[str, set[s
                         continue
                     port = found[1]
                 if get["path"] not in served.get(port, set()):
-                    problems.append(f"{owner} {kind} GET {get['path']} on port {port}: the application serves "
-                                    f"{sorted(served.get(port, set())) or 'nothing'} there")
+                    problems.append(
+                        f"{owner} {kind} GET {get['path']} on port {port}: the application serves "
+                        f"{sorted(served.get(port, set())) or 'nothing'} there"
+                    )
     return problems
 
 
@@ -218,8 +238,10 @@ def listening(container: Doc, app: tuple[str, set[str]] | None) -> dict[int, set
 def check_references(docs: list[Doc], external: Mapping[str, set[str]]) -> Problems:
     """Every ConfigMap, Secret, ServiceAccount and PVC a pod, binding or FlinkDeployment names is rendered
     (or is one of the `external` names the values say the user provides)."""
-    rendered = {kind: {d["metadata"]["name"] for d in of_kind(docs, kind)}
-                for kind in ("ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim", "Role")}
+    rendered = {
+        kind: {d["metadata"]["name"] for d in of_kind(docs, kind)}
+        for kind in ("ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim", "Role")
+    }
     wanted: list[tuple[str, str, str]] = []
     for owner, template in pod_templates(docs):
         spec = template.get("spec", {})
@@ -240,14 +262,18 @@ def check_references(docs: list[Doc], external: Mapping[str, set[str]]) -> Probl
                 if "configMapKeyRef" in source:
                     wanted.append((owner, "ConfigMap", source["configMapKeyRef"]["name"]))
     for flink in of_kind(docs, "FlinkDeployment"):
-        wanted.append((f"FlinkDeployment/{flink['metadata']['name']}", "ServiceAccount", flink["spec"]["serviceAccount"]))
+        wanted.append(
+            (f"FlinkDeployment/{flink['metadata']['name']}", "ServiceAccount", flink["spec"]["serviceAccount"])
+        )
     for binding in of_kind(docs, "RoleBinding"):
         owner = f"RoleBinding/{binding['metadata']['name']}"
         wanted.append((owner, binding["roleRef"]["kind"], binding["roleRef"]["name"]))
         wanted += [(owner, "ServiceAccount", s["name"]) for s in binding["subjects"] if s["kind"] == "ServiceAccount"]
-    return [f"{owner} refers to {kind} {name}, which is not rendered"
-            for owner, kind, name in wanted
-            if name not in rendered.get(kind, set()) and name not in external.get(kind, set())]
+    return [
+        f"{owner} refers to {kind} {name}, which is not rendered"
+        for owner, kind, name in wanted
+        if name not in rendered.get(kind, set()) and name not in external.get(kind, set())
+    ]
 
 
 def adr_flink_version(adr_text: str) -> str:
@@ -266,18 +292,24 @@ def check_flink_version(docs: list[Doc], adr_0001: str, adr_0003: str) -> Proble
         problems.append(f"ADR 0003 does not pin `flinkVersion: {expected}`")
     for flink in of_kind(docs, "FlinkDeployment"):
         if flink["spec"]["flinkVersion"] != expected:
-            problems.append(f"FlinkDeployment/{flink['metadata']['name']} has flinkVersion "
-                            f"{flink['spec']['flinkVersion']}, ADR 0001 says {expected}")
+            problems.append(
+                f"FlinkDeployment/{flink['metadata']['name']} has flinkVersion "
+                f"{flink['spec']['flinkVersion']}, ADR 0001 says {expected}"
+            )
     return problems
 
 
 def check_topics(docs: list[Doc], contract: Mapping[str, int]) -> Problems:
     """The rendered KafkaTopics are exactly the contract's topics with its partition counts."""
-    rendered = {t["spec"].get("topicName", t["metadata"]["name"]): t["spec"]["partitions"] for t in of_kind(docs, "KafkaTopic")}
+    rendered = {
+        t["spec"].get("topicName", t["metadata"]["name"]): t["spec"]["partitions"] for t in of_kind(docs, "KafkaTopic")
+    }
     if rendered == dict(contract):
         return []
-    return [f"KafkaTopics {dict(sorted(rendered.items()))} differ from fraud_common.contract.TOPIC_PARTITIONS "
-            f"{dict(sorted(contract.items()))}"]
+    return [
+        f"KafkaTopics {dict(sorted(rendered.items()))} differ from fraud_common.contract.TOPIC_PARTITIONS "
+        f"{dict(sorted(contract.items()))}"
+    ]
 
 
 def flink_conf(text: str) -> dict[str, str]:
@@ -303,7 +335,9 @@ def check_flink_configuration(docs: list[Doc], conf_text: str, exceptions: Mappi
         if key not in carried:
             problems.append(f"flinkConfiguration lacks {key} (runtime/conf/flink-conf.yaml: {value})")
         elif str(carried[key]) != value:
-            problems.append(f"flinkConfiguration {key} is {carried[key]!r}, runtime/conf/flink-conf.yaml says {value!r}")
+            problems.append(
+                f"flinkConfiguration {key} is {carried[key]!r}, runtime/conf/flink-conf.yaml says {value!r}"
+            )
     return problems
 
 

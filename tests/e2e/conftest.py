@@ -8,6 +8,7 @@ so expiry can be observed.
 from __future__ import annotations
 
 import pytest
+
 from fraud_dev.pipeline import Kafka
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
@@ -23,8 +24,9 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> LocalStack:
-    with private_stack(tmp_path_factory.mktemp("stack"),
-                       {"FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS)}) as running:
+    with private_stack(
+        tmp_path_factory.mktemp("stack"), {"FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS)}
+    ) as running:
         yield running
 
 

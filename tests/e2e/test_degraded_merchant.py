@@ -6,6 +6,7 @@ import json
 import urllib.request
 
 import pytest
+
 from fraud_common.contract import Transaction
 from fraud_dev.pipeline import (
     confirm_frauds,
@@ -20,16 +21,22 @@ from fraud_dev.pipeline import (
 def set_faults(stack, **faults) -> None:
     request = urllib.request.Request(
         f"http://127.0.0.1:{stack.config.ports.merchant_service}/admin/faults",
-        data=json.dumps(faults).encode(), method="PUT",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"})
+        data=json.dumps(faults).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"},
+    )
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
         assert response.status == 200
 
 
-@pytest.mark.parametrize("faults", [
-    {"error_rate": 1.0},
-    {"latency_ms_min": 2000, "latency_ms_max": 2000},  # beyond the 0.5 s per-attempt timeout
-], ids=["failing", "slow"])
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"error_rate": 1.0},
+        {"latency_ms_min": 2000, "latency_ms_max": 2000},  # beyond the 0.5 s per-attempt timeout
+    ],
+    ids=["failing", "slow"],
+)
 def test_transactions_are_scored_with_a_degraded_merchant_score(stack, kafka, faults):
     account = new_id("acct-")
     confirm_frauds(stack, kafka, account, 3)

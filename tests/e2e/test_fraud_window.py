@@ -14,7 +14,6 @@ from fraud_dev.pipeline import (
     wait_for_checkpoints,
     wait_for_metric,
 )
-
 from tests.e2e.conftest import FRAUD_WINDOW_SECONDS
 
 

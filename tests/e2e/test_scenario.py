@@ -12,7 +12,6 @@ import sys
 
 from fraud_dev.ledger import LedgerReader
 from fraud_simulator.transactions import scenario_transactions
-
 from tests.support.expectations import assert_decided_as_the_model_says
 
 SEED, COUNT = 20261127, 300
@@ -23,10 +22,28 @@ def test_seeded_scenario_is_decided_exactly_as_the_model_says(stack, kafka):
     reader = LedgerReader(kafka)
 
     result = subprocess.run(
-        [sys.executable, "-m", "fraud_simulator", "scenario", "--seed", str(SEED), "--count", str(COUNT),
-         "--timeout", "25", "--rate", "200", "--status-interval", "0",
-         "--bootstrap-servers", stack.config.bootstrap_servers],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            sys.executable,
+            "-m",
+            "fraud_simulator",
+            "scenario",
+            "--seed",
+            str(SEED),
+            "--count",
+            str(COUNT),
+            "--timeout",
+            "25",
+            "--rate",
+            "200",
+            "--status-interval",
+            "0",
+            "--bootstrap-servers",
+            stack.config.bootstrap_servers,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)

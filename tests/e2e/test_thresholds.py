@@ -14,11 +14,18 @@ def test_an_accounts_own_threshold_decides_its_transactions(stack, kafka):
     merchant = merchant_with_risk(40, 50)  # with 300 USD: a score of about 0.05, far below the model's 0.8
     kafka.produce("thresholds", [(strict.encode(), json.dumps({"account": strict, "threshold": 1}).encode())])
     since_letters = kafka.end_offsets("dead-letters")
-    kafka.produce("thresholds", [(strict.encode(), json.dumps({"account": strict, "threshold": 0}).encode()),
-                                 (strict.encode(), b'{"account": "' + strict.encode() + b'", "threshold": "high"}')])
+    kafka.produce(
+        "thresholds",
+        [
+            (strict.encode(), json.dumps({"account": strict, "threshold": 0}).encode()),
+            (strict.encode(), b'{"account": "' + strict.encode() + b'", "threshold": "high"}'),
+        ],
+    )
     letters = kafka.read("dead-letters", since_letters, lambda found: len(found) >= 2, timeout=60)
     assert sorted((d["value"]["reason"], d["value"]["topic"]) for d in letters) == [
-        ("threshold_out_of_range", "thresholds"), ("wrong_type", "thresholds")]
+        ("threshold_out_of_range", "thresholds"),
+        ("wrong_type", "thresholds"),
+    ]
 
     reader = LedgerReader(kafka)
     mine = Transaction(new_id("tx-"), strict, merchant, 300, "2026-11-28T10:00:00")

@@ -13,16 +13,27 @@ import time
 from dataclasses import dataclass
 
 import pytest
+
 from fraud_dev.pipeline import Kafka
 from fraud_dev.stack.config import Ports, StackConfig
 from fraud_dev.stack.private import FAST_MERCHANT_SERVICE
 from fraud_dev.stack.stack import LocalStack
-
 from tests.observability.signals import Prometheus
 from tests.reliability.conftest import set_merchant_faults
 
-SIMULATOR_ARGS = ["run", "--rate", "10", "--seed", "11", "--confirm-share", "0.5", "--confirm-cooldown", "0",
-                  "--status-interval", "0"]
+SIMULATOR_ARGS = [
+    "run",
+    "--rate",
+    "10",
+    "--seed",
+    "11",
+    "--confirm-share",
+    "0.5",
+    "--confirm-cooldown",
+    "0",
+    "--status-interval",
+    "0",
+]
 POISON = (b"obs-poison-1", b'{"transaction_id": "obs-poison-1", "amount": "not a number"')
 FAULT_SECONDS = 25
 
@@ -48,9 +59,12 @@ def wait_until(prometheus: Prometheus, expr: str, at_least: float, timeout: floa
 
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory) -> Scenario:
-    config = StackConfig(run_dir=tmp_path_factory.mktemp("observability"),
-                         ports=Ports.free(),
-                         service_env=dict(FAST_MERCHANT_SERVICE), observability=True)
+    config = StackConfig(
+        run_dir=tmp_path_factory.mktemp("observability"),
+        ports=Ports.free(),
+        service_env=dict(FAST_MERCHANT_SERVICE),
+        observability=True,
+    )
     with LocalStack(config, simulator_args=SIMULATOR_ARGS, say=lambda message: print(f"[stack] {message}")) as stack:
         prometheus = Prometheus(config.ports.prometheus)
         started = time.time()
@@ -59,7 +73,7 @@ def scenario(tmp_path_factory) -> Scenario:
         set_merchant_faults(stack, error_rate=1.0)
         time.sleep(FAULT_SECONDS)
         set_merchant_faults(stack, error_rate=0.0)
-        wait_until(prometheus, 'sum(fraud_dead_letters_total)', 1, timeout=60)
-        wait_until(prometheus, 'sum(fraud_simulator_confirmations_sent_total)', 1, timeout=120)
+        wait_until(prometheus, "sum(fraud_dead_letters_total)", 1, timeout=60)
+        wait_until(prometheus, "sum(fraud_simulator_confirmations_sent_total)", 1, timeout=120)
         time.sleep(30)  # healthy traffic again, and the scrapes of the end of the fault
         yield Scenario(stack, prometheus, started, time.time())

@@ -24,8 +24,21 @@ from observability.dashboards import KUBERNETES_ONLY
 # What Grafana would put in for the template variables: every function, and a rate window of four
 # scrapes of the local Prometheus (5 s), as Grafana's $__rate_interval rule gives.
 VARIABLES = {"$__rate_interval": "20s", "$function": ".*"}
-KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
-            "offset", "inf", "nan"}
+KEYWORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,7 @@ def metric_names(expr: str) -> set[str]:
     text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
     names = set()
     for match in re.finditer(r"[a-zA-Z_:][a-zA-Z0-9_:]*", text):
-        following = text[match.end():].lstrip()
+        following = text[match.end() :].lstrip()
         word = match.group(0)
         if following.startswith("(") or word.lower() in KEYWORDS:
             continue
@@ -108,8 +121,9 @@ class QueryError(RuntimeError):
     """Prometheus refused a query (a syntax error, an unknown function)."""
 
 
-def problems(prometheus: Prometheus, queries: list[Query], start: float, end: float | None = None,
-             need_data: bool = True) -> list[str]:
+def problems(
+    prometheus: Prometheus, queries: list[Query], start: float, end: float | None = None, need_data: bool = True
+) -> list[str]:
     """What is wrong with each query (its source named), empty when every one is fine."""
     end = end or time.time()
     exported = prometheus.exported_names()

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.observability import ALERT_RULES
 
 TESTS = ALERT_RULES.parent / "alerts_test.yaml"
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing: dev/scripts/ensure-observability-tools.sh")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool missing: dev/scripts/ensure-observability-tools.sh"
+)
 
 
 def rules() -> list[dict]:
@@ -46,8 +49,11 @@ def test_every_alert_has_a_firing_and_a_quiet_case():
         mine = [case for case in cases if case["alertname"] == rule["alert"]]
         assert any(case["exp_alerts"] for case in mine), f"{rule['alert']} never fires in alerts_test.yaml"
         quiet = [case for case in mine if not case["exp_alerts"]]
-        tests = [test for test in yaml.safe_load(TESTS.read_text())["tests"]
-                 if any(case["alertname"] == rule["alert"] for case in test["alert_rule_test"])]
+        tests = [
+            test
+            for test in yaml.safe_load(TESTS.read_text())["tests"]
+            if any(case["alertname"] == rule["alert"] for case in test["alert_rule_test"])
+        ]
         quiet_series = any(len(test["input_series"]) > 1 for test in tests)
         assert quiet or quiet_series, f"{rule['alert']} has no case where it must stay quiet"
 
@@ -65,8 +71,9 @@ def test_every_alert_has_a_runbook_that_exists():
 @needs_promtool
 def test_the_unit_tests_catch_a_broken_alert(tmp_path):
     """The same unit tests against a copy whose lag threshold is ten times higher must fail."""
-    broken = ALERT_RULES.read_text().replace("statefun_kafka_ingress_records_lag_max) > 1000",
-                                             "statefun_kafka_ingress_records_lag_max) > 10000")
+    broken = ALERT_RULES.read_text().replace(
+        "statefun_kafka_ingress_records_lag_max) > 1000", "statefun_kafka_ingress_records_lag_max) > 10000"
+    )
     assert broken != ALERT_RULES.read_text()
     (tmp_path / ALERT_RULES.name).write_text(broken)
     shutil.copy(TESTS, tmp_path / TESTS.name)

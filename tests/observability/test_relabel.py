@@ -26,7 +26,9 @@ def relabel(labels: dict[str, str]) -> dict[str, str] | None:
             continue
         assert action == "replace", action
         if match:
-            template = re.sub(r"\$\{(\d+)\}|\$(\d+)", lambda ref: f"\\g<{ref.group(1) or ref.group(2)}>", rule["replacement"])
+            template = re.sub(
+                r"\$\{(\d+)\}|\$(\d+)", lambda ref: f"\\g<{ref.group(1) or ref.group(2)}>", rule["replacement"]
+            )
             labels[rule["target_label"]] = match.expand(template)
     return labels
 
@@ -37,10 +39,27 @@ def flink_name(function_type: str, metric: str) -> str:
 
 
 def test_every_statefun_function_metric_gets_a_stable_name_and_the_function_servers_label():
-    for function in ("fraud/transaction-manager", "fraud/fraud-count", "fraud/merchant", "fraud/model", "ns/three-word-name"):
-        for metric in ("in", "inRate", "outLocal", "outRemote", "outEgress", "inflightAsyncOps", "numBacklog",
-                       "numBlockedAddress", "remoteInvocationFailures", "remoteInvocationLatency",
-                       "remoteInvocationLatency_count", "outLocalRate"):
+    for function in (
+        "fraud/transaction-manager",
+        "fraud/fraud-count",
+        "fraud/merchant",
+        "fraud/model",
+        "ns/three-word-name",
+    ):
+        for metric in (
+            "in",
+            "inRate",
+            "outLocal",
+            "outRemote",
+            "outEgress",
+            "inflightAsyncOps",
+            "numBacklog",
+            "numBlockedAddress",
+            "remoteInvocationFailures",
+            "remoteInvocationLatency",
+            "remoteInvocationLatency_count",
+            "outLocalRate",
+        ):
             out = relabel({"__name__": flink_name(function, metric), "operator_name": "functions"})
             assert out["__name__"] == f"statefun_function_{metric}", (function, metric)
             assert out["function"] == function, (function, metric)
@@ -55,14 +74,22 @@ def test_ingress_consumer_metrics_get_short_names_and_the_ingress():
     base = {"operator_name": "Source:_fraud_transactions_ingress"}
     lag = relabel({**base, "__name__": PREFIX + "KafkaConsumer_records_lag_max"})
     assert (lag["__name__"], lag["ingress"]) == ("statefun_kafka_ingress_records_lag_max", "fraud/transactions")
-    offset = relabel({**base, "__name__": PREFIX + "KafkaConsumer_topic_partition_committedOffsets",
-                      "topic": "transactions", "partition": "3"})
+    offset = relabel(
+        {
+            **base,
+            "__name__": PREFIX + "KafkaConsumer_topic_partition_committedOffsets",
+            "topic": "transactions",
+            "partition": "3",
+        }
+    )
     assert offset["__name__"] == "statefun_kafka_ingress_committed_offset" and offset["partition"] == "3"
     assert relabel({**base, "__name__": PREFIX + "KafkaConsumer_committed_offsets_transactions_3"}) is None
 
 
 def test_other_series_pass_unchanged():
-    for labels in ({"__name__": "flink_jobmanager_job_numRestarts", "job_name": "fraud_statefun"},
-                   {"__name__": PREFIX + "KafkaProducer_record_send_total", "operator_name": "Sink:_fraud_alerts_egress"},
-                   {"__name__": "flink_taskmanager_job_task_backPressuredTimeMsPerSecond", "task_name": "feedback"}):
+    for labels in (
+        {"__name__": "flink_jobmanager_job_numRestarts", "job_name": "fraud_statefun"},
+        {"__name__": PREFIX + "KafkaProducer_record_send_total", "operator_name": "Sink:_fraud_alerts_egress"},
+        {"__name__": "flink_taskmanager_job_task_backPressuredTimeMsPerSecond", "task_name": "feedback"},
+    ):
         assert relabel(labels) == labels

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from fraud_dev.stack.config import REPO_ROOT, Ports, StackConfig
 from fraud_dev.stack.observability import (
     ALERT_RULES,
@@ -28,7 +29,6 @@ from fraud_dev.stack.observability import (
     prometheus_config,
     relabel_rules,
 )
-
 from observability import dashboards
 from tests.observability.signals import metric_names
 
@@ -39,10 +39,17 @@ KAFKA_RULES = KAFKA_AGENT / "jmx-exporter.yaml"
 
 
 def test_the_checked_in_dashboards_are_what_the_source_generates():
-    done = subprocess.run([sys.executable, "-m", "observability.dashboards", "--check"], cwd=REPO_ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "observability.dashboards", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(path.name for path in DASHBOARDS.glob("*.json")) == sorted(f"{d.uid}.json" for d in dashboards.DASHBOARDS)
+    assert sorted(path.name for path in DASHBOARDS.glob("*.json")) == sorted(
+        f"{d.uid}.json" for d in dashboards.DASHBOARDS
+    )
 
 
 def test_every_panel_queries_the_prometheus_datasource_by_its_fixed_uid():
@@ -60,7 +67,9 @@ def test_the_local_prometheus_uses_the_relabel_rules_and_alerts_as_they_are(tmp_
     config = StackConfig(run_dir=tmp_path, ports=Ports(), observability=True)
     prometheus = prometheus_config(config, simulator=True)
     runtime = next(job for job in prometheus["scrape_configs"] if job["job_name"] == "statefun-runtime")
-    assert runtime["metric_relabel_configs"] == yaml.safe_load((REPO_ROOT / "observability" / "relabel.yaml").read_text())
+    assert runtime["metric_relabel_configs"] == yaml.safe_load(
+        (REPO_ROOT / "observability" / "relabel.yaml").read_text()
+    )
     assert prometheus["rule_files"] == [str(ALERT_RULES)]
 
 
@@ -85,14 +94,31 @@ def test_the_chart_files_are_the_sources_copied():
 def rendered() -> list[dict]:
     if not HELM.exists():
         pytest.skip("helm is not built: make tools")
-    done = subprocess.run([str(HELM), "template", "fraud", str(CHART), "--namespace", "fraud", "--kube-version", "1.34.0",
-                           "--set", "monitoring.enabled=true,tracing.enabled=true"],
-                          capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(HELM),
+            "template",
+            "fraud",
+            str(CHART),
+            "--namespace",
+            "fraud",
+            "--kube-version",
+            "1.34.0",
+            "--set",
+            "monitoring.enabled=true,tracing.enabled=true",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
 def test_the_charts_podmonitor_relabels_like_the_local_prometheus(rendered):
-    monitor = next(d for d in rendered if d["kind"] == "PodMonitor" and d["metadata"]["name"] == "fraud-statefun-runtime")
+    monitor = next(
+        d for d in rendered if d["kind"] == "PodMonitor" and d["metadata"]["name"] == "fraud-statefun-runtime"
+    )
     rules = monitor["spec"]["podMetricsEndpoints"][0]["metricRelabelings"]
     assert [{SNAKE_CASE.get(key, key): value for key, value in rule.items()} for rule in rules] == relabel_rules()
 
@@ -103,8 +129,11 @@ def test_the_charts_prometheusrule_carries_the_alerts_unchanged(rendered):
 
 
 def test_the_charts_dashboard_configmaps_are_the_dashboards(rendered):
-    maps = {d["metadata"]["name"]: d for d in rendered
-            if d["kind"] == "ConfigMap" and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1"}
+    maps = {
+        d["metadata"]["name"]: d
+        for d in rendered
+        if d["kind"] == "ConfigMap" and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    }
     assert sorted(maps) == sorted(f"fraud-dashboard-{path.stem}" for path in DASHBOARDS.glob("*.json"))
     for path in DASHBOARDS.glob("*.json"):
         data = maps[f"fraud-dashboard-{path.stem}"]["data"]
@@ -118,18 +147,23 @@ def test_the_strimzi_brokers_export_with_the_local_brokers_rules(rendered):
     assert yaml.safe_load(rules["data"][reference["key"]]) == yaml.safe_load(KAFKA_RULES.read_text())
 
 
-@pytest.mark.parametrize("expr, names", [
-    ('sum by (outcome) (rate(fraud_decisions_total{outcome=~"alert|no_alert"}[5m]))', {"fraud_decisions_total"}),
-    ("histogram_quantile(0.95, sum by (le) (rate(a_seconds_bucket[$__rate_interval])))", {"a_seconds_bucket"}),
-    ("sum(x) < 1 or absent(y) and on() sum(z) > 1e3", {"x", "y", "z"}),
-    ('max by (function) (s{function=~"$function",quantile="0.95"}) / 1000', {"s"}),
-    ("increase(a[10m]) > 0 unless ignoring(job) b offset 5m", {"a", "b"}),
-])
+@pytest.mark.parametrize(
+    "expr, names",
+    [
+        ('sum by (outcome) (rate(fraud_decisions_total{outcome=~"alert|no_alert"}[5m]))', {"fraud_decisions_total"}),
+        ("histogram_quantile(0.95, sum by (le) (rate(a_seconds_bucket[$__rate_interval])))", {"a_seconds_bucket"}),
+        ("sum(x) < 1 or absent(y) and on() sum(z) > 1e3", {"x", "y", "z"}),
+        ('max by (function) (s{function=~"$function",quantile="0.95"}) / 1000', {"s"}),
+        ("increase(a[10m]) > 0 unless ignoring(job) b offset 5m", {"a", "b"}),
+    ],
+)
 def test_metric_names_are_read_from_promql(expr, names):
     assert metric_names(expr) == names
 
 
-def test_an_installed_grafana_is_started_on_loopback_with_the_provisioning_and_nothing_phoning_home(tmp_path, monkeypatch):
+def test_an_installed_grafana_is_started_on_loopback_with_the_provisioning_and_nothing_phoning_home(
+    tmp_path, monkeypatch
+):
     """Grafana cannot be installed here (ADR 0006): a stand-in `grafana` on PATH shows how the stack would start one."""
     binary = tmp_path / "bin" / "grafana"
     binary.parent.mkdir()
@@ -143,8 +177,14 @@ def test_an_installed_grafana_is_started_on_loopback_with_the_provisioning_and_n
     assert list(grafana.argv) == [str(binary), "server"]
     env = grafana.env
     assert (env["GF_SERVER_HTTP_ADDR"], env["GF_SERVER_HTTP_PORT"]) == ("127.0.0.1", str(config.ports.grafana))
-    assert all(env[key] == "false" for key in ("GF_ANALYTICS_REPORTING_ENABLED", "GF_ANALYTICS_CHECK_FOR_UPDATES",
-                                                "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES"))
+    assert all(
+        env[key] == "false"
+        for key in (
+            "GF_ANALYTICS_REPORTING_ENABLED",
+            "GF_ANALYTICS_CHECK_FOR_UPDATES",
+            "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES",
+        )
+    )
     provisioning = Path(env["GF_PATHS_PROVISIONING"])
     assert (provisioning / "datasources" / "fraud-platform.yaml").exists()
     assert (provisioning / "dashboards" / "fraud-platform.yaml").exists()

@@ -13,7 +13,6 @@ import re
 import subprocess
 
 from fraud_dev.stack.observability import ALERT_RULES, DASHBOARDS, scrape_jobs
-
 from tests.observability.signals import alert_queries, dashboard_queries, problems
 
 FUNCTIONS = ("fraud/transaction-manager", "fraud/fraud-count", "fraud/merchant", "fraud/model")
@@ -37,8 +36,7 @@ def test_every_dashboard_panel_shows_data(scenario, capsys):
 
 
 def test_every_alert_expression_runs_on_metrics_the_stack_exports(scenario):
-    found = problems(scenario.prometheus, alert_queries(ALERT_RULES), scenario.started, scenario.ended,
-                     need_data=False)
+    found = problems(scenario.prometheus, alert_queries(ALERT_RULES), scenario.started, scenario.ended, need_data=False)
     assert not found, "alert expressions that cannot work:\n" + "\n".join(found)
 
 
@@ -51,16 +49,22 @@ def test_a_renamed_metric_fails_the_panel_check(scenario, tmp_path):
 
     found = problems(scenario.prometheus, dashboard_queries(tmp_path), scenario.started, scenario.ended)
 
-    assert found == [f"fraud-overview / Decisions by outcome: no target exports fraud_decision_total ({target['expr']})"
-                     .replace("$__rate_interval", "20s")]
+    assert found == [
+        f"fraud-overview / Decisions by outcome: no target exports fraud_decision_total ({target['expr']})".replace(
+            "$__rate_interval", "20s"
+        )
+    ]
 
 
 def test_a_renamed_metric_fails_the_alert_check(scenario, tmp_path):
-    rules = ALERT_RULES.read_text(encoding="utf-8").replace("fraud_merchant_lookups_total", "fraud_merchant_lookup_total")
+    rules = ALERT_RULES.read_text(encoding="utf-8").replace(
+        "fraud_merchant_lookups_total", "fraud_merchant_lookup_total"
+    )
     (tmp_path / "alerts.yaml").write_text(rules, encoding="utf-8")
 
-    found = problems(scenario.prometheus, alert_queries(tmp_path / "alerts.yaml"), scenario.started, scenario.ended,
-                     need_data=False)
+    found = problems(
+        scenario.prometheus, alert_queries(tmp_path / "alerts.yaml"), scenario.started, scenario.ended, need_data=False
+    )
 
     assert [problem.split(":")[0] for problem in found] == ["alert FraudMerchantFallbacks"]
     assert "no target exports fraud_merchant_lookup_total" in found[0]
@@ -86,18 +90,24 @@ def test_statefun_metrics_are_relabelled_to_stable_names_with_the_function_serve
     assert runtime_functions == {series["metric"]["function"] for series in served}
     assert runtime_functions >= set(FUNCTIONS)
     lag = scenario.prometheus.get("query", query="max by (ingress) (statefun_kafka_ingress_records_lag_max)")["result"]
-    offsets = scenario.prometheus.get("query", query="sum by (topic) (statefun_kafka_ingress_committed_offset)")["result"]
+    offsets = scenario.prometheus.get("query", query="sum by (topic) (statefun_kafka_ingress_committed_offset)")[
+        "result"
+    ]
     topics = {series["metric"]["topic"] for series in offsets}
     assert topics >= {"transactions", "confirmed"}
     assert {series["metric"]["ingress"] for series in lag} == {f"fraud/{topic}" for topic in topics}
-    leftovers = scenario.prometheus.get("query", query='count({__name__=~"flink_taskmanager_job_task_operator_functions_.+"})')
+    leftovers = scenario.prometheus.get(
+        "query", query='count({__name__=~"flink_taskmanager_job_task_operator_functions_.+"})'
+    )
     assert leftovers["result"] == [], "per-function names left after relabelling"
 
 
 def test_the_alert_rules_are_loaded_and_healthy(scenario):
     groups = scenario.prometheus.get("rules")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert {rule["name"] for rule in rules} == {query.source.removeprefix("alert ") for query in alert_queries(ALERT_RULES)}
+    assert {rule["name"] for rule in rules} == {
+        query.source.removeprefix("alert ") for query in alert_queries(ALERT_RULES)
+    }
     assert all(rule["health"] == "ok" for rule in rules), [(r["name"], r.get("lastError")) for r in rules]
 
 

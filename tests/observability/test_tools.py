@@ -7,6 +7,7 @@ import json
 import subprocess
 
 import pytest
+
 from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.observability import TOOLS_BIN
 

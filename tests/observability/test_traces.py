@@ -17,8 +17,15 @@ from dataclasses import dataclass
 
 import pytest
 
-TM, FRAUD_COUNT, MERCHANT, MODEL = (f"invoke fraud/{name}" for name in ("transaction-manager", "fraud-count", "merchant", "model"))
-PRODUCE, RECEIVE, LOOKUP, SERVE = "produce transaction", "receive alert", "merchant-service lookup", "GET /merchants/{merchant}/score"
+TM, FRAUD_COUNT, MERCHANT, MODEL = (
+    f"invoke fraud/{name}" for name in ("transaction-manager", "fraud-count", "merchant", "model")
+)
+PRODUCE, RECEIVE, LOOKUP, SERVE = (
+    "produce transaction",
+    "receive alert",
+    "merchant-service lookup",
+    "GET /merchants/{merchant}/score",
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,15 @@ def spans_of(trace: dict) -> list[Span]:
     out = []
     for span in trace["spans"]:
         parents = [ref["spanID"] for ref in span.get("references", []) if ref["refType"] == "CHILD_OF"]
-        out.append(Span(span["spanID"], parents[0] if parents else None, span["operationName"],
-                        services[span["processID"]], {tag["key"]: tag["value"] for tag in span["tags"]}))
+        out.append(
+            Span(
+                span["spanID"],
+                parents[0] if parents else None,
+                span["operationName"],
+                services[span["processID"]],
+                {tag["key"]: tag["value"] for tag in span["tags"]},
+            )
+        )
     return out
 
 
@@ -65,10 +79,14 @@ def test_one_transaction_is_one_trace_across_every_service(scenario):
         return by_id[span.parent]
 
     roots = [span for span in spans if span.parent is None]
-    assert [(root.name, root.service, root.tags.get("span.kind")) for root in roots] == [(PRODUCE, "fraud-simulator", "producer")]
+    assert [(root.name, root.service, root.tags.get("span.kind")) for root in roots] == [
+        (PRODUCE, "fraud-simulator", "producer")
+    ]
     transaction_id = roots[0].tags["transaction.id"]
 
-    first = [span for span in spans if span.name == TM and span.tags.get("statefun.message_type") == "fraud/Transaction"]
+    first = [
+        span for span in spans if span.name == TM and span.tags.get("statefun.message_type") == "fraud/Transaction"
+    ]
     assert len(first) == 1 and parent(first[0]) is roots[0]
     for name in (FRAUD_COUNT, MERCHANT):
         assert [parent(span) for span in spans if span.name == name] == [first[0]], name
@@ -80,8 +98,16 @@ def test_one_transaction_is_one_trace_across_every_service(scenario):
             assert span.tags["statefun.function"] == span.name.removeprefix("invoke ")
             assert span.tags["transaction.id"] == transaction_id and span.tags["statefun.message_type"]
         if span.name == LOOKUP:
-            assert (span.service, span.tags.get("span.kind"), parent(span).name) == ("fraud-functions", "client", MERCHANT)
+            assert (span.service, span.tags.get("span.kind"), parent(span).name) == (
+                "fraud-functions",
+                "client",
+                MERCHANT,
+            )
         if span.name == SERVE:
-            assert (span.service, span.tags.get("span.kind"), parent(span).name) == ("merchant-service", "server", LOOKUP)
+            assert (span.service, span.tags.get("span.kind"), parent(span).name) == (
+                "merchant-service",
+                "server",
+                LOOKUP,
+            )
         if span.name == RECEIVE:
             assert (span.service, span.tags.get("span.kind")) == ("fraud-simulator", "consumer")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
+
 from fraud_dev.ledger import LedgerReport
 from fraud_dev.pipeline import Kafka
 from fraud_dev.stack.config import REPO_ROOT
@@ -39,9 +40,19 @@ class Result:
 
 
 def record(scenario: str, report: LedgerReport, job_restarts: int, note: str = "") -> None:
-    RESULTS.append(Result(scenario, len(report.ids), len(report.lost), len(report.duplicate_decisions),
-                          len(report.duplicate_alerts), json.dumps(report.outcomes()), report.degraded(),
-                          job_restarts, note))
+    RESULTS.append(
+        Result(
+            scenario,
+            len(report.ids),
+            len(report.lost),
+            len(report.duplicate_decisions),
+            len(report.duplicate_alerts),
+            json.dumps(report.outcomes()),
+            report.degraded(),
+            job_restarts,
+            note,
+        )
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -51,11 +62,15 @@ def pytest_collection_modifyitems(items):
 
 
 def results_table() -> str:
-    header = "| scenario | transactions | lost | duplicate decisions | duplicate alerts | outcomes | degraded | " \
-             "job restarts | note |\n|---|---|---|---|---|---|---|---|---|\n"
+    header = (
+        "| scenario | transactions | lost | duplicate decisions | duplicate alerts | outcomes | degraded | "
+        "job restarts | note |\n|---|---|---|---|---|---|---|---|---|\n"
+    )
     return header + "".join(
         f"| {r.scenario} | {r.transactions} | {r.lost} | {r.duplicate_decisions} | {r.duplicate_alerts} | "
-        f"`{r.outcomes}` | {r.degraded} | {r.job_restarts} | {r.note} |\n" for r in RESULTS)
+        f"`{r.outcomes}` | {r.degraded} | {r.job_restarts} | {r.note} |\n"
+        for r in RESULTS
+    )
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -83,8 +98,11 @@ def kafka(stack) -> Kafka:
 def set_merchant_faults(stack: LocalStack, **faults: float) -> None:
     """Change merchant-service's injected faults through its admin endpoint."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{stack.config.ports.merchant_service}/admin/faults", data=json.dumps(faults).encode(),
-        method="PUT", headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"})
+        f"http://127.0.0.1:{stack.config.ports.merchant_service}/admin/faults",
+        data=json.dumps(faults).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"},
+    )
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
         assert response.status == 200
 

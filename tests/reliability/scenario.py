@@ -9,13 +9,22 @@ from fraud_dev.ledger import LedgerReader, LedgerReport
 from fraud_dev.pipeline import Kafka, job_restarts
 from fraud_dev.stack.stack import LocalStack
 from fraud_dev.workload import Stream
-
 from tests.reliability.conftest import record
 
 
-def run_scenario(stack: LocalStack, kafka: Kafka, name: str, seed: int, count: int, rate: float,
-                 fault: Callable[[], None] | None = None, fault_after: float = 0.3,
-                 collect_timeout: float = 300, note: str = "", record_result: bool = True) -> tuple[LedgerReport, int]:
+def run_scenario(
+    stack: LocalStack,
+    kafka: Kafka,
+    name: str,
+    seed: int,
+    count: int,
+    rate: float,
+    fault: Callable[[], None] | None = None,
+    fault_after: float = 0.3,
+    collect_timeout: float = 300,
+    note: str = "",
+    record_result: bool = True,
+) -> tuple[LedgerReport, int]:
     """Stream `count` transactions at `rate`; after `fault_after` of the stream's duration, run `fault`.
 
     Returns the ledger and the number of job restarts the scenario caused (Flink's numRestarts; a

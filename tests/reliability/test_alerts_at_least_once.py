@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
+
 from fraud_common.contract import ALERTS_TOPIC, Transaction
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import Kafka, merchant_with_risk, new_id, transaction_record
 from fraud_dev.stack.private import private_stack
-from kafka import KafkaConsumer, TopicPartition
 
 
 def alert_transaction() -> Transaction:
@@ -25,8 +26,9 @@ def alert_transaction() -> Transaction:
 
 def read_with_kafka_python(bootstrap: str, partitions: dict[int, int], wanted: str) -> list[dict]:
     """Read `alerts` from `partitions` offsets with kafka-python 2.0.2 until the wanted transaction shows up."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=20_000,
-                             value_deserializer=json.loads)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=20_000, value_deserializer=json.loads
+    )
     try:
         assigned = [TopicPartition(ALERTS_TOPIC, p) for p in partitions]
         consumer.assign(assigned)

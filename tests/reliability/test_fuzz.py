@@ -12,12 +12,12 @@ import random
 from collections import Counter
 
 import aiohttp
+from statefun.request_reply_pb2 import ToFunction
+
 from fraud_common.contract import Transaction
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import new_id, restarts, transaction_record
-from statefun.request_reply_pb2 import ToFunction
-
 from tests.reliability.conftest import record
 
 BODIES = 4000
@@ -26,8 +26,9 @@ TM = ("fraud", "transaction-manager", "t")
 STATES = {"transaction-manager": ["pending", "decided"], "fraud-count": ["count"], "merchant": ["cached"], "model": []}
 
 
-def request(function: str, address_id: str, typename: str, value: bytes, caller: tuple[str, str, str] | None,
-            copies: int) -> bytes:
+def request(
+    function: str, address_id: str, typename: str, value: bytes, caller: tuple[str, str, str] | None, copies: int
+) -> bytes:
     """A request as the runtime sends it once the function's state is registered."""
     message = ToFunction()
     target = message.invocation.target
@@ -44,8 +45,9 @@ def request(function: str, address_id: str, typename: str, value: bytes, caller:
 
 def valid_requests(rng: random.Random) -> list[bytes]:
     """One real request of each function (and one of an unknown message type), 1-3 messages each."""
-    _, payload = ingress_record("transactions", b"fuzz-tx", b'{"account":"a","merchant":"M","amount":1,'
-                                                           b'"timestamp":"2026-01-01"}')
+    _, payload = ingress_record(
+        "transactions", b"fuzz-tx", b'{"account":"a","merchant":"M","amount":1,"timestamp":"2026-01-01"}'
+    )
     query = b'{"transaction_id":"t","account":"acct","merchant":"Fuzzshop","amount":5,"timestamp":"2026-01-01"}'
     model_input = b'{"transaction_id":"t","values":{"fraud_count.count":0,"merchant.score":50,"transaction.amount":5}}'
     specs = [
@@ -61,7 +63,7 @@ def valid_requests(rng: random.Random) -> list[bytes]:
 def mutate(rng: random.Random, body: bytes) -> bytes:
     kind = rng.randrange(5)
     if kind == 0:  # truncated
-        return body[:rng.randrange(len(body))]
+        return body[: rng.randrange(len(body))]
     if kind == 1:  # bytes flipped
         data = bytearray(body)
         for _ in range(rng.randint(1, 8)):
@@ -79,6 +81,7 @@ async def fire(url: str, bodies: list[bytes]) -> Counter:
     statuses: Counter = Counter()
     limit = asyncio.Semaphore(16)
     async with aiohttp.ClientSession() as session:
+
         async def one(body: bytes) -> None:
             async with limit:
                 try:
@@ -111,7 +114,11 @@ def test_fuzzed_statefun_requests_get_4xx_never_5xx_and_the_pipeline_keeps_decid
     kafka.produce("transactions", [transaction_record(transaction)])
     report = reader.collect({transaction.transaction_id}, timeout=60, settle_seconds=0)
     restarts_after = restarts(stack)
-    record(f"{BODIES} fuzzed POST /statefun bodies, then one transaction", report, restarts_after - restarts_before,
-           "answers: " + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items(), key=str)))
+    record(
+        f"{BODIES} fuzzed POST /statefun bodies, then one transaction",
+        report,
+        restarts_after - restarts_before,
+        "answers: " + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items(), key=str)),
+    )
     assert not report.lost, "the pipeline still decides after the fuzzing"
     assert restarts_after == restarts_before

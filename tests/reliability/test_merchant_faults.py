@@ -36,18 +36,31 @@ def failing_half(stack) -> None:
     set_merchant_faults(stack, **HEALTHY)
 
 
-@pytest.mark.parametrize("fault, seed, degrades", [
-    (down, 6201, True),
-    (slow, 6202, True),
-    (failing_half, 6203, False),  # three attempts: most lookups get through
-], ids=["down", "slower-than-timeout", "failing-50%"])
+@pytest.mark.parametrize(
+    "fault, seed, degrades",
+    [
+        (down, 6201, True),
+        (slow, 6202, True),
+        (failing_half, 6203, False),  # three attempts: most lookups get through
+    ],
+    ids=["down", "slower-than-timeout", "failing-50%"],
+)
 def test_merchant_service_faults_degrade_but_lose_nothing(stack, kafka, fault, seed, degrades):
 
-    report, restarts = run_scenario(stack, kafka, f"merchant-service {fault.__name__.replace('_', ' ')}", seed,
-                                    COUNT, RATE, lambda: fault(stack), fault_after=0.2)
+    report, restarts = run_scenario(
+        stack,
+        kafka,
+        f"merchant-service {fault.__name__.replace('_', ' ')}",
+        seed,
+        COUNT,
+        RATE,
+        lambda: fault(stack),
+        fault_after=0.2,
+    )
     report.assert_exact()
     assert restarts == 0
-    assert report.outcomes().get("dead_letter", 0) == 0 and report.dead_letters == [], \
+    assert report.outcomes().get("dead_letter", 0) == 0 and report.dead_letters == [], (
         "a transient fault must not become a dead letter"
+    )
     if degrades:
         assert report.degraded() > 0, "the fallback score is flagged on the decisions it affected"

@@ -18,7 +18,6 @@ import uuid
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import job_restarts, merchant_with_risk
-
 from tests.reliability.conftest import record
 
 GOOD = {"account": "0x00ABCDEF", "merchant": "Goodshop", "amount": 12, "timestamp": "2026-11-28T10:00:00"}
@@ -44,8 +43,11 @@ TRANSACTION_POISON = [
     ("wrong-type", value(amount="12"), "wrong_type"),
     ("missing-field", raw('{"account": "0x00ABCDEF"}'), "missing_field"),
     ("nan", raw('{"account":"a","merchant":"M","amount":NaN,"timestamp":"2026-11-28T10:00:00"}'), "non_finite_number"),
-    ("inf", raw('{"account":"a","merchant":"M","amount":1e999,"timestamp":"2026-11-28T10:00:00"}'),
-     "non_finite_number"),
+    (
+        "inf",
+        raw('{"account":"a","merchant":"M","amount":1e999,"timestamp":"2026-11-28T10:00:00"}'),
+        "non_finite_number",
+    ),
     ("huge-number", raw('{"account":"a","merchant":"M","amount":' + "9" * 5000 + "}"), "number_out_of_range"),
     ("big-amount", value(amount=10**12), "amount_out_of_range"),
     ("negative", value(amount=-3), "negative_amount"),
@@ -78,8 +80,9 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
 
     tx_records = [(unique(key, run), val) for key, val, _ in TRANSACTION_POISON]
     unknown_fields_id = f"extra-fields-{run}"
-    tx_records.append((unknown_fields_id.encode(), value(merchant=merchant_with_risk(0, 10), channel="web",
-                                                          device={"os": "x"})))
+    tx_records.append(
+        (unknown_fields_id.encode(), value(merchant=merchant_with_risk(0, 10), channel="web", device={"os": "x"}))
+    )
     tx_places = kafka.produce(TRANSACTIONS_TOPIC, tx_records)
     cf_places = kafka.produce(CONFIRMED_TOPIC, [(unique(key, run), val) for key, val, _ in CONFIRMATION_POISON])
 
@@ -97,20 +100,28 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
     expected |= {(CONFIRMED_TOPIC, *place): reason for place, (_, _, reason) in zip(cf_places, CONFIRMATION_POISON)}
     expected |= {(TRANSACTIONS_TOPIC, *place): "too_large" for place in batch_places}
     placeholder = {b"": "(empty key)", None: "(missing key)"}
-    ids = {placeholder[key] + f" {TRANSACTIONS_TOPIC}/{p}/{o}" if key in placeholder
-           else key.decode(errors="replace") for (key, _), (p, o) in zip(tx_records, tx_places)} | {batch_id}
+    ids = {
+        placeholder[key] + f" {TRANSACTIONS_TOPIC}/{p}/{o}" if key in placeholder else key.decode(errors="replace")
+        for (key, _), (p, o) in zip(tx_records, tx_places)
+    } | {batch_id}
 
     report = reader.collect(ids, timeout=180)
     found = {(d["topic"], d["partition"], d["offset"]): d for d in report.dead_letters}
     got = {place: found[place]["reason"] for place in expected if place in found}
     _, restarts_after = job_restarts(stack)
-    record("poison records, every class, both topics", report, restarts_after - restarts_before,
-           f"{len(expected)} poison records, {len(set(expected.values()))} reasons")
+    record(
+        "poison records, every class, both topics",
+        report,
+        restarts_after - restarts_before,
+        f"{len(expected)} poison records, {len(set(expected.values()))} reasons",
+    )
 
-    assert got == expected, {place: (got.get(place), reason) for place, reason in expected.items()
-                             if got.get(place) != reason}
-    assert len([d for d in report.dead_letters if (d["topic"], d["partition"], d["offset"]) in expected]) == \
-        len(expected), "one dead letter per poison record"
+    assert got == expected, {
+        place: (got.get(place), reason) for place, reason in expected.items() if got.get(place) != reason
+    }
+    assert len([d for d in report.dead_letters if (d["topic"], d["partition"], d["offset"]) in expected]) == len(
+        expected
+    ), "one dead letter per poison record"
     big = found[(TRANSACTIONS_TOPIC, *batch_places[0])]
     assert big["truncated"] is True and big["value_size"] == 1_000_000
     report.assert_exact()

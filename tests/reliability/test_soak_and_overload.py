@@ -15,7 +15,6 @@ import time
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import consumer_lag, function_metric, job_restarts
 from fraud_dev.workload import Stream
-
 from tests.reliability.conftest import record, rss_kib
 from tests.reliability.scenario import run_scenario
 
@@ -66,8 +65,15 @@ class MemorySampler(BackgroundSampler):
 def test_a_bounded_soak_keeps_memory_flat_and_every_decision(stack, kafka):
     errors_before = function_metric(stack, "fraud_function_errors_total")
     with MemorySampler(stack) as memory:
-        report, restarts = run_scenario(stack, kafka, f"soak: {SOAK_SECONDS} s at {SOAK_RATE} tx/s", 6701,
-                                        SOAK_SECONDS * SOAK_RATE, SOAK_RATE, record_result=False)
+        report, restarts = run_scenario(
+            stack,
+            kafka,
+            f"soak: {SOAK_SECONDS} s at {SOAK_RATE} tx/s",
+            6701,
+            SOAK_SECONDS * SOAK_RATE,
+            SOAK_RATE,
+            record_result=False,
+        )
     warm = memory.samples[len(memory.samples) // 3]  # after the JVMs' heaps and caches have grown
     end = memory.samples[-1]
     growth = {name: f"{warm[name] // 1024} -> {end[name] // 1024} MiB" for name in PROCESSES}
@@ -113,8 +119,12 @@ def test_overload_shows_as_lag_not_failure_and_drains(stack, kafka):
         drained = lag.lag()
     job_after, restarts_after = job_restarts(stack)
     restarts = restarts_after - restarts_before if job_after == job_before else restarts_after
-    record(f"overload: {OVERLOAD_SECONDS} s at {rate} tx/s, then {OVERLOAD_SECONDS} s at {calm_rate} tx/s", report,
-           restarts, f"peak consumer lag {lag.peak} records, {drained} after the drain")
+    record(
+        f"overload: {OVERLOAD_SECONDS} s at {rate} tx/s, then {OVERLOAD_SECONDS} s at {calm_rate} tx/s",
+        report,
+        restarts,
+        f"peak consumer lag {lag.peak} records, {drained} after the drain",
+    )
 
     report.assert_exact()
     assert restarts == 0 and job_after == job_before

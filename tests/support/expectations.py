@@ -23,8 +23,11 @@ def assert_decided_as_the_model_says(report: LedgerReport, transactions: list[Tr
     for transaction in transactions:
         (decision,) = report.decisions[transaction.transaction_id]
         features = decision["features"]
-        known = {"fraud_count.count": 0, "merchant.score": risk_score(transaction.merchant),
-                 "transaction.amount": transaction.amount}
+        known = {
+            "fraud_count.count": 0,
+            "merchant.score": risk_score(transaction.merchant),
+            "transaction.amount": transaction.amount,
+        }
         implied = {f.name: round(f.value(known[f.source]), 6) for f in model.features if f.source in known}
         recorded = {name: features[name] for name in implied}
         assert recorded == implied, f"{transaction}: recorded {recorded}, implied {implied}"

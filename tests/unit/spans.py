@@ -8,11 +8,12 @@ the same flag `configure_tracing` sets.
 from __future__ import annotations
 
 import pytest
-from fraud_common import tracing
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from fraud_common import tracing
 
 _EXPORTER = InMemorySpanExporter()
 

@@ -9,10 +9,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The card's eight, the product's own rooms, the workshop, and the files that describe and build it all.
 AGREED = {
-    "functions", "merchant-service", "simulator", "charts", "kustomize", "tests", "Dockerfile", "skaffold.yaml",
-    "common", "runtime", "observability", "docs",
+    "functions",
+    "merchant-service",
+    "simulator",
+    "charts",
+    "kustomize",
+    "tests",
+    "Dockerfile",
+    "skaffold.yaml",
+    "common",
+    "runtime",
+    "observability",
+    "docs",
     "dev",
-    "Makefile", "README.md", "pyproject.toml", "constraints.txt", ".ci", ".gitignore", ".dockerignore",
+    "Makefile",
+    "README.md",
+    "pyproject.toml",
+    "constraints.txt",
+    ".ci",
+    ".gitignore",
+    ".dockerignore",
 }
 
 
@@ -34,7 +50,7 @@ def test_an_entry_outside_the_agreed_set_is_caught():
 
 def test_the_readmes_folder_table_is_the_tree():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Where each part lives"):readme.index("## How long")]
+    table = readme[readme.index("## Where each part lives") : readme.index("## How long")]
     listed = set(re.findall(r"^\| `([^`/]+)/` \|", table, re.MULTILINE))
     folders = {entry for entry in top_level(tracked()) if (ROOT / entry).is_dir() and not entry.startswith(".")}
     assert listed == folders

@@ -41,9 +41,25 @@ def test_a_cold_and_a_warm_run_render_side_by_side(tmp_path: Path):
     for kind, seconds in (("cold", 125), ("warm", 7)):
         steps.write_text(f"test-unit\t{seconds}\ntest-e2e\t{seconds * 2}\n", encoding="utf-8")
         background.write_text(f"Go tools: deploy\t{seconds * 10}\n", encoding="utf-8")
-        test_times.main(["record", "--kind", kind, "--steps", str(steps), "--background", str(background),
-                         "--total", str(seconds * 3), "--commit", "abc1234", "--into", str(into),
-                         "--readme", str(readme)])
+        test_times.main(
+            [
+                "record",
+                "--kind",
+                kind,
+                "--steps",
+                str(steps),
+                "--background",
+                str(background),
+                "--total",
+                str(seconds * 3),
+                "--commit",
+                "abc1234",
+                "--into",
+                str(into),
+                "--readme",
+                str(readme),
+            ]
+        )
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("intro\n") and text.endswith("\noutro\n") and "PREVIOUS TABLE" not in text
     assert "| test-unit | 2 min 05 s | 7 s |" in text
@@ -51,7 +67,24 @@ def test_a_cold_and_a_warm_run_render_side_by_side(tmp_path: Path):
     assert "| in the background, meanwhile: Go tools: deploy | 20 min 50 s | 1 min 10 s |" in text
     assert "| **total** | **6 min 15 s** | **21 s** |" in text
     # A partial run is kept in the file but changes nothing in the README.
-    test_times.main(["record", "--kind", "partial", "--steps", str(steps), "--background", str(background),
-                     "--total", "1", "--commit", "def5678", "--into", str(into), "--readme", str(readme)])
+    test_times.main(
+        [
+            "record",
+            "--kind",
+            "partial",
+            "--steps",
+            str(steps),
+            "--background",
+            str(background),
+            "--total",
+            "1",
+            "--commit",
+            "def5678",
+            "--into",
+            str(into),
+            "--readme",
+            str(readme),
+        ]
+    )
     assert readme.read_text(encoding="utf-8") == text
     assert set(json.loads(into.read_text(encoding="utf-8"))) == {"cold", "warm", "partial"}

@@ -21,16 +21,20 @@ BENCHMARKS: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[], dict[str,
     # name: (full run, quick run)
     "function-server": (function_server.run, lambda: function_server.run(seconds=3, rounds=1)),
     "sdk": (sdk_comparison.run, lambda: sdk_comparison.run(seconds=2, rounds=1)),
-    "end-to-end": (end_to_end.run, lambda: end_to_end.run(seconds=10, drain=15, rates=(50, 500),
-                                                          configurations=end_to_end.CONFIGURATIONS[:1])),
+    "end-to-end": (
+        end_to_end.run,
+        lambda: end_to_end.run(seconds=10, drain=15, rates=(50, 500), configurations=end_to_end.CONFIGURATIONS[:1]),
+    ),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fraud_dev.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
-                        help=f"which to run, of {', '.join(BENCHMARKS)} (default: all)")
+    parser = argparse.ArgumentParser(
+        prog="python -m fraud_dev.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "benchmarks", nargs="*", metavar="BENCHMARK", help=f"which to run, of {', '.join(BENCHMARKS)} (default: all)"
+    )
     parser.add_argument("--quick", action="store_true", help="short runs; the figures are not worth keeping")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     args = parser.parse_args(argv)

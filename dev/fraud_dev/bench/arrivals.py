@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC
 
 Offsets = dict[str, dict[int, int]]
@@ -33,8 +34,9 @@ class Arrivals:
 
 
 async def _open(bootstrap: str, since: Offsets) -> AIOKafkaConsumer:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed",
-                                enable_auto_commit=False, fetch_max_wait_ms=50)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False, fetch_max_wait_ms=50
+    )
     await consumer.start()
     partitions = [TopicPartition(topic, partition) for topic, offsets in since.items() for partition in offsets]
     consumer.assign(partitions)

@@ -23,10 +23,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
+from statefun import RequestReplyHandler
+
 from fraud_functions.scoring import load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import merchant_service_client, wire
-from statefun import RequestReplyHandler
 
 
 @dataclass(frozen=True)

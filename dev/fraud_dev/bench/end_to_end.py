@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC
-from fraud_functions import module_spec
-
 from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals, sent_times
 from fraud_dev.bench.sampler import Sampler
 from fraud_dev.pipeline import (
@@ -44,6 +42,7 @@ from fraud_dev.pipeline import (
 )
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
+from fraud_functions import module_spec
 
 RATES = (100, 200, 300, 400, 500, 700, 1000)
 HEADLINE_RATE = 500
@@ -65,14 +64,30 @@ class Configuration:
 
 CONFIGURATIONS = (
     Configuration("default", "exactly-once alerts, 5 s checkpoints, RocksDB (runtime/conf/flink-conf.yaml)", True),
-    Configuration("heap state", "exactly-once alerts, 5 s checkpoints, state on the JVM heap (hashmap backend)",
-                  True, runtime_properties={"state.backend": "hashmap"}),
-    Configuration("heap state, 500 ms checkpoints", "exactly-once alerts, a checkpoint every 500 ms, heap state",
-                  True, runtime_properties={"state.backend": "hashmap", "execution.checkpointing.interval": "500ms",
-                                            "execution.checkpointing.min-pause": "100ms"}),
-    Configuration("at-least-once alerts", "alerts written at once, outside Kafka transactions "
-                  "(ALERTS_DELIVERY=at-least-once; decisions stay exactly-once), heap state", False,
-                  service_env={"ALERTS_DELIVERY": "at-least-once"}, runtime_properties={"state.backend": "hashmap"}),
+    Configuration(
+        "heap state",
+        "exactly-once alerts, 5 s checkpoints, state on the JVM heap (hashmap backend)",
+        True,
+        runtime_properties={"state.backend": "hashmap"},
+    ),
+    Configuration(
+        "heap state, 500 ms checkpoints",
+        "exactly-once alerts, a checkpoint every 500 ms, heap state",
+        True,
+        runtime_properties={
+            "state.backend": "hashmap",
+            "execution.checkpointing.interval": "500ms",
+            "execution.checkpointing.min-pause": "100ms",
+        },
+    ),
+    Configuration(
+        "at-least-once alerts",
+        "alerts written at once, outside Kafka transactions "
+        "(ALERTS_DELIVERY=at-least-once; decisions stay exactly-once), heap state",
+        False,
+        service_env={"ALERTS_DELIVERY": "at-least-once"},
+        runtime_properties={"state.backend": "hashmap"},
+    ),
 )
 
 
@@ -86,8 +101,13 @@ def percentile(values: list[int], share: float) -> int | None:
 
 def latencies(arrivals: dict[str, int], sent: dict[str, int]) -> dict[str, int | None]:
     values = [arrival - sent[transaction_id] for transaction_id, arrival in arrivals.items() if transaction_id in sent]
-    return {"count": len(values), "p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99),
-            "p999_ms": percentile(values, 0.999), "max_ms": max(values, default=None)}
+    return {
+        "count": len(values),
+        "p50_ms": percentile(values, 0.5),
+        "p99_ms": percentile(values, 0.99),
+        "p999_ms": percentile(values, 0.999),
+        "max_ms": max(values, default=None),
+    }
 
 
 def offsets(kafka: Kafka, *topics: str) -> dict[str, dict[int, int]]:
@@ -99,19 +119,42 @@ def checkpoints(stack: LocalStack) -> dict[str, float | int | None]:
     stats = flink(stack, f"/jobs/{running_job(stack)}/checkpoints")
     latest = (stats.get("latest") or {}).get("completed") or {}
     summary = stats.get("summary", {}).get("end_to_end_duration", {})
-    return {"completed": stats["counts"]["completed"], "failed": stats["counts"]["failed"],
-            "latest_state_size_bytes": latest.get("state_size"),
-            "latest_checkpointed_size_bytes": latest.get("checkpointed_size"),
-            "latest_duration_ms": latest.get("end_to_end_duration"), "average_duration_ms": summary.get("avg")}
+    return {
+        "completed": stats["counts"]["completed"],
+        "failed": stats["counts"]["failed"],
+        "latest_state_size_bytes": latest.get("state_size"),
+        "latest_checkpointed_size_bytes": latest.get("checkpointed_size"),
+        "latest_duration_ms": latest.get("end_to_end_duration"),
+        "average_duration_ms": summary.get("avg"),
+    }
 
 
 def simulate(stack: LocalStack, seed: int, rate: int, seconds: int, drain: int) -> subprocess.Popen:
     """The simulator's scenario mode producing rate x seconds transactions at `rate` per second."""
     return subprocess.Popen(
-        [sys.executable, "-m", "fraud_simulator", "scenario", "--seed", str(seed), "--count", str(rate * seconds),
-         "--rate", str(rate), "--timeout", str(drain), "--status-interval", "0",
-         "--bootstrap-servers", stack.config.bootstrap_servers],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**stack.service_env(), "LOG_LEVEL": "WARNING"})
+        [
+            sys.executable,
+            "-m",
+            "fraud_simulator",
+            "scenario",
+            "--seed",
+            str(seed),
+            "--count",
+            str(rate * seconds),
+            "--rate",
+            str(rate),
+            "--timeout",
+            str(drain),
+            "--status-interval",
+            "0",
+            "--bootstrap-servers",
+            stack.config.bootstrap_servers,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**stack.service_env(), "LOG_LEVEL": "WARNING"},
+    )
 
 
 def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int, drain: int) -> dict:
@@ -119,12 +162,14 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
     since = offsets(kafka, TRANSACTIONS_TOPIC, DECISIONS_TOPIC, ALERTS_TOPIC)
     restarts_before = job_restarts(stack)[1]
     requests_before, messages_before = served(stack)
-    collector = ArrivalCollector(stack.config.bootstrap_servers,
-                                 {DECISIONS_TOPIC: since[DECISIONS_TOPIC], ALERTS_TOPIC: since[ALERTS_TOPIC]}).start()
+    collector = ArrivalCollector(
+        stack.config.bootstrap_servers, {DECISIONS_TOPIC: since[DECISIONS_TOPIC], ALERTS_TOPIC: since[ALERTS_TOPIC]}
+    ).start()
     simulator = simulate(stack, seed, rate, seconds, drain)
     pids = {service.name: service.pid for service in stack.services}
-    sampler = Sampler({**pids, "simulator": simulator.pid, "benchmark (alert reader)": os.getpid()},
-                      threads_of="statefun-runtime")
+    sampler = Sampler(
+        {**pids, "simulator": simulator.pid, "benchmark (alert reader)": os.getpid()}, threads_of="statefun-runtime"
+    )
     sampler.start()
     load: dict = {}
     timer = threading.Timer(seconds, lambda: load.update(sampler.stop()))
@@ -137,8 +182,9 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
         time.sleep(0.5)
     arrivals = collector.stop()
     sent = sent_times(stack.config.bootstrap_servers, since[TRANSACTIONS_TOPIC], count)
-    result = judge(rate, count, summary, sent, arrivals, load, checkpoints(stack),
-                   job_restarts(stack)[1] - restarts_before)
+    result = judge(
+        rate, count, summary, sent, arrivals, load, checkpoints(stack), job_restarts(stack)[1] - restarts_before
+    )
     requests, messages = (after - before for after, before in zip(served(stack), (requests_before, messages_before)))
     result["requests_per_transaction"] = round(requests / count, 2)
     result["messages_per_request"] = round(messages / requests, 2) if requests else None
@@ -147,8 +193,10 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
 
 def served(stack: LocalStack) -> tuple[float, float]:
     """Requests the function server has answered and the messages they carried, so far (its /metrics)."""
-    return (function_metric(stack, "fraud_function_request_seconds_count"),
-            function_metric(stack, "fraud_function_messages_total"))
+    return (
+        function_metric(stack, "fraud_function_request_seconds_count"),
+        function_metric(stack, "fraud_function_messages_total"),
+    )
 
 
 def keeps_up(decided: dict[str, int], sent: dict[str, int]) -> bool:
@@ -164,20 +212,36 @@ def keeps_up(decided: dict[str, int], sent: dict[str, int]) -> bool:
     return first is not None and last is not None and last <= first + 2000
 
 
-def judge(rate: int, count: int, summary: dict, sent: dict[str, int], arrivals: Arrivals, load: dict,
-          checkpoint: dict, restarts: int) -> dict:
+def judge(
+    rate: int,
+    count: int,
+    summary: dict,
+    sent: dict[str, int],
+    arrivals: Arrivals,
+    load: dict,
+    checkpoint: dict,
+    restarts: int,
+) -> dict:
     alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == "alert"}
     missing_alerts = len(alerted - arrivals.alerts.keys())
     alert_latency = latencies(arrivals.alerts, sent)
     complete = summary["produced"] == count and len(arrivals.decisions) >= count and missing_alerts == 0
     kept_up = complete and keeps_up(arrivals.decisions, sent)
-    sustained = (kept_up and alert_latency["p99_ms"] is not None and alert_latency["p99_ms"] <= LATENCY_TARGET_MS)
+    sustained = kept_up and alert_latency["p99_ms"] is not None and alert_latency["p99_ms"] <= LATENCY_TARGET_MS
     return {
-        "rate": rate, "produced": summary["produced"], "decided": len(arrivals.decisions),
-        "alerts": len(arrivals.alerts), "missing_alerts": missing_alerts,
-        "duplicate_alerts": arrivals.duplicate_alerts + len(summary["duplicates"]), "job_restarts": restarts,
-        "kept_up": kept_up, "sustained": sustained, "alert_latency": alert_latency,
-        "decision_latency": latencies(arrivals.decisions, sent), "load": load, "checkpoints": checkpoint,
+        "rate": rate,
+        "produced": summary["produced"],
+        "decided": len(arrivals.decisions),
+        "alerts": len(arrivals.alerts),
+        "missing_alerts": missing_alerts,
+        "duplicate_alerts": arrivals.duplicate_alerts + len(summary["duplicates"]),
+        "job_restarts": restarts,
+        "kept_up": kept_up,
+        "sustained": sustained,
+        "alert_latency": alert_latency,
+        "decision_latency": latencies(arrivals.decisions, sent),
+        "load": load,
+        "checkpoints": checkpoint,
     }
 
 
@@ -189,8 +253,9 @@ def ladder(configuration: Configuration, rates: tuple[int, ...], seconds: int, d
     """
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as scratch:
         started = time.monotonic()
-        with private_stack(Path(scratch), {**INSTANT_MERCHANT_SERVICE, **configuration.service_env},
-                           configuration.runtime_properties) as stack:
+        with private_stack(
+            Path(scratch), {**INSTANT_MERCHANT_SERVICE, **configuration.service_env}, configuration.runtime_properties
+        ) as stack:
             ready = time.monotonic() - started
             first_alert = smoke(stack)
             kafka = Kafka(stack.config.bootstrap_servers)
@@ -200,28 +265,48 @@ def ladder(configuration: Configuration, rates: tuple[int, ...], seconds: int, d
             for index, rate in enumerate(rates):
                 result = run_rate(stack, kafka, seed=1000 + index, rate=rate, seconds=seconds, drain=drain)
                 runs.append(result)
-                print(f"[bench] {configuration.name} {rate} tx/s: kept up={result['kept_up']} "
-                      f"sustained={result['sustained']} alert p50/p99 {result['alert_latency']['p50_ms']}/"
-                      f"{result['alert_latency']['p99_ms']} ms", file=sys.stderr, flush=True)
+                print(
+                    f"[bench] {configuration.name} {rate} tx/s: kept up={result['kept_up']} "
+                    f"sustained={result['sustained']} alert p50/p99 {result['alert_latency']['p50_ms']}/"
+                    f"{result['alert_latency']['p99_ms']} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if not result["kept_up"]:
                     if rate >= HEADLINE_RATE:
                         break
                     wait_until_drained(stack)
     sustained = [run["rate"] for run in runs if run["sustained"]]
     kept_up = [run["rate"] for run in runs if run["kept_up"]]
-    return {"name": configuration.name, "guarantee": configuration.guarantee,
-            "exactly_once": configuration.exactly_once,
-            "cold_start": {"stack_ready_s": round(ready, 1), "first_alert_s": first_alert},
-            "highest_sustained_rate": max(sustained, default=0), "highest_rate_kept_up": max(kept_up, default=0),
-            "runs": runs}
+    return {
+        "name": configuration.name,
+        "guarantee": configuration.guarantee,
+        "exactly_once": configuration.exactly_once,
+        "cold_start": {"stack_ready_s": round(ready, 1), "first_alert_s": first_alert},
+        "highest_sustained_rate": max(sustained, default=0),
+        "highest_rate_kept_up": max(kept_up, default=0),
+        "runs": runs,
+    }
 
 
 def smoke(stack: LocalStack) -> float:
     """Seconds from sending one transaction built to alert to reading its alert (the simulator's smoke command)."""
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "fraud_simulator", "smoke", "--bootstrap-servers",
-                    stack.config.bootstrap_servers, "--timeout", "120"], check=True, capture_output=True,
-                   env={**stack.service_env(), "LOG_LEVEL": "WARNING"})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fraud_simulator",
+            "smoke",
+            "--bootstrap-servers",
+            stack.config.bootstrap_servers,
+            "--timeout",
+            "120",
+        ],
+        check=True,
+        capture_output=True,
+        env={**stack.service_env(), "LOG_LEVEL": "WARNING"},
+    )
     return round(time.monotonic() - started, 1)
 
 
@@ -235,13 +320,22 @@ def wait_until_drained(stack: LocalStack, timeout: float = 180) -> None:
         time.sleep(2)
 
 
-def run(seconds: int = 30, drain: int = 30, rates: tuple[int, ...] = RATES,
-        configurations: tuple[Configuration, ...] = CONFIGURATIONS) -> dict:
+def run(
+    seconds: int = 30,
+    drain: int = 30,
+    rates: tuple[int, ...] = RATES,
+    configurations: tuple[Configuration, ...] = CONFIGURATIONS,
+) -> dict:
     """Every configuration's ladder; the section of docs/benchmarks.json this benchmark owns."""
     results = [ladder(configuration, rates, seconds, drain) for configuration in configurations]
     default = results[0]
     at_headline = next((run for run in default["runs"] if run["rate"] == HEADLINE_RATE), None)
     best = max((result for result in results if result["exactly_once"]), key=lambda r: r["highest_sustained_rate"])
-    return {"seconds_per_rate": seconds, "drain_seconds": drain, "configurations": results,
-            "e2e_tps": best["highest_sustained_rate"], "e2e_tps_configuration": best["name"],
-            "e2e_p99_ms": at_headline["alert_latency"]["p99_ms"] if at_headline else None}
+    return {
+        "seconds_per_rate": seconds,
+        "drain_seconds": drain,
+        "configurations": results,
+        "e2e_tps": best["highest_sustained_rate"],
+        "e2e_tps_configuration": best["name"],
+        "e2e_p99_ms": at_headline["alert_latency"]["p99_ms"] if at_headline else None,
+    }

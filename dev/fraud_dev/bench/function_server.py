@@ -77,9 +77,13 @@ def steady_mix() -> list[bytes]:
 def workloads() -> list[Workload]:
     """The steady-state mix, and batches from its last transaction (unsampled, as nine in ten are)."""
     mix = steady_mix()
-    return [Workload("steady-state mix", mix, TRANSACTIONS, "transactions"),
-            *(Workload(f"fraud-count batch of {size}", [batch_of(mix, "fraud-count", size)], size, "invocations")
-              for size in BATCH_SIZES)]
+    return [
+        Workload("steady-state mix", mix, TRANSACTIONS, "transactions"),
+        *(
+            Workload(f"fraud-count batch of {size}", [batch_of(mix, "fraud-count", size)], size, "invocations")
+            for size in BATCH_SIZES
+        ),
+    ]
 
 
 def batch_of(mix: list[bytes], function_type: str, size: int) -> bytes:
@@ -129,14 +133,32 @@ def bare_stacks(port: int) -> dict[str, list[str]]:
     return {
         "bare aiohttp": [sys.executable, "-m", "bench.bare_servers", "aiohttp", str(port)],
         "bare ASGI on uvicorn (httptools, uvloop)": [
-            uvicorn, "bench.bare_servers:asgi_app", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-            "--log-level", "warning", "--no-access-log", "--lifespan", "off"],
+            uvicorn,
+            "bench.bare_servers:asgi_app",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--lifespan",
+            "off",
+        ],
     }
 
 
-def serve_and_load(port: int, script: Path, seconds: int, tracing_endpoint: str | None,
-                   profiled: bool = False, pythonpath: str | None = None,
-                   command: list[str] | None = None) -> tuple[Load, Profile | None]:
+def serve_and_load(
+    port: int,
+    script: Path,
+    seconds: int,
+    tracing_endpoint: str | None,
+    profiled: bool = False,
+    pythonpath: str | None = None,
+    command: list[str] | None = None,
+) -> tuple[Load, Profile | None]:
     """Start the server on CPU 0, warm it, saturate it with wrk from CPU 1; then, if `profiled`, load it
     again while py-spy samples it (a separate pass, so sampling does not touch the figures); stop it.
 
@@ -147,11 +169,20 @@ def serve_and_load(port: int, script: Path, seconds: int, tracing_endpoint: str 
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED"):
         env.pop(name, None)
     if tracing_endpoint:
-        env.update(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=tracing_endpoint, OTEL_TRACES_SAMPLER="parentbased_traceidratio",
-                   OTEL_TRACES_SAMPLER_ARG=str(TRACE_SAMPLE_RATIO), OTEL_BSP_SCHEDULE_DELAY="1000")
-    server = subprocess.Popen(["taskset", "-c", "0", *(command or [sys.executable, "-m", "fraud_functions.server"])],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                              cwd=REPO_ROOT)
+        env.update(
+            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=tracing_endpoint,
+            OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+            OTEL_TRACES_SAMPLER_ARG=str(TRACE_SAMPLE_RATIO),
+            OTEL_BSP_SCHEDULE_DELAY="1000",
+        )
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", *(command or [sys.executable, "-m", "fraud_functions.server"])],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=REPO_ROOT,
+    )
     try:
         wait_ready(port)
         run_wrk(port, script, 2)
@@ -168,8 +199,9 @@ def serve_and_load(port: int, script: Path, seconds: int, tracing_endpoint: str 
         server.wait(timeout=30)
 
 
-def measure(workload: Workload, seconds: int, rounds: int, sink: SpanSink, profiled: bool,
-            with_bare_stacks: bool = False) -> Measured:
+def measure(
+    workload: Workload, seconds: int, rounds: int, sink: SpanSink, profiled: bool, with_bare_stacks: bool = False
+) -> Measured:
     """`rounds` rounds of traced server, untraced server, the bare stacks if asked, and in-process dispatch
     back to back; each figure is the median over rounds and each ratio the median of the rounds' own
     ratios, so a burst of load from a neighbour on this shared machine moves one round, not the result."""
@@ -199,15 +231,23 @@ def measure(workload: Workload, seconds: int, rounds: int, sink: SpanSink, profi
     http = median(load.requests_per_second for load in traced)
     ceiling = median(inside)
     return Measured(
-        workload=workload.name, unit=workload.unit,
-        in_process_requests_per_second=ceiling, in_process_per_second=per_unit(ceiling),
-        http_requests_per_second=http, http_per_second=per_unit(http),
-        http_p50_ms=median(load.p50_ms for load in traced), http_p99_ms=median(load.p99_ms for load in traced),
+        workload=workload.name,
+        unit=workload.unit,
+        in_process_requests_per_second=ceiling,
+        in_process_per_second=per_unit(ceiling),
+        http_requests_per_second=http,
+        http_per_second=per_unit(http),
+        http_p50_ms=median(load.p50_ms for load in traced),
+        http_p99_ms=median(load.p99_ms for load in traced),
         http_untraced_requests_per_second=median(load.requests_per_second for load in untraced),
         ratio=round(median(load.requests_per_second / rate for load, rate in zip(traced, inside)), 3),
-        bare_stacks={name: {"requests_per_second": median(rates),
-                            "ratio": round(median(rate / ceiling for rate, ceiling in zip(rates, inside)), 3)}
-                     for name, rates in bare.items()},
+        bare_stacks={
+            name: {
+                "requests_per_second": median(rates),
+                "ratio": round(median(rate / ceiling for rate, ceiling in zip(rates, inside)), 3),
+            }
+            for name, rates in bare.items()
+        },
         profile=profile,
     )
 
@@ -217,8 +257,10 @@ def run(seconds: int = 10, rounds: int = 3) -> dict:
     sink = SpanSink()
     try:
         # The steady-state mix is profiled and set beside the bare stacks: the headline ratio is about it.
-        results = [measure(workload, seconds, rounds, sink, profiled=index == 0, with_bare_stacks=index == 0)
-                   for index, workload in enumerate(workloads())]
+        results = [
+            measure(workload, seconds, rounds, sink, profiled=index == 0, with_bare_stacks=index == 0)
+            for index, workload in enumerate(workloads())
+        ]
     finally:
         sink.close()
     if sink.exports == 0:

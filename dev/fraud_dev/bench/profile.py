@@ -69,17 +69,41 @@ def summarize(collapsed: str, top: int = 15) -> Profile:
         functions[name] += samples
         total += samples
     share = lambda count: round(100 * count / total, 1) if total else 0.0  # noqa: E731
-    return Profile(total, {name: share(count) for name, count in layers.most_common()},
-                   [(name, share(count)) for name, count in functions.most_common(top)])
+    return Profile(
+        total,
+        {name: share(count) for name, count in layers.most_common()},
+        [(name, share(count)) for name, count in functions.most_common(top)],
+    )
 
 
 def record(pid: int, seconds: float, rate: int = 250) -> Profile:
     """Sample `pid` for `seconds` with py-spy, itself on CPU 1 beside the load generator, off the server's core."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "profile.txt"
-        subprocess.run(["taskset", "-c", "1", py_spy(), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(rate),
-                        "--format", "raw", "--output", str(output), "--nonblocking", "--full-filenames"],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [
+                "taskset",
+                "-c",
+                "1",
+                py_spy(),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(seconds)),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--output",
+                str(output),
+                "--nonblocking",
+                "--full-filenames",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return summarize(output.read_text())
 
 

@@ -35,14 +35,26 @@ TARGETS = {
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on, so a reader can tell one machine's run from another's."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
-    return {"cpus": os.cpu_count(), "cpu_model": cpu, "memory_gib": round(memory / 1024 / 1024, 1),
-            "python": platform.python_version(), "java": java[0] if java else "unknown",
-            "load_average_at_start": round(os.getloadavg()[0], 2)}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gib": round(memory / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "java": java[0] if java else "unknown",
+        "load_average_at_start": round(os.getloadavg()[0], 2),
+    }
 
 
 def load() -> dict[str, Any]:
@@ -90,8 +102,9 @@ def render_summary(results: dict[str, Any]) -> str:
     for key, (relation, target) in TARGETS.items():
         value = results.get(key)
         met = None if value is None else (value >= target if relation == ">=" else value <= target)
-        rows.append([f"`{key}`", value, f"{relation} {target}", {None: "not measured", True: "met",
-                                                                  False: "**not met**"}[met]])
+        rows.append(
+            [f"`{key}`", value, f"{relation} {target}", {None: "not measured", True: "met", False: "**not met**"}[met]]
+        )
     return table(["figure", "measured", "target", ""], rows)
 
 
@@ -99,23 +112,53 @@ def render_function_server(results: dict[str, Any]) -> str:
     section = results["sections"].get("function-server")
     if not section:
         return not_measured("function-server")
-    rows = [[r["workload"], r["in_process_requests_per_second"], r["http_requests_per_second"],
-             r["http_untraced_requests_per_second"], f"{r['in_process_per_second']} / {r['http_per_second']}",
-             f"{r['http_p50_ms']} / {r['http_p99_ms']}", r["ratio"]] for r in section["results"]]
-    text = table(["workload", "in-process req/s (ceiling)", "HTTP req/s (metrics, 10% traces)", "HTTP req/s (no tracing)",
-                  "per core: in-process / HTTP (tx/s or invocations/s)", "HTTP p50 / p99 ms", "ratio"], rows)
+    rows = [
+        [
+            r["workload"],
+            r["in_process_requests_per_second"],
+            r["http_requests_per_second"],
+            r["http_untraced_requests_per_second"],
+            f"{r['in_process_per_second']} / {r['http_per_second']}",
+            f"{r['http_p50_ms']} / {r['http_p99_ms']}",
+            r["ratio"],
+        ]
+        for r in section["results"]
+    ]
+    text = table(
+        [
+            "workload",
+            "in-process req/s (ceiling)",
+            "HTTP req/s (metrics, 10% traces)",
+            "HTTP req/s (no tracing)",
+            "per core: in-process / HTTP (tx/s or invocations/s)",
+            "HTTP p50 / p99 ms",
+            "ratio",
+        ],
+        rows,
+    )
     stacks = section["results"][0].get("bare_stacks") or {}
     if stacks:
-        text += ("\nThe same handler behind the thinnest HTTP servers (dev/fraud_dev/bench/bare_servers.py: no screen, metrics, "
-                 "tracing or drain), same mix, same rounds:\n\n")
-        text += table(["server", "req/s", "ratio"], [["this project's server (metrics, tracing)",
-                                                      section["results"][0]["http_requests_per_second"],
-                                                      section["results"][0]["ratio"]]]
-                      + [[name, stack["requests_per_second"], stack["ratio"]] for name, stack in stacks.items()])
+        text += (
+            "\nThe same handler behind the thinnest HTTP servers (dev/fraud_dev/bench/bare_servers.py: no screen, metrics, "
+            "tracing or drain), same mix, same rounds:\n\n"
+        )
+        text += table(
+            ["server", "req/s", "ratio"],
+            [
+                [
+                    "this project's server (metrics, tracing)",
+                    section["results"][0]["http_requests_per_second"],
+                    section["results"][0]["ratio"],
+                ]
+            ]
+            + [[name, stack["requests_per_second"], stack["ratio"]] for name, stack in stacks.items()],
+        )
     profile = section["results"][0].get("profile")
     if profile:
-        text += (f"\nWhere the server's core goes under the steady-state mix (py-spy, {profile['samples']} samples, "
-                 "innermost frame):\n\n")
+        text += (
+            f"\nWhere the server's core goes under the steady-state mix (py-spy, {profile['samples']} samples, "
+            "innermost frame):\n\n"
+        )
         text += table(["layer", "% of samples"], [[name, share] for name, share in profile["layers"].items()])
     return text + _measured(section)
 
@@ -124,11 +167,21 @@ def render_sdk(results: dict[str, Any]) -> str:
     section = results["sections"].get("sdk")
     if not section:
         return not_measured("sdk")
-    rows = [[name, p["sdk"], f"{p['protobuf']} ({p['protobuf_implementation']})", p["requests_per_second"],
-             p["transactions_per_second"]] for name, p in section["packages"].items()]
-    return (table(["package", "version", "protobuf (implementation)", "in-process req/s", "transactions/s per core"],
-                  rows) + f"\n`flink-statefun` is {section['speedup']}x the Apache package on the same requests.\n"
-            + _measured(section))
+    rows = [
+        [
+            name,
+            p["sdk"],
+            f"{p['protobuf']} ({p['protobuf_implementation']})",
+            p["requests_per_second"],
+            p["transactions_per_second"],
+        ]
+        for name, p in section["packages"].items()
+    ]
+    return (
+        table(["package", "version", "protobuf (implementation)", "in-process req/s", "transactions/s per core"], rows)
+        + f"\n`flink-statefun` is {section['speedup']}x the Apache package on the same requests.\n"
+        + _measured(section)
+    )
 
 
 def render_end_to_end(results: dict[str, Any]) -> str:
@@ -137,21 +190,41 @@ def render_end_to_end(results: dict[str, Any]) -> str:
         return not_measured("end-to-end")
     text = ""
     for configuration in section["configurations"]:
-        text += (f"\n**{configuration['name']}** ({configuration['guarantee']}): kept up with up to "
-                 f"{configuration['highest_rate_kept_up']} tx/s, sustained (p99 within a second) up to "
-                 f"{configuration['highest_sustained_rate']} tx/s\n\n")
+        text += (
+            f"\n**{configuration['name']}** ({configuration['guarantee']}): kept up with up to "
+            f"{configuration['highest_rate_kept_up']} tx/s, sustained (p99 within a second) up to "
+            f"{configuration['highest_sustained_rate']} tx/s\n\n"
+        )
         rows = []
         for run in configuration["runs"]:
             alert, cpu = run["alert_latency"], run["load"].get("cpu_percent", {})
-            rows.append([run["rate"], "yes" if run["kept_up"] else "no", "yes" if run["sustained"] else "no",
-                         f"{run['decided']}/{run['produced']}",
-                         f"{run['alerts']} ({run['missing_alerts']} / {run['duplicate_alerts']})", run["job_restarts"],
-                         f"{alert['p50_ms']} / {alert['p99_ms']} / {alert['p999_ms']}",
-                         f"{run.get('requests_per_transaction')} / {run.get('messages_per_request')}",
-                         " / ".join(str(cpu.get(name, "–")) for name in CPU_COLUMNS)])
-        text += table(["tx/s", "kept up", "sustained", "decided", "alerts (missing / duplicated)", "restarts", "alert latency p50 / p99 / p999 ms",
-                       "requests per tx / messages per request",
-                       "CPU % " + " / ".join(CPU_COLUMNS)], rows)
+            rows.append(
+                [
+                    run["rate"],
+                    "yes" if run["kept_up"] else "no",
+                    "yes" if run["sustained"] else "no",
+                    f"{run['decided']}/{run['produced']}",
+                    f"{run['alerts']} ({run['missing_alerts']} / {run['duplicate_alerts']})",
+                    run["job_restarts"],
+                    f"{alert['p50_ms']} / {alert['p99_ms']} / {alert['p999_ms']}",
+                    f"{run.get('requests_per_transaction')} / {run.get('messages_per_request')}",
+                    " / ".join(str(cpu.get(name, "–")) for name in CPU_COLUMNS),
+                ]
+            )
+        text += table(
+            [
+                "tx/s",
+                "kept up",
+                "sustained",
+                "decided",
+                "alerts (missing / duplicated)",
+                "restarts",
+                "alert latency p50 / p99 / p999 ms",
+                "requests per tx / messages per request",
+                "CPU % " + " / ".join(CPU_COLUMNS),
+            ],
+            rows,
+        )
     return text + "\n" + _measured(section)
 
 
@@ -168,19 +241,37 @@ def render_footprint(results: dict[str, Any]) -> str:
         rss = last["load"].get("rss_mib", {})
         checkpoint = last["checkpoints"]
         cold = configuration["cold_start"]
-        rows.append([configuration["name"], last["rate"], " / ".join(str(rss.get(name, "–")) for name in CPU_COLUMNS),
-                     _kib(checkpoint["latest_state_size_bytes"]), _kib(checkpoint["latest_checkpointed_size_bytes"]),
-                     f"{checkpoint['latest_duration_ms']} / {checkpoint['average_duration_ms']}",
-                     f"{cold['stack_ready_s']} + {cold['first_alert_s']}"])
-    text = table(["configuration", "at tx/s", "RSS MiB " + " / ".join(CPU_COLUMNS), "state KiB",
-                  "last checkpoint KiB", "checkpoint ms last / average", "cold start s: stack ready + first alert"],
-                 rows)
+        rows.append(
+            [
+                configuration["name"],
+                last["rate"],
+                " / ".join(str(rss.get(name, "–")) for name in CPU_COLUMNS),
+                _kib(checkpoint["latest_state_size_bytes"]),
+                _kib(checkpoint["latest_checkpointed_size_bytes"]),
+                f"{checkpoint['latest_duration_ms']} / {checkpoint['average_duration_ms']}",
+                f"{cold['stack_ready_s']} + {cold['first_alert_s']}",
+            ]
+        )
+    text = table(
+        [
+            "configuration",
+            "at tx/s",
+            "RSS MiB " + " / ".join(CPU_COLUMNS),
+            "state KiB",
+            "last checkpoint KiB",
+            "checkpoint ms last / average",
+            "cold start s: stack ready + first alert",
+        ],
+        rows,
+    )
     default = section["configurations"][0]
     busiest = next((run for run in reversed(default["runs"]) if run["kept_up"]), default["runs"][-1])
     threads = busiest["load"].get("threads", {})
     if threads:
-        text += (f"\nThe runtime JVM's busiest threads at {busiest['rate']} tx/s (default configuration, "
-                 "% of one core, from /proc):\n\n")
+        text += (
+            f"\nThe runtime JVM's busiest threads at {busiest['rate']} tx/s (default configuration, "
+            "% of one core, from /proc):\n\n"
+        )
         text += table(["thread group", "CPU %"], [[f"`{name}`", share] for name, share in threads.items()])
     return text + _measured(section)
 
@@ -191,8 +282,10 @@ def _kib(size: int | None) -> str | None:
 
 def _measured(section: dict[str, Any]) -> str:
     info = section.get("machine", {})
-    return (f"\n_Measured {section.get('measured_at', '?')} on {info.get('cpus', '?')} CPUs ({info.get('cpu_model', '?')}), "
-            f"load average {info.get('load_average_at_start', '?')} at the start._\n")
+    return (
+        f"\n_Measured {section.get('measured_at', '?')} on {info.get('cpus', '?')} CPUs ({info.get('cpu_model', '?')}), "
+        f"load average {info.get('load_average_at_start', '?')} at the start._\n"
+    )
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {

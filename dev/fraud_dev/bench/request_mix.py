@@ -23,15 +23,15 @@ import json
 import subprocess
 import sys
 
-from fraud_functions.declarations import lookups
-from fraud_functions.scoring import load_model
-from fraud_functions.settings import FunctionSettings
-from fraud_functions.wiring import wire
 from statefun import RequestReplyHandler
 
 from fraud_dev.mini_runtime import MiniRuntime
 from fraud_dev.paths import REPO_ROOT
 from fraud_dev.scripted import ScriptedMerchantClient, transaction
+from fraud_functions.declarations import lookups
+from fraud_functions.scoring import load_model
+from fraud_functions.settings import FunctionSettings
+from fraud_functions.wiring import wire
 
 
 class RecordingRuntime(MiniRuntime):
@@ -65,8 +65,11 @@ def steady_state_mix(transactions: int = 1, sampled_every: int = 0) -> list[byte
     """
     settings = FunctionSettings.from_env({})
     merchants = ScriptedMerchantClient({"Hypergrid": 42})
-    runtime = RecordingRuntime(RequestReplyHandler(
-        wire(settings, merchants, load_model(settings.model_strategy, settings.model_path)).functions))
+    runtime = RecordingRuntime(
+        RequestReplyHandler(
+            wire(settings, merchants, load_model(settings.model_strategy, settings.model_path)).functions
+        )
+    )
 
     def record(index: int) -> bytes:
         value = {"account": "0x00F3CD51", "merchant": "Hypergrid", "amount": 120, "timestamp": "2026-11-27T10:00:00"}
@@ -88,17 +91,29 @@ def steady_state_mix(transactions: int = 1, sampled_every: int = 0) -> list[byte
 
 def traced_mix(transactions: int, sampled_every: int) -> list[bytes]:
     """steady_state_mix with traces, recorded in a child process with tracing on."""
-    output = subprocess.run([sys.executable, "-m", "bench.request_mix", "--transactions", str(transactions),
-                             "--sampled-every", str(sampled_every)], check=True, capture_output=True,
-                            cwd=REPO_ROOT).stdout
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.request_mix",
+            "--transactions",
+            str(transactions),
+            "--sampled-every",
+            str(sampled_every),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=REPO_ROOT,
+    ).stdout
     return [bytes.fromhex(line) for line in output.decode().split()]
 
 
 def _trace_in_this_process() -> None:
     """A tracer provider that samples as the servers do (parent-based) and exports nothing."""
-    from fraud_common import tracing
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
+
+    from fraud_common import tracing
 
     trace.set_tracer_provider(TracerProvider())
     tracing._enabled = True  # what configure_tracing sets, without an exporter

@@ -47,12 +47,14 @@ def checkout(revision: str) -> Path:
     """A detached worktree of `revision` under .cache/bench/revisions (the working tree itself for WORKING_TREE)."""
     if revision == WORKING_TREE:
         return REPO
-    commit = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=REPO, check=True,
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
     tree = WORKTREES / commit[:12]
     if not tree.exists():
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=REPO, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), commit], cwd=REPO, check=True, capture_output=True
+        )
     return tree
 
 
@@ -62,9 +64,14 @@ def source_path(tree: Path) -> str:
 
 
 def in_process(tree: Path, bodies: Path, seconds: float) -> float:
-    output = subprocess.run([sys.executable, "-m", "bench.dispatch", "--bodies", str(bodies), "--seconds",
-                             str(seconds)], check=True, capture_output=True, text=True, cwd=REPO,
-                            env={"PYTHONPATH": source_path(tree), "LOG_LEVEL": "WARNING"}).stdout
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": source_path(tree), "LOG_LEVEL": "WARNING"},
+    ).stdout
     return float(json.loads(output.strip().splitlines()[-1])["requests_per_second"])
 
 
@@ -80,19 +87,38 @@ def compare(before: str, after: str, seconds: int = 8, rounds: int = 3) -> dict:
             script = write_bodies(bodies, steady_mix())
             for round_number in range(rounds):
                 for name, tree in trees.items():
-                    load, profile = serve_and_load(free_port(), script, seconds, sink.endpoint,
-                                                   profiled=round_number == 0, pythonpath=source_path(tree))
+                    load, profile = serve_and_load(
+                        free_port(),
+                        script,
+                        seconds,
+                        sink.endpoint,
+                        profiled=round_number == 0,
+                        pythonpath=source_path(tree),
+                    )
                     http[name].append(load)
                     profiles.setdefault(name, profile)
                     inside[name].append(in_process(tree, bodies, seconds))
     finally:
         sink.close()
-    sides = [Side(name, median(load.requests_per_second for load in http[name]),
-                  median(load.p99_ms for load in http[name]), median(inside[name]), profiles[name]) for name in trees]
+    sides = [
+        Side(
+            name,
+            median(load.requests_per_second for load in http[name]),
+            median(load.p99_ms for load in http[name]),
+            median(inside[name]),
+            profiles[name],
+        )
+        for name in trees
+    ]
     paired = [b.requests_per_second / a.requests_per_second for a, b in zip(http[before], http[after])]
     paired_inside = [b / a for a, b in zip(inside[before], inside[after])]
-    return {"rounds": rounds, "seconds": seconds, "sides": [asdict(side) for side in sides],
-            "http_speedup": round(median(paired), 3), "in_process_speedup": round(median(paired_inside), 3)}
+    return {
+        "rounds": rounds,
+        "seconds": seconds,
+        "sides": [asdict(side) for side in sides],
+        "http_speedup": round(median(paired), 3),
+        "in_process_speedup": round(median(paired_inside), 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ def cpu_seconds(stat_path: Path) -> float:
         text = stat_path.read_text()
     except OSError:
         return 0.0
-    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": fields from the third on
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": fields from the third on
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
@@ -71,8 +71,9 @@ class Sampler:
 
     def snapshot(self) -> Snapshot:
         threads = thread_cpu(self.pids[self.threads_of]) if self.threads_of else Counter()
-        return Snapshot(time.monotonic(),
-                        {name: cpu_seconds(Path(f"/proc/{pid}/stat")) for name, pid in self.pids.items()}, threads)
+        return Snapshot(
+            time.monotonic(), {name: cpu_seconds(Path(f"/proc/{pid}/stat")) for name, pid in self.pids.items()}, threads
+        )
 
     def start(self) -> None:
         self._start = self.snapshot()

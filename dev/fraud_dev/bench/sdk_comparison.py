@@ -51,29 +51,40 @@ def apache_python() -> Path:
     stamp = APACHE_VENV / ".installed"
     if not stamp.exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(APACHE_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", APACHE_PACKAGE,
-                        *pinned(SHARED_DEPENDENCIES)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", APACHE_PACKAGE, *pinned(SHARED_DEPENDENCIES)], check=True
+        )
         stamp.touch()
     return python
 
 
 def describe(python: Path) -> dict[str, str]:
     """The SDK distribution, protobuf version and protobuf implementation an environment runs."""
-    probe = ("import json, importlib.metadata as m\n"
-             "from google.protobuf.internal import api_implementation\n"
-             "sdk = next(d for d in ('flink-statefun', 'apache-flink-statefun') if any("
-             "x.metadata['Name'] == d for x in m.distributions()))\n"
-             "print(json.dumps({'sdk': sdk + ' ' + m.version(sdk), 'protobuf': m.version('protobuf'),"
-             " 'protobuf_implementation': api_implementation.Type()}))")
-    return json.loads(subprocess.run([str(python), "-c", probe], check=True, capture_output=True, text=True,
-                                     env={"PYTHONPATH": SOURCE_PATH}).stdout)
+    probe = (
+        "import json, importlib.metadata as m\n"
+        "from google.protobuf.internal import api_implementation\n"
+        "sdk = next(d for d in ('flink-statefun', 'apache-flink-statefun') if any("
+        "x.metadata['Name'] == d for x in m.distributions()))\n"
+        "print(json.dumps({'sdk': sdk + ' ' + m.version(sdk), 'protobuf': m.version('protobuf'),"
+        " 'protobuf_implementation': api_implementation.Type()}))"
+    )
+    return json.loads(
+        subprocess.run(
+            [str(python), "-c", probe], check=True, capture_output=True, text=True, env={"PYTHONPATH": SOURCE_PATH}
+        ).stdout
+    )
 
 
 def dispatch(python: Path, bodies: Path, seconds: float) -> float:
     """Requests/s of dev/fraud_dev/bench/dispatch.py under `python`, on CPU 0."""
-    output = subprocess.run([str(python), "-m", "bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
-                            check=True, capture_output=True, text=True, cwd=REPO,
-                            env={"PYTHONPATH": SOURCE_PATH, "LOG_LEVEL": "WARNING"}).stdout
+    output = subprocess.run(
+        [str(python), "-m", "bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": SOURCE_PATH, "LOG_LEVEL": "WARNING"},
+    ).stdout
     return float(json.loads(output.strip().splitlines()[-1])["requests_per_second"])
 
 
@@ -91,8 +102,15 @@ def run(seconds: float = 8, rounds: int = 3) -> dict:
     results = {}
     for name, python in environments.items():
         requests = median(rates[name])
-        results[name] = {**describe(python), "requests_per_second": requests,
-                         "transactions_per_second": round(requests / mix, 1)}
+        results[name] = {
+            **describe(python),
+            "requests_per_second": requests,
+            "transactions_per_second": round(requests / mix, 1),
+        }
     ratios = [ours / theirs for ours, theirs in zip(rates["flink-statefun"], rates["apache-flink-statefun"])]
-    return {"seconds_per_measurement": seconds, "rounds": rounds, "packages": results,
-            "speedup": round(median(ratios), 2)}
+    return {
+        "seconds_per_measurement": seconds,
+        "rounds": rounds,
+        "packages": results,
+        "speedup": round(median(ratios), 2),
+    }

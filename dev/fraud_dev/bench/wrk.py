@@ -65,12 +65,29 @@ def milliseconds(text: str) -> float:
 
 def run_wrk(port: int, script: Path, seconds: int, connections: int = 32) -> Load:
     """Saturate the server with the script's bodies for `seconds`; any non-200 answer is an error."""
-    command = ["taskset", "-c", "1", "wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-               "-s", str(script), f"http://127.0.0.1:{port}/statefun"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True,
-                            env={**os.environ, "BODIES": str(script.parent)}).stdout
-    rate, p50, p99 = (re.search(pattern, output) for pattern in
-                      (r"Requests/sec:\s+([\d.]+)", r"50%\s+([\d.]+\w+)", r"99%\s+([\d.]+\w+)"))
+    command = [
+        "taskset",
+        "-c",
+        "1",
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/statefun",
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, env={**os.environ, "BODIES": str(script.parent)}
+    ).stdout
+    rate, p50, p99 = (
+        re.search(pattern, output)
+        for pattern in (r"Requests/sec:\s+([\d.]+)", r"50%\s+([\d.]+\w+)", r"99%\s+([\d.]+\w+)")
+    )
     if "Non-2xx" in output or "errors:" in output or not (rate and p50 and p99):
         raise RuntimeError(f"wrk saw errors or printed no figures:\n{output}")
     return Load(float(rate.group(1)), milliseconds(p50.group(1)), milliseconds(p99.group(1)))

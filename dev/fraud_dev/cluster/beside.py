@@ -40,8 +40,10 @@ def resolve_classpaths(config: StackConfig) -> tuple[str, str]:
     """The broker's and the runtime's classpaths (Maven, from Maven Central the first time): resolved
     on the host before anything runs in the namespace, where Maven would find no network."""
     log = config.logs / "maven.log"
-    return (classpath(KAFKA_PROJECT, KAFKA_PROJECT / "target" / "classpath.txt", log),
-            classpath(RUNTIME, LAUNCHER / "target" / "classpath.txt", log))
+    return (
+        classpath(KAFKA_PROJECT, KAFKA_PROJECT / "target" / "classpath.txt", log),
+        classpath(RUNTIME, LAUNCHER / "target" / "classpath.txt", log),
+    )
 
 
 class BesideStack(LocalStack):
@@ -66,8 +68,10 @@ class BesideStack(LocalStack):
         broker = kafka.broker(config, java, broker_cp)
         # The broker's properties file: the stack's, then ours (the last key wins), so pods reach it.
         with (config.run_dir / "kafka" / "server.properties").open("a", encoding="utf-8") as properties:
-            properties.write(f"listeners=PLAINTEXT://{self.bootstrap},CONTROLLER://localhost:{config.ports.kafka_controller}\n"
-                             f"advertised.listeners=PLAINTEXT://{self.bootstrap}\n")
+            properties.write(
+                f"listeners=PLAINTEXT://{self.bootstrap},CONTROLLER://localhost:{config.ports.kafka_controller}\n"
+                f"advertised.listeners=PLAINTEXT://{self.bootstrap}\n"
+            )
         broker.argv = self.netns.argv(broker.argv, REPO_ROOT)
         self._launch(broker, lambda: kafka.broker_ready(self.bootstrap), 90)
         created = kafka.create_topics(self.bootstrap)

@@ -14,7 +14,6 @@ import sys
 from types import FrameType
 
 from fraud_common.settings import SettingsError
-
 from fraud_dev.cluster.client import CommandError
 from fraud_dev.cluster.config import ClusterConfig
 from fraud_dev.cluster.pki import PkiError
@@ -27,8 +26,9 @@ def _interrupt(signum: int, _: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fraud_dev.cluster", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="fraud_dev.cluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
     try:

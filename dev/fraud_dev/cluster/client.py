@@ -29,11 +29,19 @@ class Tool:
     binary: str
     env: Mapping[str, str] = field(default_factory=dict)
 
-    def run(self, *args: str, input: str | None = None, check: bool = True,
-            timeout: float = 120) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
         argv = [self.binary, *args]
-        result = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout,
-                                env={**os.environ, **self.env}, check=False)
+        result = subprocess.run(
+            argv,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **self.env},
+            check=False,
+        )
         if check and result.returncode != 0:
             raise CommandError(argv, result)
         return result
@@ -47,10 +55,13 @@ def kubectl(binary: str, kubeconfig: Path, scratch: Path) -> Tool:
 
 
 def helm(binary: str, kubeconfig: Path, scratch: Path, plugins: Path) -> Tool:
-    return Tool(binary, {
-        "KUBECONFIG": str(kubeconfig),
-        "HELM_CACHE_HOME": str(scratch / "helm" / "cache"),
-        "HELM_CONFIG_HOME": str(scratch / "helm" / "config"),
-        "HELM_DATA_HOME": str(scratch / "helm" / "data"),
-        "HELM_PLUGINS": str(plugins),
-    })
+    return Tool(
+        binary,
+        {
+            "KUBECONFIG": str(kubeconfig),
+            "HELM_CACHE_HOME": str(scratch / "helm" / "cache"),
+            "HELM_CONFIG_HOME": str(scratch / "helm" / "config"),
+            "HELM_DATA_HOME": str(scratch / "helm" / "data"),
+            "HELM_PLUGINS": str(plugins),
+        },
+    )

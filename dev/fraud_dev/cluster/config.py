@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import ClassVar, Mapping
 
 from fraud_common.settings import env_int, env_str
-
 from fraud_dev.paths import CRDS_DIR, REPO_ROOT, TOOLS_BIN, TOOLS_INSTALL  # noqa: F401 - re-exported for the harness
 from fraud_dev.ports import PortSet
 

@@ -108,10 +108,23 @@ class ImageBuilder:
         self.cache.mkdir(parents=True, exist_ok=True)
         partial = tarball.with_suffix(".partial")
         started = time.monotonic()
-        self._run(["nice", "-n", "10", "mmdebstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
-                    *[f"--dpkgopt=path-exclude={path}" for path in MMDEBSTRAP_EXCLUDES],
-                    "--aptopt=Acquire::Languages \"none\"", "--format=tar",
-                    DEBIAN_SUITE, str(partial), *DEBIAN_SOURCES], "mmdebstrap")
+        self._run(
+            [
+                "nice",
+                "-n",
+                "10",
+                "mmdebstrap",
+                "--variant=minbase",
+                f"--include={','.join(BASE_PACKAGES)}",
+                *[f"--dpkgopt=path-exclude={path}" for path in MMDEBSTRAP_EXCLUDES],
+                '--aptopt=Acquire::Languages "none"',
+                "--format=tar",
+                DEBIAN_SUITE,
+                str(partial),
+                *DEBIAN_SOURCES,
+            ],
+            "mmdebstrap",
+        )
         partial.rename(tarball)
         self.say(f"Debian {DEBIAN_SUITE} root filesystem made by mmdebstrap in {time.monotonic() - started:.0f} s")
         return tarball
@@ -124,32 +137,73 @@ class ImageBuilder:
             return folder
         partial = folder.with_suffix(".partial")
         started = time.monotonic()
-        self._run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                    "--dest", str(partial), "--constraint", str(REPO_ROOT / "constraints.txt"), *requirements],
-                   "pip-download")
+        self._run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--only-binary=:all:",
+                "--dest",
+                str(partial),
+                "--constraint",
+                str(REPO_ROOT / "constraints.txt"),
+                *requirements,
+            ],
+            "pip-download",
+        )
         partial.rename(folder)
-        self.say(f"wheelhouse of {len(list(folder.iterdir()))} wheels by pip download in {time.monotonic() - started:.0f} s")
+        self.say(
+            f"wheelhouse of {len(list(folder.iterdir()))} wheels by pip download in {time.monotonic() - started:.0f} s"
+        )
         return folder
 
     # -- buildah inside the namespace ----------------------------------------------------------
     def buildah(self, *args: str, log: str) -> str:
-        argv = ["buildah", "--root", str(self.storage), "--runroot", str(self.run_dir / "buildah-run"),
-                "--storage-driver", "overlay", *args]
+        argv = [
+            "buildah",
+            "--root",
+            str(self.storage),
+            "--runroot",
+            str(self.run_dir / "buildah-run"),
+            "--storage-driver",
+            "overlay",
+            *args,
+        ]
         return self._run(self.netns.argv(argv, REPO_ROOT), log)
 
     def ensure_base(self) -> None:
         """Import the root filesystem as the base image, unless this very one is imported already."""
         rootfs = self.base_rootfs()
         label = f"org.fraud-platform.rootfs={rootfs.name}"
-        found = self.buildah("images", "--noheading", "--filter", f"label={label}", "--format", "{{.Name}}:{{.Tag}}",
-                             log="buildah-images")
+        found = self.buildah(
+            "images",
+            "--noheading",
+            "--filter",
+            f"label={label}",
+            "--format",
+            "{{.Name}}:{{.Tag}}",
+            log="buildah-images",
+        )
         if BASE_IMAGE in found.split():
             return
         started = time.monotonic()
         container = self.buildah("from", "scratch", log="buildah-base").strip()
         self.buildah("add", container, str(rootfs), "/", log="buildah-base")
-        self.buildah("config", "--label", label, "--env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                     "--env", "LANG=C.UTF-8", "--cmd", '["python3"]', container, log="buildah-base")
+        self.buildah(
+            "config",
+            "--label",
+            label,
+            "--env",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "--env",
+            "LANG=C.UTF-8",
+            "--cmd",
+            '["python3"]',
+            container,
+            log="buildah-base",
+        )
         self.buildah("commit", "--rm", "--quiet", container, BASE_IMAGE, log="buildah-base")
         pause = self.buildah("from", "--pull=never", BASE_IMAGE, log="buildah-base").strip()
         self.buildah("config", "--entrypoint", '["/bin/sleep", "infinity"]', "--cmd", "", pause, log="buildah-base")
@@ -163,10 +217,27 @@ class ImageBuilder:
         pip_conf.write_text(PIP_CONF, encoding="utf-8")
         name = qualified(TARGETS[target], tag)
         started = time.monotonic()
-        self.buildah("bud", "--network=none", "--pull=never", "--layers", "--quiet", "--target", target,
-                     "--label", f"org.fraud-platform.build={build_label}",
-                     "--volume", f"{wheels}:/wheels:ro", "--volume", f"{pip_conf}:/etc/pip.conf:ro",
-                     "--file", str(REPO_ROOT / "Dockerfile"), "--tag", name, str(REPO_ROOT), log=f"build-{target}")
+        self.buildah(
+            "bud",
+            "--network=none",
+            "--pull=never",
+            "--layers",
+            "--quiet",
+            "--target",
+            target,
+            "--label",
+            f"org.fraud-platform.build={build_label}",
+            "--volume",
+            f"{wheels}:/wheels:ro",
+            "--volume",
+            f"{pip_conf}:/etc/pip.conf:ro",
+            "--file",
+            str(REPO_ROOT / "Dockerfile"),
+            "--tag",
+            name,
+            str(REPO_ROOT),
+            log=f"build-{target}",
+        )
         self.say(f"{name} built in {time.monotonic() - started:.1f} s")
         return name
 
@@ -184,15 +255,21 @@ class ImageBuilder:
         with (self.logs / f"{log}.log").open("a", encoding="utf-8") as sink:
             sink.write(f"$ {' '.join(argv)}\n{result.stdout}{result.stderr}\n")
         if result.returncode != 0:
-            raise ImageError(f"{' '.join(argv[:6])}... exited {result.returncode} (log {self.logs / log}.log):\n"
-                             f"{result.stderr.strip()[-2000:]}")
+            raise ImageError(
+                f"{' '.join(argv[:6])}... exited {result.returncode} (log {self.logs / log}.log):\n"
+                f"{result.stderr.strip()[-2000:]}"
+            )
         return result.stdout
 
 
 def import_into_containerd(archives: list[Path], ctr: list[str]) -> None:
     """`ctr images import` each archive into the k8s.io namespace (the one the CRI plugin serves)."""
     for archive in archives:
-        result = subprocess.run([*ctr, "--namespace", "k8s.io", "images", "import", str(archive)],  # noqa: S603
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [*ctr, "--namespace", "k8s.io", "images", "import", str(archive)],  # noqa: S603
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise ImageError(f"ctr images import {archive} exited {result.returncode}: {result.stderr.strip()}")

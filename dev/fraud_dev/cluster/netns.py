@@ -97,7 +97,11 @@ class NetworkNamespace:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         holder = subprocess.Popen(  # noqa: S603 - fixed argv
             ["unshare", "--net", "--mount", "--propagation", "private", "sleep", "infinity"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         ticks = start_ticks(holder.pid)
         if ticks is None:
             raise NamespaceError("unshare exited at once")
@@ -159,8 +163,14 @@ class NetworkNamespace:
         return ["nsenter", "-t", str(self.pid), "-n", "-m", f"--wd={wd}", "--", *argv]
 
     def run(self, *argv: str, input: str | None = None) -> str:
-        result = subprocess.run(self.argv(argv, Path("/")), input=input, capture_output=True, text=True,  # noqa: S603
-                                check=False, timeout=120)
+        result = subprocess.run(
+            self.argv(argv, Path("/")),
+            input=input,
+            capture_output=True,
+            text=True,  # noqa: S603
+            check=False,
+            timeout=120,
+        )
         if result.returncode != 0:
             raise NamespaceError(f"{' '.join(argv)} (inside) exited {result.returncode}: {result.stderr.strip()}")
         return result.stdout
@@ -196,15 +206,21 @@ class NetworkNamespace:
         ):
             self.run(*command)
         # Pod traffic crossing the bridge must see kube-proxy's rules (per namespace since Linux 5.3).
-        self.run("sh", "-c", "modprobe br_netfilter 2>/dev/null; sysctl -q -w net.bridge.bridge-nf-call-iptables=1 "
-                             "|| echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables")
+        self.run(
+            "sh",
+            "-c",
+            "modprobe br_netfilter 2>/dev/null; sysctl -q -w net.bridge.bridge-nf-call-iptables=1 "
+            "|| echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables",
+        )
 
     def _configure_mounts(self) -> None:
         a = self.addressing
         self.resolv_conf.write_text(
             f"nameserver {a.dns_service_ip}\n"
             f"search default.svc.{a.cluster_domain} svc.{a.cluster_domain} {a.cluster_domain}\n"
-            "options ndots:5\n", encoding="utf-8")
+            "options ndots:5\n",
+            encoding="utf-8",
+        )
         self.run("mount", "-t", "tmpfs", "-o", "mode=0755,size=512m", "fraud-node-run", "/run")
         self.run("mount", "--bind", str(self.resolv_conf), "/etc/resolv.conf")
         for path in BOUND_HOST_DIRS:

@@ -52,8 +52,12 @@ def kwok_node(name: str) -> dict:
         "metadata": {
             "name": name,
             "annotations": {KWOK_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                       "kubernetes.io/arch": "amd64"},
+            "labels": {
+                "type": "kwok",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+            },
         },
         "status": {"capacity": capacity, "allocatable": capacity},
     }
@@ -74,12 +78,15 @@ class KwokNodes:
         home.mkdir(parents=True, exist_ok=True)
         kwok = Service(
             name="kwok",
-            argv=[config.binary("kwok"),
-                  f"--kubeconfig={component_kubeconfig(config, KWOK)}",
-                  f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
-                  f"--server-address={LOOPBACK}:{config.ports.kwok}",
-                  f"--node-ip={KWOK_NODE_IP}", f"--cidr={KWOK_POD_CIDR}",
-                  "--node-lease-duration-seconds=40"],
+            argv=[
+                config.binary("kwok"),
+                f"--kubeconfig={component_kubeconfig(config, KWOK)}",
+                f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
+                f"--server-address={LOOPBACK}:{config.ports.kwok}",
+                f"--node-ip={KWOK_NODE_IP}",
+                f"--cidr={KWOK_POD_CIDR}",
+                "--node-lease-duration-seconds=40",
+            ],
             log_path=config.logs / "kwok.log",
             # kwok reads ~/.kwok/kwok.yaml when it exists: give it a home of its own.
             env={"HOME": str(home)},

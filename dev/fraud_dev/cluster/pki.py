@@ -41,9 +41,18 @@ class Identity:
 
 
 ADMIN = Identity("admin", "fraud-cluster-admin", organization="system:masters")
-APISERVER = Identity("kube-apiserver", "kube-apiserver", serves=(
-    *LOOPBACK_NAMES, f"IP:{KUBERNETES_SERVICE_IP}", "DNS:kubernetes", "DNS:kubernetes.default",
-    "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local"))
+APISERVER = Identity(
+    "kube-apiserver",
+    "kube-apiserver",
+    serves=(
+        *LOOPBACK_NAMES,
+        f"IP:{KUBERNETES_SERVICE_IP}",
+        "DNS:kubernetes",
+        "DNS:kubernetes.default",
+        "DNS:kubernetes.default.svc",
+        "DNS:kubernetes.default.svc.cluster.local",
+    ),
+)
 CONTROLLER_MANAGER = Identity("kube-controller-manager", "system:kube-controller-manager", serves=LOOPBACK_NAMES)
 SCHEDULER = Identity("kube-scheduler", "system:kube-scheduler", serves=LOOPBACK_NAMES)
 # kwok stands in for every fake node's kubelet and the pods on them, so it needs more than one
@@ -66,8 +75,21 @@ def _new_key(path: Path) -> None:
 def make_ca(pki: Path) -> None:
     pki.mkdir(parents=True, exist_ok=True)
     _new_key(pki / "ca.key")
-    _openssl("req", "-x509", "-new", "-key", str(pki / "ca.key"), "-subj", "/CN=fraud-cluster-ca",
-             "-days", str(VALID_DAYS), "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", str(pki / "ca.crt"))
+    _openssl(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        str(pki / "ca.key"),
+        "-subj",
+        "/CN=fraud-cluster-ca",
+        "-days",
+        str(VALID_DAYS),
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        str(pki / "ca.crt"),
+    )
 
 
 def issue(pki: Path, identity: Identity) -> None:
@@ -76,14 +98,28 @@ def issue(pki: Path, identity: Identity) -> None:
     _new_key(key)
     _openssl("req", "-new", "-key", str(key), "-subj", identity.subject, "-out", str(csr))
     usages = "serverAuth,clientAuth" if identity.serves else "clientAuth"
-    lines = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature",
-             f"extendedKeyUsage={usages}"]
+    lines = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", f"extendedKeyUsage={usages}"]
     if identity.serves:
         lines.append("subjectAltName=" + ",".join(identity.serves))
     extensions.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _openssl("x509", "-req", "-in", str(csr), "-CA", str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"),
-             "-set_serial", "0x" + secrets.token_hex(16), "-days", str(VALID_DAYS), "-extfile", str(extensions),
-             "-out", str(pki / f"{identity.name}.crt"))
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(pki / "ca.crt"),
+        "-CAkey",
+        str(pki / "ca.key"),
+        "-set_serial",
+        "0x" + secrets.token_hex(16),
+        "-days",
+        str(VALID_DAYS),
+        "-extfile",
+        str(extensions),
+        "-out",
+        str(pki / f"{identity.name}.crt"),
+    )
     csr.unlink()
     extensions.unlink()
 
@@ -106,11 +142,18 @@ def write_kubeconfig(path: Path, server: str, pki: Path, identity: Identity) -> 
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "fraud-local", "cluster": {
-            "server": server, "certificate-authority": str(pki / "ca.crt")}}],
-        "users": [{"name": identity.common_name, "user": {
-            "client-certificate": str(pki / f"{identity.name}.crt"),
-            "client-key": str(pki / f"{identity.name}.key")}}],
+        "clusters": [
+            {"name": "fraud-local", "cluster": {"server": server, "certificate-authority": str(pki / "ca.crt")}}
+        ],
+        "users": [
+            {
+                "name": identity.common_name,
+                "user": {
+                    "client-certificate": str(pki / f"{identity.name}.crt"),
+                    "client-key": str(pki / f"{identity.name}.key"),
+                },
+            }
+        ],
         "contexts": [{"name": "fraud-local", "context": {"cluster": "fraud-local", "user": identity.common_name}}],
         "current-context": "fraud-local",
     }

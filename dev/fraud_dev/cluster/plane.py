@@ -81,8 +81,9 @@ class ControlPlane:
         except BaseException:
             self.down(keep_logs=True)
             raise
-        self.say(f"control plane ready in {time.monotonic() - started:.1f} s: "
-                 f"export KUBECONFIG={self.config.kubeconfig}")
+        self.say(
+            f"control plane ready in {time.monotonic() - started:.1f} s: export KUBECONFIG={self.config.kubeconfig}"
+        )
 
     def down(self, keep_logs: bool = False) -> TeardownReport:
         """Stop every recorded process and remove the run directory (all but logs/ if `keep_logs`,
@@ -91,9 +92,12 @@ class ControlPlane:
         report = TeardownReport()
         by_name = {record.name: record for record in records}
         first = [r for r in records if r.name not in CONTROL_PLANE_ORDER]  # nodes: they talk to the rest
-        stages = [first, [by_name[n] for n in ("kube-scheduler", "kube-controller-manager") if n in by_name],
-                  [by_name[n] for n in ("kube-apiserver",) if n in by_name],
-                  [by_name[n] for n in ("etcd",) if n in by_name]]
+        stages = [
+            first,
+            [by_name[n] for n in ("kube-scheduler", "kube-controller-manager") if n in by_name],
+            [by_name[n] for n in ("kube-apiserver",) if n in by_name],
+            [by_name[n] for n in ("etcd",) if n in by_name],
+        ]
         for stage in stages:
             if stage:
                 self.say(f"stopping {', '.join(r.name for r in stage)}")
@@ -155,30 +159,45 @@ class ControlPlane:
         pki.make_all(config.pki)
         pki.write_kubeconfig(config.kubeconfig, config.apiserver_url, config.pki, pki.ADMIN)
         for identity in (pki.CONTROLLER_MANAGER, pki.SCHEDULER, pki.KWOK):
-            pki.write_kubeconfig(components.component_kubeconfig(config, identity), config.apiserver_url,
-                                 config.pki, identity)
+            pki.write_kubeconfig(
+                components.component_kubeconfig(config, identity), config.apiserver_url, config.pki, identity
+            )
         ca = config.pki / "ca.crt"
         self._launch(components.etcd(config), lambda: http_ok(f"http://127.0.0.1:{config.ports.etcd}/health"), 30)
         self._launch(self._with_node_flags(components.kube_apiserver(config)), self._apiserver_ready, 90)
-        self._launch(self._with_node_flags(components.kube_controller_manager(config)),
-                     lambda: https_ok(f"https://127.0.0.1:{config.ports.controller_manager}/healthz", ca), 60)
-        self._launch(components.kube_scheduler(config),
-                     lambda: https_ok(f"https://127.0.0.1:{config.ports.scheduler}/healthz", ca), 60)
+        self._launch(
+            self._with_node_flags(components.kube_controller_manager(config)),
+            lambda: https_ok(f"https://127.0.0.1:{config.ports.controller_manager}/healthz", ca),
+            60,
+        )
+        self._launch(
+            components.kube_scheduler(config),
+            lambda: https_ok(f"https://127.0.0.1:{config.ports.scheduler}/healthz", ca),
+            60,
+        )
         started = time.monotonic()
         self.nodes.start(config, self._launch, self.kubectl)
         self.say(f"nodes Ready in {time.monotonic() - started:.1f} s")
         self._install_crds()
         # Pods are refused until the controller-manager has made it (about 5 s after its start): waited
         # for last, so the nodes and CRDs take that time instead of adding to it.
-        self._wait_for(lambda: self.kubectl.run("get", "serviceaccount", "default", check=False).returncode == 0,
-                       "the default ServiceAccount", 60)
+        self._wait_for(
+            lambda: self.kubectl.run("get", "serviceaccount", "default", check=False).returncode == 0,
+            "the default ServiceAccount",
+            60,
+        )
 
     def _check_prerequisites(self) -> None:
-        missing = [name for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
-                                     "kubectl", "kwok") if not Path(self.config.binary(name)).exists()]
+        missing = [
+            name
+            for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok")
+            if not Path(self.config.binary(name)).exists()
+        ]
         if missing:
-            raise ClusterError(f"not built: {', '.join(missing)} in {self.config.tools_bin}; "
-                               "run `make tools-cluster` (dev/tools/install --set cluster)")
+            raise ClusterError(
+                f"not built: {', '.join(missing)} in {self.config.tools_bin}; "
+                "run `make tools-cluster` (dev/tools/install --set cluster)"
+            )
         if not shutil.which("openssl"):
             raise ClusterError("openssl not found: apt-get install openssl")
         try:
@@ -188,8 +207,9 @@ class ControlPlane:
 
     def _apiserver_ready(self) -> bool:
         pki_dir = self.config.pki
-        return https_ok(f"{self.config.apiserver_url}/readyz", pki_dir / "ca.crt",
-                        pki_dir / "admin.crt", pki_dir / "admin.key")
+        return https_ok(
+            f"{self.config.apiserver_url}/readyz", pki_dir / "ca.crt", pki_dir / "admin.crt", pki_dir / "admin.key"
+        )
 
     def _with_node_flags(self, service: Service) -> Service:
         service.argv = [*service.argv, *self.nodes.control_plane_flags(service.name, self.config)]
@@ -214,8 +234,11 @@ class ControlPlane:
     def _install_crds(self) -> None:
         files = sorted(p for p in CRDS_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
         started = time.monotonic()
-        applied = self.kubectl.run("apply", "--server-side", "-o", "name",
-                                   *[arg for path in files for arg in ("-f", str(path))]).stdout.split()
+        applied = self.kubectl.run(
+            "apply", "--server-side", "-o", "name", *[arg for path in files for arg in ("-f", str(path))]
+        ).stdout.split()
         self.kubectl.run("wait", "--for=condition=Established", "--timeout=60s", *applied)
-        self.say(f"{len(applied)} CRDs from {CRDS_DIR.relative_to(CRDS_DIR.parents[1])} Established "
-                 f"in {time.monotonic() - started:.1f} s")
+        self.say(
+            f"{len(applied)} CRDs from {CRDS_DIR.relative_to(CRDS_DIR.parents[1])} Established "
+            f"in {time.monotonic() - started:.1f} s"
+        )

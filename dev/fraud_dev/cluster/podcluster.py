@@ -36,9 +36,18 @@ from fraud_dev.stack.config import Ports, StackConfig
 Say = Callable[[str], None]
 # Written by containerd, runc, libcni, buildah and the kubelet when their defaults are used: inside the
 # namespace they are a tmpfs or bind mounts, so on the host none of them may appear (if absent before).
-DEFAULT_HOST_PATHS = (Path("/run/containerd"), Path("/run/containers"), Path("/run/runc"), Path("/var/run/netns"),
-                      Path("/etc/cni/net.d"), Path("/opt/cni"), Path("/opt/containerd"),
-                      Path("/var/lib/containerd"), Path("/var/run/kubernetes"), *BOUND_HOST_DIRS)
+DEFAULT_HOST_PATHS = (
+    Path("/run/containerd"),
+    Path("/run/containers"),
+    Path("/run/runc"),
+    Path("/var/run/netns"),
+    Path("/etc/cni/net.d"),
+    Path("/opt/cni"),
+    Path("/opt/containerd"),
+    Path("/var/lib/containerd"),
+    Path("/var/run/kubernetes"),
+    *BOUND_HOST_DIRS,
+)
 
 
 @dataclass
@@ -61,8 +70,9 @@ class PodCluster:
 
     def __post_init__(self) -> None:
         self.netns = NetworkNamespace(self.run_dir / "netns")
-        self.plane_config = ClusterConfig(run_dir=self.run_dir / "plane", ports=ClusterPorts(),
-                                          tools_bin=self.tools_bin)
+        self.plane_config = ClusterConfig(
+            run_dir=self.run_dir / "plane", ports=ClusterPorts(), tools_bin=self.tools_bin
+        )
         self.stack_config = StackConfig(run_dir=self.run_dir / "stack", ports=Ports(kafka=self.spec.kafka_port))
         self.node: RealNode | None = None
         self.plane: ControlPlane | None = None
@@ -91,8 +101,11 @@ class PodCluster:
         self.netns.create()
         with self._timed("images built"):
             builder.ensure_base()
-            names = [PAUSE_IMAGE] + [builder.build(target, tag, build_label=tag)
-                                     for target, tags in self.spec.image_tags.items() for tag in tags]
+            names = [PAUSE_IMAGE] + [
+                builder.build(target, tag, build_label=tag)
+                for target, tags in self.spec.image_tags.items()
+                for tag in tags
+            ]
         with self._timed("images exported"):
             archives = [builder.export(name) for name in names]
         self._exit.enter_context(self.netns.entered())
@@ -129,7 +142,9 @@ class PodCluster:
             found.append(f"file {self.run_dir}")
         after = _host_state()
         found += [f"file {path} (created during the run)" for path in after["paths"] - self._host_before["paths"]]
-        found += [f"host iptables rule {rule}" for rule in sorted(set(after["iptables"]) - set(self._host_before["iptables"]))]
+        found += [
+            f"host iptables rule {rule}" for rule in sorted(set(after["iptables"]) - set(self._host_before["iptables"]))
+        ]
         found += [f"host interface {name}" for name in sorted(set(after["links"]) - set(self._host_before["links"]))]
         return found
 
@@ -140,8 +155,12 @@ class PodCluster:
         return self.plane.kubectl
 
     def helm(self) -> Tool:
-        return helm(self.plane_config.binary("helm"), self.plane_config.kubeconfig, self.plane_config.run_dir,
-                    REPO_ROOT / ".cache" / "tools" / "helm-plugins")
+        return helm(
+            self.plane_config.binary("helm"),
+            self.plane_config.kubeconfig,
+            self.plane_config.run_dir,
+            REPO_ROOT / ".cache" / "tools" / "helm-plugins",
+        )
 
     @contextmanager
     def _timed(self, what: str) -> Iterator[None]:
@@ -172,4 +191,3 @@ def _host_state() -> dict:
         "iptables": [rule for rule in rules if not rule.startswith(("#", ":"))],
         "links": [line.split(":")[1].strip().split("@")[0] for line in links if ":" in line],
     }
-

@@ -56,24 +56,38 @@ class NodeIdentities:
 
     @property
     def kubelet(self) -> Identity:
-        return Identity("kubelet", f"system:node:{NODE_NAME}", organization="system:nodes",
-                        serves=(f"IP:{self.node_ip}", f"DNS:{NODE_NAME}"))
+        return Identity(
+            "kubelet",
+            f"system:node:{NODE_NAME}",
+            organization="system:nodes",
+            serves=(f"IP:{self.node_ip}", f"DNS:{NODE_NAME}"),
+        )
 
     @property
     def metrics_server(self) -> Identity:
-        return Identity("metrics-server", "fraud:metrics-server",
-                        serves=(f"IP:{self.node_ip}", "DNS:metrics-server.kube-system.svc"))
+        return Identity(
+            "metrics-server",
+            "fraud:metrics-server",
+            serves=(f"IP:{self.node_ip}", "DNS:metrics-server.kube-system.svc"),
+        )
 
     # The API server calls kubelets (logs, exec) and, as the aggregation layer's front proxy, metrics-server.
-    APISERVER_KUBELET_CLIENT = Identity("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
-                                        organization="system:masters")
+    APISERVER_KUBELET_CLIENT = Identity(
+        "apiserver-kubelet-client", "kube-apiserver-kubelet-client", organization="system:masters"
+    )
     FRONT_PROXY = Identity("front-proxy-client", "front-proxy-client")
     KUBE_PROXY = Identity("kube-proxy", "system:kube-proxy")
     COREDNS = Identity("coredns", "fraud:coredns")
 
     def all(self) -> tuple[Identity, ...]:
-        return (self.kubelet, self.metrics_server, self.APISERVER_KUBELET_CLIENT, self.FRONT_PROXY,
-                self.KUBE_PROXY, self.COREDNS)
+        return (
+            self.kubelet,
+            self.metrics_server,
+            self.APISERVER_KUBELET_CLIENT,
+            self.FRONT_PROXY,
+            self.KUBE_PROXY,
+            self.COREDNS,
+        )
 
 
 @dataclass
@@ -96,14 +110,19 @@ class RealNode:
             client = NodeIdentities.APISERVER_KUBELET_CLIENT.name
             proxy = NodeIdentities.FRONT_PROXY.name
             return [
-                f"--kubelet-client-certificate={p / f'{client}.crt'}", f"--kubelet-client-key={p / f'{client}.key'}",
-                f"--kubelet-certificate-authority={p / 'ca.crt'}", "--kubelet-preferred-address-types=InternalIP",
+                f"--kubelet-client-certificate={p / f'{client}.crt'}",
+                f"--kubelet-client-key={p / f'{client}.key'}",
+                f"--kubelet-certificate-authority={p / 'ca.crt'}",
+                "--kubelet-preferred-address-types=InternalIP",
                 # The aggregation layer, for metrics.k8s.io: the API server proxies to metrics-server as the
                 # front proxy, which trusts the identity headers only from that certificate.
-                f"--requestheader-client-ca-file={p / 'ca.crt'}", f"--requestheader-allowed-names={proxy}",
-                "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+                f"--requestheader-client-ca-file={p / 'ca.crt'}",
+                f"--requestheader-allowed-names={proxy}",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-                f"--proxy-client-cert-file={p / f'{proxy}.crt'}", f"--proxy-client-key-file={p / f'{proxy}.key'}",
+                f"--proxy-client-cert-file={p / f'{proxy}.crt'}",
+                f"--proxy-client-key-file={p / f'{proxy}.key'}",
                 "--enable-aggregator-routing=true",
             ]
         if component == "kube-controller-manager":
@@ -154,9 +173,17 @@ class RealNode:
         return self.netns.argv(["ctr", "--address", str(home / "containerd" / "containerd.sock")], home)
 
     # -- daemons ------------------------------------------------------------------------------
-    def _service(self, config: ClusterConfig, home: Path, name: str, argv: list[str], env: dict | None = None) -> Service:
-        return Service(name=name, argv=self.netns.argv(argv, home), log_path=config.logs / f"{name}.log",
-                       env=env or {}, cwd=home, stop_timeout=30)
+    def _service(
+        self, config: ClusterConfig, home: Path, name: str, argv: list[str], env: dict | None = None
+    ) -> Service:
+        return Service(
+            name=name,
+            argv=self.netns.argv(argv, home),
+            log_path=config.logs / f"{name}.log",
+            env=env or {},
+            cwd=home,
+            stop_timeout=30,
+        )
 
     def _containerd(self, config: ClusterConfig, home: Path, launch: Launch) -> None:
         root = home / "containerd"
@@ -165,19 +192,21 @@ class RealNode:
             (certs / host).mkdir(parents=True, exist_ok=True)
             (certs / host / "hosts.toml").write_text(
                 f'server = "{CLOSED_PORT}"\n[host."{CLOSED_PORT}"]\n  capabilities = ["pull", "resolve"]\n',
-                encoding="utf-8")
+                encoding="utf-8",
+            )
         cni = config.tools_bin.parent / "cni" / "bin"
         conf = root / "config.toml"
-        conf.write_text(f"""version = 2
-root = "{root / 'root'}"
+        conf.write_text(
+            f"""version = 2
+root = "{root / "root"}"
 state = "/run/containerd"
 disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper",
   "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 [grpc]
-  address = "{root / 'containerd.sock'}"
+  address = "{root / "containerd.sock"}"
 [ttrpc]
-  address = "{root / 'containerd.sock.ttrpc'}"
+  address = "{root / "containerd.sock.ttrpc"}"
 [debug]
   level = "warn"
 [plugins."io.containerd.grpc.v1.cri"]
@@ -194,10 +223,12 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
         SystemdCgroup = false
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{cni}"
-    conf_dir = "{home / 'cni'}"
+    conf_dir = "{home / "cni"}"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "{certs}"
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         self._write_cni_config(home)
         service = self._service(config, home, "containerd", ["containerd", "--config", str(conf)])
         socket = root / "containerd.sock"
@@ -209,10 +240,19 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             "cniVersion": "1.0.0",
             "name": "fraud-pods",
             "plugins": [
-                {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False, "hairpinMode": True,
-                 "ipam": {"type": "host-local", "dataDir": str(home / "ipam"),
-                          "ranges": [[{"subnet": a.pod_cidr, "gateway": a.pod_gateway}]],
-                          "routes": [{"dst": "0.0.0.0/0"}]}},
+                {
+                    "type": "bridge",
+                    "bridge": "cni0",
+                    "isGateway": True,
+                    "ipMasq": False,
+                    "hairpinMode": True,
+                    "ipam": {
+                        "type": "host-local",
+                        "dataDir": str(home / "ipam"),
+                        "ranges": [[{"subnet": a.pod_cidr, "gateway": a.pod_gateway}]],
+                        "routes": [{"dst": "0.0.0.0/0"}],
+                    },
+                },
                 {"type": "portmap", "capabilities": {"portMappings": True}},
             ],
         }
@@ -243,8 +283,11 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             "healthzPort": 10248,
             "tlsCertFile": str(config.pki / f"{kubelet.name}.crt"),
             "tlsPrivateKeyFile": str(config.pki / f"{kubelet.name}.key"),
-            "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
-                               "x509": {"clientCAFile": str(config.pki / "ca.crt")}},
+            "authentication": {
+                "anonymous": {"enabled": False},
+                "webhook": {"enabled": True},
+                "x509": {"clientCAFile": str(config.pki / "ca.crt")},
+            },
             "authorization": {"mode": "Webhook"},
             "containerRuntimeEndpoint": f"unix://{home / 'containerd' / 'containerd.sock'}",
             "cgroupDriver": "cgroupfs",
@@ -256,8 +299,12 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
             "staticPodPath": "",
             # The disk is shared with everything else on the machine: evict on nothing but a full disk,
             # and never collect the images loaded by hand (there is no registry to pull them again).
-            "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%",
-                             "nodefs.inodesFree": "1%"},
+            "evictionHard": {
+                "memory.available": "100Mi",
+                "nodefs.available": "1%",
+                "imagefs.available": "1%",
+                "nodefs.inodesFree": "1%",
+            },
             "imageGCHighThresholdPercent": 100,
             "imageGCLowThresholdPercent": 99,
             "serializeImagePulls": False,
@@ -267,36 +314,82 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
         }
         path = home / "kubelet.yaml"
         path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
-        service = self._service(config, home, "kubelet", [
-            config.binary("kubelet"), f"--config={path}", f"--kubeconfig={kubeconfig}",
-            f"--hostname-override={NODE_NAME}", f"--node-ip={a.node_ip}"])
+        service = self._service(
+            config,
+            home,
+            "kubelet",
+            [
+                config.binary("kubelet"),
+                f"--config={path}",
+                f"--kubeconfig={kubeconfig}",
+                f"--hostname-override={NODE_NAME}",
+                f"--node-ip={a.node_ip}",
+            ],
+        )
         launch(service, lambda: http_ok("http://127.0.0.1:10248/healthz"), 90)
 
     def _kube_proxy(self, config: ClusterConfig, home: Path, launch: Launch) -> None:
         a = self.netns.addressing
-        kubeconfig = pki.write_kubeconfig(home / "kube-proxy.kubeconfig", config.apiserver_url, config.pki,
-                                          NodeIdentities.KUBE_PROXY)
-        service = self._service(config, home, "kube-proxy", [
-            config.binary("kube-proxy"), f"--kubeconfig={kubeconfig}", "--proxy-mode=iptables",
-            f"--cluster-cidr={a.pod_cidr}", f"--hostname-override={NODE_NAME}",
-            # It would raise nf_conntrack_max, which a network namespace may not write.
-            "--conntrack-max-per-core=0",
-            "--healthz-bind-address=127.0.0.1:10256", "--metrics-bind-address=127.0.0.1:10249"])
+        kubeconfig = pki.write_kubeconfig(
+            home / "kube-proxy.kubeconfig", config.apiserver_url, config.pki, NodeIdentities.KUBE_PROXY
+        )
+        service = self._service(
+            config,
+            home,
+            "kube-proxy",
+            [
+                config.binary("kube-proxy"),
+                f"--kubeconfig={kubeconfig}",
+                "--proxy-mode=iptables",
+                f"--cluster-cidr={a.pod_cidr}",
+                f"--hostname-override={NODE_NAME}",
+                # It would raise nf_conntrack_max, which a network namespace may not write.
+                "--conntrack-max-per-core=0",
+                "--healthz-bind-address=127.0.0.1:10256",
+                "--metrics-bind-address=127.0.0.1:10249",
+            ],
+        )
         launch(service, lambda: http_ok("http://127.0.0.1:10256/healthz"), 60)
 
     def _coredns(self, config: ClusterConfig, home: Path, launch: Launch, kubectl: Tool) -> None:
         a = self.netns.addressing
-        kubeconfig = pki.write_kubeconfig(home / "coredns.kubeconfig", config.apiserver_url, config.pki,
-                                          NodeIdentities.COREDNS)
-        kubectl.run("apply", "--server-side", "-f", "-", input=_yaml_list(
-            _cluster_role("fraud:coredns", [
-                {"apiGroups": [""], "resources": ["services", "pods", "namespaces"], "verbs": ["list", "watch"]},
-                {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]}]),
-            _cluster_role_binding("fraud:coredns", "fraud:coredns", NodeIdentities.COREDNS.common_name),
-            *_service_on_node("kube-dns", a.node_ip, a.dns_service_ip, labels={"k8s-app": "kube-dns"},
-                              ports=[("dns", "UDP", 53, 53), ("dns-tcp", "TCP", 53, 53)])))
+        kubeconfig = pki.write_kubeconfig(
+            home / "coredns.kubeconfig", config.apiserver_url, config.pki, NodeIdentities.COREDNS
+        )
+        kubectl.run(
+            "apply",
+            "--server-side",
+            "-f",
+            "-",
+            input=_yaml_list(
+                _cluster_role(
+                    "fraud:coredns",
+                    [
+                        {
+                            "apiGroups": [""],
+                            "resources": ["services", "pods", "namespaces"],
+                            "verbs": ["list", "watch"],
+                        },
+                        {
+                            "apiGroups": ["discovery.k8s.io"],
+                            "resources": ["endpointslices"],
+                            "verbs": ["list", "watch"],
+                        },
+                    ],
+                ),
+                _cluster_role_binding("fraud:coredns", "fraud:coredns", NodeIdentities.COREDNS.common_name),
+                *_service_on_node(
+                    "kube-dns",
+                    a.node_ip,
+                    a.dns_service_ip,
+                    labels={"k8s-app": "kube-dns"},
+                    ports=[("dns", "UDP", 53, 53), ("dns-tcp", "TCP", 53, 53)],
+                ),
+            ),
+        )
         corefile = home / "Corefile"
-        corefile.write_text(f""".:53 {{
+        corefile.write_text(
+            f""".:53 {{
     errors
     health {COREDNS_HEALTH}
     ready {COREDNS_READY}
@@ -307,7 +400,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
     }}
     cache 30
 }}
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         service = self._service(config, home, "coredns", [config.binary("coredns"), "-conf", str(corefile)])
         launch(service, lambda: http_ok(f"http://{COREDNS_READY}/ready"), 60)
 
@@ -315,36 +410,78 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
         a = self.netns.addressing
         identity = self.identities.metrics_server
         user = identity.common_name
-        kubeconfig = pki.write_kubeconfig(home / "metrics-server.kubeconfig", config.apiserver_url, config.pki,
-                                          identity)
+        kubeconfig = pki.write_kubeconfig(
+            home / "metrics-server.kubeconfig", config.apiserver_url, config.pki, identity
+        )
         ca_bundle = base64.b64encode((config.pki / "ca.crt").read_bytes()).decode()
-        kubectl.run("apply", "--server-side", "-f", "-", input=_yaml_list(
-            _cluster_role("fraud:metrics-server", [
-                {"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]},
-                {"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["get", "list", "watch"]}]),
-            _cluster_role_binding("fraud:metrics-server", "fraud:metrics-server", user),
-            # As an aggregated API server: delegate authentication and authorization, read the front proxy's CA.
-            _cluster_role_binding("fraud:metrics-server:auth-delegator", "system:auth-delegator", user),
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-             "metadata": {"name": "fraud:metrics-server:auth-reader", "namespace": "kube-system"},
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                         "name": "extension-apiserver-authentication-reader"},
-             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]},
-            *_service_on_node("metrics-server", a.node_ip, None, labels={"k8s-app": "metrics-server"},
-                              ports=[("https", "TCP", 443, METRICS_SERVER_PORT)]),
-            {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
-             "metadata": {"name": "v1beta1.metrics.k8s.io"},
-             "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100,
-                      "versionPriority": 100, "caBundle": ca_bundle,
-                      "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443}}}))
-        service = self._service(config, home, "metrics-server", [
-            config.binary("metrics-server"), f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
-            f"--bind-address={a.node_ip}", f"--secure-port={METRICS_SERVER_PORT}",
-            f"--tls-cert-file={config.pki / f'{identity.name}.crt'}",
-            f"--tls-private-key-file={config.pki / f'{identity.name}.key'}",
-            f"--kubelet-certificate-authority={config.pki / 'ca.crt'}",
-            "--kubelet-preferred-address-types=InternalIP", "--metric-resolution=10s", "--kubelet-request-timeout=5s"])
+        kubectl.run(
+            "apply",
+            "--server-side",
+            "-f",
+            "-",
+            input=_yaml_list(
+                _cluster_role(
+                    "fraud:metrics-server",
+                    [
+                        {"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]},
+                        {"apiGroups": [""], "resources": ["pods", "nodes"], "verbs": ["get", "list", "watch"]},
+                    ],
+                ),
+                _cluster_role_binding("fraud:metrics-server", "fraud:metrics-server", user),
+                # As an aggregated API server: delegate authentication and authorization, read the front proxy's CA.
+                _cluster_role_binding("fraud:metrics-server:auth-delegator", "system:auth-delegator", user),
+                {
+                    "apiVersion": "rbac.authorization.k8s.io/v1",
+                    "kind": "RoleBinding",
+                    "metadata": {"name": "fraud:metrics-server:auth-reader", "namespace": "kube-system"},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "Role",
+                        "name": "extension-apiserver-authentication-reader",
+                    },
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+                },
+                *_service_on_node(
+                    "metrics-server",
+                    a.node_ip,
+                    None,
+                    labels={"k8s-app": "metrics-server"},
+                    ports=[("https", "TCP", 443, METRICS_SERVER_PORT)],
+                ),
+                {
+                    "apiVersion": "apiregistration.k8s.io/v1",
+                    "kind": "APIService",
+                    "metadata": {"name": "v1beta1.metrics.k8s.io"},
+                    "spec": {
+                        "group": "metrics.k8s.io",
+                        "version": "v1beta1",
+                        "groupPriorityMinimum": 100,
+                        "versionPriority": 100,
+                        "caBundle": ca_bundle,
+                        "service": {"name": "metrics-server", "namespace": "kube-system", "port": 443},
+                    },
+                },
+            ),
+        )
+        service = self._service(
+            config,
+            home,
+            "metrics-server",
+            [
+                config.binary("metrics-server"),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                f"--bind-address={a.node_ip}",
+                f"--secure-port={METRICS_SERVER_PORT}",
+                f"--tls-cert-file={config.pki / f'{identity.name}.crt'}",
+                f"--tls-private-key-file={config.pki / f'{identity.name}.key'}",
+                f"--kubelet-certificate-authority={config.pki / 'ca.crt'}",
+                "--kubelet-preferred-address-types=InternalIP",
+                "--metric-resolution=10s",
+                "--kubelet-request-timeout=5s",
+            ],
+        )
         launch(service, lambda: _api_service_available(kubectl), 90)
 
 
@@ -353,8 +490,14 @@ def _succeeds(argv: list[str]) -> bool:
 
 
 def _api_service_available(kubectl: Tool) -> bool:
-    found = kubectl.run("get", "apiservice", "v1beta1.metrics.k8s.io", "-o",
-                        "jsonpath={.status.conditions[?(@.type=='Available')].status}", check=False)
+    found = kubectl.run(
+        "get",
+        "apiservice",
+        "v1beta1.metrics.k8s.io",
+        "-o",
+        "jsonpath={.status.conditions[?(@.type=='Available')].status}",
+        check=False,
+    )
     return found.stdout.strip() == "True"
 
 
@@ -363,29 +506,51 @@ def _yaml_list(*items: dict) -> str:
 
 
 def _cluster_role(name: str, rules: list[dict]) -> dict:
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name},
-            "rules": rules}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": name},
+        "rules": rules,
+    }
 
 
 def _cluster_role_binding(name: str, role: str, user: str) -> dict:
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    }
 
 
-def _service_on_node(name: str, node_ip: str, cluster_ip: str | None, labels: dict[str, str],
-                     ports: list[tuple[str, str, int, int]]) -> list[dict]:
+def _service_on_node(
+    name: str, node_ip: str, cluster_ip: str | None, labels: dict[str, str], ports: list[tuple[str, str, int, int]]
+) -> list[dict]:
     """A kube-system Service without a selector and the EndpointSlice that points it at a process on the node."""
-    spec: dict = {"ports": [{"name": n, "protocol": proto, "port": port, "targetPort": target}
-                            for n, proto, port, target in ports]}
+    spec: dict = {
+        "ports": [
+            {"name": n, "protocol": proto, "port": port, "targetPort": target} for n, proto, port, target in ports
+        ]
+    }
     if cluster_ip:
         spec["clusterIP"] = cluster_ip
-    service = {"apiVersion": "v1", "kind": "Service",
-               "metadata": {"name": name, "namespace": "kube-system", "labels": labels}, "spec": spec}
-    endpoints = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": f"{name}-node", "namespace": "kube-system",
-                              "labels": {"kubernetes.io/service-name": name}},
-                 "addressType": "IPv4",
-                 "endpoints": [{"addresses": [node_ip], "conditions": {"ready": True}, "nodeName": NODE_NAME}],
-                 "ports": [{"name": n, "protocol": proto, "port": target} for n, proto, _, target in ports]}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "kube-system", "labels": labels},
+        "spec": spec,
+    }
+    endpoints = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{name}-node",
+            "namespace": "kube-system",
+            "labels": {"kubernetes.io/service-name": name},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [node_ip], "conditions": {"ready": True}, "nodeName": NODE_NAME}],
+        "ports": [{"name": n, "protocol": proto, "port": target} for n, proto, _, target in ports],
+    }
     return [service, endpoints]

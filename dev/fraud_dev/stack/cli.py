@@ -14,7 +14,6 @@ import sys
 from types import FrameType
 
 from fraud_common.settings import SettingsError
-
 from fraud_dev.prerequisites import PrerequisiteError
 from fraud_dev.process import ServiceError, log_tail
 from fraud_dev.stack.config import StackConfig
@@ -26,11 +25,13 @@ def _interrupt(signum: int, _: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fraud_dev.stack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="fraud_dev.stack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run"])
-    parser.add_argument("simulator_args", nargs=argparse.REMAINDER,
-                        help="arguments for `fraud-simulator run` (after --)")
+    parser.add_argument(
+        "simulator_args", nargs=argparse.REMAINDER, help="arguments for `fraud-simulator run` (after --)"
+    )
     args = parser.parse_args(argv)
     simulator_args = ["run", *[a for a in args.simulator_args if a != "--"]]
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -57,8 +58,10 @@ def _run(simulator_args: list[str]) -> int:
         if exited.name == "simulator":
             say_to_stderr(f"simulator finished (exit {code})")
             return code or 0
-        say_to_stderr(f"error: {exited.name} exited unexpectedly (code {code}); stopping the stack. "
-                      f"Last lines of {exited.log_path}:\n{log_tail(exited.log_path)}")
+        say_to_stderr(
+            f"error: {exited.name} exited unexpectedly (code {code}); stopping the stack. "
+            f"Last lines of {exited.log_path}:\n{log_tail(exited.log_path)}"
+        )
         return 1
     except KeyboardInterrupt:
         say_to_stderr("stopping")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import ClassVar, Mapping
 
 from fraud_common.settings import env_bool, env_str
-
 from fraud_dev.paths import REPO_ROOT
 from fraud_dev.ports import PortSet
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from fraud_common.contract import TOPIC_PARTITIONS
 
+from fraud_common.contract import TOPIC_PARTITIONS
 from fraud_dev.process import Service
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 
@@ -40,8 +40,12 @@ def format_storage(java: str, classpath: str, properties: Path, data: Path, log_
     base = [java, tool_log, "-cp", classpath, "kafka.tools.StorageTool"]
     cluster_id = subprocess.run([*base, "random-uuid"], capture_output=True, text=True, check=True).stdout.strip()
     with log_path.open("ab") as sink:
-        subprocess.run([*base, "format", "-c", str(properties), "-t", cluster_id], stdout=sink,
-                       stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            [*base, "format", "-c", str(properties), "-t", cluster_id],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
 
 
 def broker(config: StackConfig, java: str, classpath: str) -> Service:
@@ -51,8 +55,15 @@ def broker(config: StackConfig, java: str, classpath: str) -> Service:
     format_storage(java, classpath, properties, config.run_dir / "kafka" / "data", log_path)
     return Service(
         name="kafka",
-        argv=[java, f"-Xmx{config.kafka_heap}", f"-Dlog4j.configuration=file:{KAFKA_CONF / 'log4j.properties'}",
-              "-cp", classpath, "kafka.Kafka", str(properties)],
+        argv=[
+            java,
+            f"-Xmx{config.kafka_heap}",
+            f"-Dlog4j.configuration=file:{KAFKA_CONF / 'log4j.properties'}",
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(properties),
+        ],
         log_path=log_path,
     )
 
@@ -62,7 +73,9 @@ async def _create_topics(bootstrap: str) -> list[str]:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, 1) for name, partitions in TOPIC_PARTITIONS.items() if name not in existing]
+        missing = [
+            NewTopic(name, partitions, 1) for name, partitions in TOPIC_PARTITIONS.items() if name not in existing
+        ]
         if missing:
             try:
                 await admin.create_topics(missing)

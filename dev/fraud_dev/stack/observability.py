@@ -81,7 +81,10 @@ def prometheus_config(config: StackConfig, simulator: bool) -> dict:
     """Every process scraped every 5 s (a local stack wants quick feedback), the alert rules loaded."""
     scrapes = []
     for job, port in scrape_jobs(config, simulator).items():
-        scrape: dict = {"job_name": job, "static_configs": [{"targets": [f"{LOOPBACK}:{port}"], "labels": dict(PLATFORM_LABEL)}]}
+        scrape: dict = {
+            "job_name": job,
+            "static_configs": [{"targets": [f"{LOOPBACK}:{port}"], "labels": dict(PLATFORM_LABEL)}],
+        }
         if job == "statefun-runtime":
             scrape["metric_relabel_configs"] = relabel_rules()
         scrapes.append(scrape)
@@ -103,10 +106,16 @@ def collector_config(config: StackConfig) -> dict:
             "debug": {"verbosity": "basic"},
         },
         "service": {
-            "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["batch"],
-                                     "exporters": ["otlphttp/jaeger", "debug"]}},
-            "telemetry": {"metrics": {"readers": [{"pull": {"exporter": {"prometheus": {
-                "host": LOOPBACK, "port": ports.otel_collector_metrics}}}}]}},
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlphttp/jaeger", "debug"]}
+            },
+            "telemetry": {
+                "metrics": {
+                    "readers": [
+                        {"pull": {"exporter": {"prometheus": {"host": LOOPBACK, "port": ports.otel_collector_metrics}}}}
+                    ]
+                }
+            },
         },
     }
 
@@ -117,20 +126,28 @@ def jaeger_config(config: StackConfig) -> dict:
     return {
         "extensions": {
             "jaeger_storage": {"backends": {"memory": {"memory": {"max_traces": 100000}}}},
-            "jaeger_query": {"storage": {"traces": "memory"},
-                             "http": {"endpoint": f"{LOOPBACK}:{ports.jaeger_query}"},
-                             "grpc": {"endpoint": f"{LOOPBACK}:{ports.jaeger_query_grpc}"}},
+            "jaeger_query": {
+                "storage": {"traces": "memory"},
+                "http": {"endpoint": f"{LOOPBACK}:{ports.jaeger_query}"},
+                "grpc": {"endpoint": f"{LOOPBACK}:{ports.jaeger_query_grpc}"},
+            },
         },
         "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"{LOOPBACK}:{ports.jaeger_otlp}"}}}},
         "processors": {"batch": {}},
         "exporters": {"jaeger_storage_exporter": {"trace_storage": "memory"}},
         "service": {
             "extensions": ["jaeger_storage", "jaeger_query"],
-            "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["batch"],
-                                     "exporters": ["jaeger_storage_exporter"]}},
-            "telemetry": {"resource": {"service.name": "jaeger"},
-                          "metrics": {"readers": [{"pull": {"exporter": {"prometheus": {
-                              "host": LOOPBACK, "port": ports.jaeger_metrics}}}}]}},
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["jaeger_storage_exporter"]}
+            },
+            "telemetry": {
+                "resource": {"service.name": "jaeger"},
+                "metrics": {
+                    "readers": [
+                        {"pull": {"exporter": {"prometheus": {"host": LOOPBACK, "port": ports.jaeger_metrics}}}}
+                    ]
+                },
+            },
         },
     }
 
@@ -168,18 +185,43 @@ def grafana_executable() -> str | None:
 def grafana_provisioning(config: StackConfig, directory: Path) -> None:
     """Datasources with the dashboards' fixed UIDs and a provider for observability/dashboards."""
     ports = config.ports
-    datasources = {"apiVersion": 1, "datasources": [
-        {"name": "Prometheus", "type": "prometheus", "uid": PROMETHEUS_UID, "access": "proxy", "isDefault": True,
-         "url": f"http://{LOOPBACK}:{ports.prometheus}"},
-        {"name": "Jaeger", "type": "jaeger", "uid": JAEGER_UID, "access": "proxy",
-         "url": f"http://{LOOPBACK}:{ports.jaeger_query}"},
-    ]}
-    dashboards = {"apiVersion": 1, "providers": [
-        {"name": "fraud-platform", "folder": "Fraud platform", "type": "file", "disableDeletion": True,
-         "options": {"path": str(DASHBOARDS)}}]}
+    datasources = {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": PROMETHEUS_UID,
+                "access": "proxy",
+                "isDefault": True,
+                "url": f"http://{LOOPBACK}:{ports.prometheus}",
+            },
+            {
+                "name": "Jaeger",
+                "type": "jaeger",
+                "uid": JAEGER_UID,
+                "access": "proxy",
+                "url": f"http://{LOOPBACK}:{ports.jaeger_query}",
+            },
+        ],
+    }
+    dashboards = {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": "fraud-platform",
+                "folder": "Fraud platform",
+                "type": "file",
+                "disableDeletion": True,
+                "options": {"path": str(DASHBOARDS)},
+            }
+        ],
+    }
     for kind, content in (("datasources", datasources), ("dashboards", dashboards)):
         (directory / kind).mkdir(parents=True, exist_ok=True)
-        (directory / kind / "fraud-platform.yaml").write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        (directory / kind / "fraud-platform.yaml").write_text(
+            yaml.safe_dump(content, sort_keys=False), encoding="utf-8"
+        )
 
 
 def _binary(name: str, how: str) -> str:
@@ -202,30 +244,65 @@ def launches(config: StackConfig, simulator: bool) -> list[Launch]:
     collector = _binary("otelcol", "run `make tools-observability` (builds it from the Go module proxy)")
     prometheus = _binary("prometheus", "run dev/scripts/ensure-observability-tools.sh (Debian's prometheus package)")
     out = [
-        Launch(Service("jaeger", [jaeger, "--config", f"file:{_write(conf / 'jaeger.yaml', jaeger_config(config))}"],
-                       logs / "jaeger.log", stop_timeout=15),
-               lambda: http_ok(f"http://{LOOPBACK}:{ports.jaeger_query}/api/services"), 60),
-        Launch(Service("otel-collector",
-                       [collector, "--config", f"file:{_write(conf / 'otel-collector.yaml', collector_config(config))}"],
-                       logs / "otel-collector.log", stop_timeout=15),
-               lambda: http_ok(f"http://{LOOPBACK}:{ports.otel_collector_metrics}/metrics"), 60),
-        Launch(Service("prometheus", [
-            prometheus, f"--config.file={_write(conf / 'prometheus.yaml', prometheus_config(config, simulator))}",
-            f"--storage.tsdb.path={config.run_dir / 'prometheus'}", "--storage.tsdb.retention.time=2d",
-            f"--web.listen-address={LOOPBACK}:{ports.prometheus}"], logs / "prometheus.log", stop_timeout=15),
-               lambda: http_ok(f"http://{LOOPBACK}:{ports.prometheus}/-/ready"), 60),
+        Launch(
+            Service(
+                "jaeger",
+                [jaeger, "--config", f"file:{_write(conf / 'jaeger.yaml', jaeger_config(config))}"],
+                logs / "jaeger.log",
+                stop_timeout=15,
+            ),
+            lambda: http_ok(f"http://{LOOPBACK}:{ports.jaeger_query}/api/services"),
+            60,
+        ),
+        Launch(
+            Service(
+                "otel-collector",
+                [collector, "--config", f"file:{_write(conf / 'otel-collector.yaml', collector_config(config))}"],
+                logs / "otel-collector.log",
+                stop_timeout=15,
+            ),
+            lambda: http_ok(f"http://{LOOPBACK}:{ports.otel_collector_metrics}/metrics"),
+            60,
+        ),
+        Launch(
+            Service(
+                "prometheus",
+                [
+                    prometheus,
+                    f"--config.file={_write(conf / 'prometheus.yaml', prometheus_config(config, simulator))}",
+                    f"--storage.tsdb.path={config.run_dir / 'prometheus'}",
+                    "--storage.tsdb.retention.time=2d",
+                    f"--web.listen-address={LOOPBACK}:{ports.prometheus}",
+                ],
+                logs / "prometheus.log",
+                stop_timeout=15,
+            ),
+            lambda: http_ok(f"http://{LOOPBACK}:{ports.prometheus}/-/ready"),
+            60,
+        ),
     ]
     grafana = grafana_executable()
     if grafana:
         grafana_provisioning(config, conf / "grafana" / "provisioning")
-        env = {"GF_SERVER_HTTP_ADDR": LOOPBACK, "GF_SERVER_HTTP_PORT": str(ports.grafana),
-               "GF_PATHS_PROVISIONING": str(conf / "grafana" / "provisioning"),
-               "GF_PATHS_DATA": str(config.run_dir / "grafana"), "GF_AUTH_ANONYMOUS_ENABLED": "true",
-               "GF_ANALYTICS_REPORTING_ENABLED": "false", "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
-               "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false", "GF_NEWS_NEWS_FEED_ENABLED": "false"}
+        env = {
+            "GF_SERVER_HTTP_ADDR": LOOPBACK,
+            "GF_SERVER_HTTP_PORT": str(ports.grafana),
+            "GF_PATHS_PROVISIONING": str(conf / "grafana" / "provisioning"),
+            "GF_PATHS_DATA": str(config.run_dir / "grafana"),
+            "GF_AUTH_ANONYMOUS_ENABLED": "true",
+            "GF_ANALYTICS_REPORTING_ENABLED": "false",
+            "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+            "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+            "GF_NEWS_NEWS_FEED_ENABLED": "false",
+        }
         argv = [grafana, "server"] if Path(grafana).name == "grafana" else [grafana]
-        out.append(Launch(Service("grafana", argv, logs / "grafana.log", env=env, stop_timeout=15),
-                          lambda: http_ok(f"http://{LOOPBACK}:{ports.grafana}/api/health"), 90))
+        out.append(
+            Launch(
+                Service("grafana", argv, logs / "grafana.log", env=env, stop_timeout=15),
+                lambda: http_ok(f"http://{LOOPBACK}:{ports.grafana}/api/health"),
+                90,
+            )
+        )
     return out
 
 
@@ -233,5 +310,7 @@ def summary(config: StackConfig) -> str:
     """Where to look, for the line `make run` prints once everything is up."""
     ports = config.ports
     grafana = f", Grafana http://localhost:{ports.grafana}" if grafana_executable() else ""
-    return (f"Prometheus http://localhost:{ports.prometheus} (alerts: /alerts), "
-            f"Jaeger http://localhost:{ports.jaeger_query}{grafana}")
+    return (
+        f"Prometheus http://localhost:{ports.prometheus} (alerts: /alerts), "
+        f"Jaeger http://localhost:{ports.jaeger_query}{grafana}"
+    )

@@ -22,12 +22,16 @@ FAST_MERCHANT_SERVICE = {
 
 
 @contextmanager
-def private_stack(run_dir: Path, service_env: Mapping[str, str] | None = None,
-                  runtime_properties: Mapping[str, str] | None = None) -> Iterator[LocalStack]:
+def private_stack(
+    run_dir: Path, service_env: Mapping[str, str] | None = None, runtime_properties: Mapping[str, str] | None = None
+) -> Iterator[LocalStack]:
     """Start the whole stack (no simulator); `service_env` adds settings for the Python services and the
     module spec to FAST_MERCHANT_SERVICE, `runtime_properties` Flink keys over runtime/conf."""
-    config = StackConfig(run_dir=run_dir, ports=Ports.free(),
-                         service_env={**FAST_MERCHANT_SERVICE, **(service_env or {})},
-                         runtime_properties=dict(runtime_properties or {}))
+    config = StackConfig(
+        run_dir=run_dir,
+        ports=Ports.free(),
+        service_env={**FAST_MERCHANT_SERVICE, **(service_env or {})},
+        runtime_properties=dict(runtime_properties or {}),
+    )
     with LocalStack(config, simulator_args=None, say=lambda message: print(f"[stack] {message}")) as running:
         yield running

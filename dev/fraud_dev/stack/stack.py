@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from fraud_functions import module_spec
-
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.process import Service
 from fraud_dev.readiness import flink_job_running, http_ok
 from fraud_dev.stack import kafka, observability
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
+from fraud_functions import module_spec
 
 RUNTIME = REPO_ROOT / "runtime"
 LAUNCHER = RUNTIME / "launcher"
@@ -164,18 +163,29 @@ class LocalStack:
         token_file.write_text(self.admin_token + "\n", encoding="utf-8")
         token_file.chmod(0o600)
         admin = {"MERCHANT_ADMIN_ENABLED": "true", "MERCHANT_ADMIN_TOKEN": self.admin_token}
-        self._launch(self._python("merchant-service", ["-m", "merchant_service"], {**env, **admin}),
-                     lambda: http_ok(f"http://127.0.0.1:{merchant_port}/readyz"), 60)
-        self._launch(self._python("functions", ["-m", "fraud_functions.server"], env),
-                     lambda: http_ok(f"http://127.0.0.1:{functions_port}/readyz"), 60)
+        self._launch(
+            self._python("merchant-service", ["-m", "merchant_service"], {**env, **admin}),
+            lambda: http_ok(f"http://127.0.0.1:{merchant_port}/readyz"),
+            60,
+        )
+        self._launch(
+            self._python("functions", ["-m", "fraud_functions.server"], env),
+            lambda: http_ok(f"http://127.0.0.1:{functions_port}/readyz"),
+            60,
+        )
         self._launch(self._runtime(java, runtime_cp, env), lambda: flink_job_running(config.ports.flink_rest), 240)
-        self.say(f"StateFun runtime running: web UI http://localhost:{config.ports.flink_rest}, "
-                 f"metrics http://localhost:{config.ports.flink_metrics}/metrics")
+        self.say(
+            f"StateFun runtime running: web UI http://localhost:{config.ports.flink_rest}, "
+            f"metrics http://localhost:{config.ports.flink_metrics}/metrics"
+        )
         if config.observability:
             self.say(observability.summary(config))
         if self.simulator_args is not None:
-            simulator = self._python("simulator", ["-m", "fraud_simulator", *self.simulator_args],
-                                     {**env, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")})
+            simulator = self._python(
+                "simulator",
+                ["-m", "fraud_simulator", *self.simulator_args],
+                {**env, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")},
+            )
             simulator.to_terminal = True
             self._launch(simulator, lambda: True, 10)
 
@@ -189,24 +199,36 @@ class LocalStack:
 
     def _python(self, name: str, args: list[str], env: dict[str, str]) -> Service:
         env = {**env, **observability.service_env(self.config, name)}
-        return Service(name=name, argv=[sys.executable, *args], log_path=self.config.logs / f"{name}.log",
-                       env=env, cwd=REPO_ROOT, stop_timeout=15)
+        return Service(
+            name=name,
+            argv=[sys.executable, *args],
+            log_path=self.config.logs / f"{name}.log",
+            env=env,
+            cwd=REPO_ROOT,
+            stop_timeout=15,
+        )
 
     def _runtime(self, java: str, runtime_cp: str, env: dict[str, str]) -> Service:
         module = self.config.run_dir / "conf" / "module.yaml"
         module.parent.mkdir(parents=True, exist_ok=True)
         template = module_spec.DEFAULT_TEMPLATE.read_text(encoding="utf-8")
         # Settings given in the shell (e.g. ALERTS_DELIVERY) count too; the stack's own addresses win.
-        module.write_text(module_spec.render(template, module_spec.placeholders({**os.environ, **env})),
-                          encoding="utf-8")
+        module.write_text(
+            module_spec.render(template, module_spec.placeholders({**os.environ, **env})), encoding="utf-8"
+        )
         checkpoints: Path = self.config.run_dir / "checkpoints"
         prune_checkpoints(checkpoints)
         return Service(
             name="statefun-runtime",
-            argv=[java, f"@{RUNTIME / 'conf' / 'jvm-options.txt'}", f"-Xmx{self.config.runtime_heap}",
-                  "-cp", f"{LAUNCHER / 'target' / 'statefun-local-launcher.jar'}:{runtime_cp}",
-                  "io.fraudplatform.runtime.LocalStatefunRuntime",
-                  *(f"-D{key}={value}" for key, value in self.config.runtime_properties.items())],
+            argv=[
+                java,
+                f"@{RUNTIME / 'conf' / 'jvm-options.txt'}",
+                f"-Xmx{self.config.runtime_heap}",
+                "-cp",
+                f"{LAUNCHER / 'target' / 'statefun-local-launcher.jar'}:{runtime_cp}",
+                "io.fraudplatform.runtime.LocalStatefunRuntime",
+                *(f"-D{key}={value}" for key, value in self.config.runtime_properties.items()),
+            ],
             log_path=self.config.logs / "statefun-runtime.log",
             env={
                 "FLINK_CONF_DIR": str(RUNTIME / "conf"),

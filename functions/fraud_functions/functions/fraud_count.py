@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirmation
-from fraud_common.envelope import parse_record
 from statefun import Context, IntType, Message, ValueSpec
 
+from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirmation
+from fraud_common.envelope import parse_record
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Ingress, Lookup, Resources, declare
 from fraud_functions.legacy import FRAUD_COUNT_LOOKUP, FraudCount, QueryFraud
@@ -49,8 +49,12 @@ FRAUD_COUNT = f"{NAMESPACE}/fraud-count"
     # No TTL: the delayed expiries bring the count back to zero, and zero deletes it.
     state=lambda settings: [ValueSpec(name="count", type=IntType)],
     ingress=Ingress(CONFIRMED_TOPIC, CONFIRM_FRAUD_RECORD),
-    lookup=Lookup(FRAUD_COUNT_LOOKUP, key=lambda transaction: transaction.account, provides=("count",),
-                  fallback=lambda settings: {"count": 0}),
+    lookup=Lookup(
+        FRAUD_COUNT_LOOKUP,
+        key=lambda transaction: transaction.account,
+        provides=("count",),
+        fallback=lambda settings: {"count": 0},
+    ),
 )
 class FraudCountFunction:
     def __init__(self, resources: Resources) -> None:
@@ -63,8 +67,10 @@ class FraudCountFunction:
             self._on_expire(context)
         elif message.is_type(LookupQuery.STATEFUN_TYPE):
             if (query := read_request(FRAUD_COUNT, context, message, LookupQuery)) is not None:
-                reply_to_caller(context, LookupAnswer(query.transaction_id, FRAUD_COUNT_LOOKUP,
-                                                      {"count": context.storage.count or 0}))
+                reply_to_caller(
+                    context,
+                    LookupAnswer(query.transaction_id, FRAUD_COUNT_LOOKUP, {"count": context.storage.count or 0}),
+                )
         elif message.is_type(QueryFraud.STATEFUN_TYPE):
             if (old := read_request(FRAUD_COUNT, context, message, QueryFraud)) is not None:
                 reply_to_caller(context, FraudCount(old.transaction_id, context.address.id, context.storage.count or 0))

@@ -35,14 +35,23 @@ CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
 @declare(
     typename=MERCHANT,
     summary="merchant-service's risk score of a merchant, cached (MERCHANT_CACHE_TTL_SECONDS), with a degraded "
-            "fallback when the service cannot answer",
+    "fallback when the service cannot answer",
     takes=(LookupQuery.TYPENAME, QueryMerchant.TYPENAME),
     answers=(LookupAnswer.TYPENAME, MerchantScore.TYPENAME),
     # The runtime drops the cached score this long after it was written.
-    state=lambda settings: [ValueSpec(name="cached", type=CACHED_SCORE_TYPE,
-                                      expire_after_write=timedelta(seconds=settings.merchant_cache_ttl_seconds))],
-    lookup=Lookup(MERCHANT_LOOKUP, key=lambda transaction: transaction.merchant, provides=("score",),
-                  fallback=lambda settings: {"score": settings.merchant_fallback_score}),
+    state=lambda settings: [
+        ValueSpec(
+            name="cached",
+            type=CACHED_SCORE_TYPE,
+            expire_after_write=timedelta(seconds=settings.merchant_cache_ttl_seconds),
+        )
+    ],
+    lookup=Lookup(
+        MERCHANT_LOOKUP,
+        key=lambda transaction: transaction.merchant,
+        provides=("score",),
+        fallback=lambda settings: {"score": settings.merchant_fallback_score},
+    ),
 )
 class MerchantFunction:
     def __init__(self, resources: Resources, clock_ms=lambda: int(time.time() * 1000)) -> None:
@@ -57,7 +66,9 @@ class MerchantFunction:
         if message.is_type(LookupQuery.STATEFUN_TYPE):
             if (query := read_request(MERCHANT, context, message, LookupQuery)) is not None:
                 score, degraded, _ = await self._score(context, query.transaction_id)
-                reply_to_caller(context, LookupAnswer(query.transaction_id, MERCHANT_LOOKUP, {"score": score}, degraded))
+                reply_to_caller(
+                    context, LookupAnswer(query.transaction_id, MERCHANT_LOOKUP, {"score": score}, degraded)
+                )
         elif message.is_type(QueryMerchant.STATEFUN_TYPE):
             if (old := read_request(MERCHANT, context, message, QueryMerchant)) is not None:
                 score, degraded, source = await self._score(context, old.transaction_id)
@@ -79,9 +90,15 @@ class MerchantFunction:
         source = "fallback" if degraded else "service"
         MERCHANT_LOOKUPS.labels(source).inc()
         if degraded:
-            log.warning("merchant-service unavailable; using the fallback score",
-                        extra={"merchant": merchant, "transaction_id": transaction_id,
-                               "attempts": result.attempts, "error": result.error})
+            log.warning(
+                "merchant-service unavailable; using the fallback score",
+                extra={
+                    "merchant": merchant,
+                    "transaction_id": transaction_id,
+                    "attempts": result.attempts,
+                    "error": result.error,
+                },
+            )
         return score, degraded, source
 
     def _fresh(self, cached: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -30,8 +30,11 @@ class ModelFunction:
     def __init__(self, resources: Resources) -> None:
         self._model: Model = resources.model
         # A value the sender did not know of (an older transaction-manager) counts as its lookup's fallback.
-        self._fallbacks = {f"{lookup.name}.{name}": value for _, lookup in resources.lookups
-                           for name, value in lookup.fallback(resources.settings).items()}
+        self._fallbacks = {
+            f"{lookup.name}.{name}": value
+            for _, lookup in resources.lookups
+            for name, value in lookup.fallback(resources.settings).items()
+        }
         override = resources.settings.alert_threshold
         self._threshold = override if override is not None else self._model.threshold
 
@@ -48,5 +51,14 @@ class ModelFunction:
             return
         scored = self._model.score({**self._fallbacks, **request.values})
         MODEL_SCORES.observe(scored.score)
-        reply_to_caller(context, ModelScore(request.transaction_id, scored.score, scored.model_version,
-                                            scored.reasons, self._threshold, scored.features))
+        reply_to_caller(
+            context,
+            ModelScore(
+                request.transaction_id,
+                scored.score,
+                scored.model_version,
+                scored.reasons,
+                self._threshold,
+                scored.features,
+            ),
+        )

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from fraud_common.contract import THRESHOLDS_TOPIC, ContractError, parse_threshold
-from fraud_common.envelope import parse_record
 from statefun import Context, FloatType, Message, ValueSpec
 
+from fraud_common.contract import THRESHOLDS_TOPIC, ContractError, parse_threshold
+from fraud_common.envelope import parse_record
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Ingress, Lookup, Resources, declare
 from fraud_functions.messages import THRESHOLD_RECORD, LookupAnswer, LookupQuery
@@ -37,12 +37,20 @@ THRESHOLD = f"{NAMESPACE}/threshold"
     summary="an account's own alert threshold (1..100, from the thresholds topic), kept THRESHOLD_TTL_SECONDS",
     takes=(THRESHOLD_RECORD, LookupQuery.TYPENAME),
     answers=(LookupAnswer.TYPENAME,),
-    state=lambda settings: [ValueSpec(name="threshold", type=FloatType,
-                                      expire_after_write=timedelta(seconds=settings.threshold_ttl_seconds))],
+    state=lambda settings: [
+        ValueSpec(
+            name="threshold", type=FloatType, expire_after_write=timedelta(seconds=settings.threshold_ttl_seconds)
+        )
+    ],
     ingress=Ingress(THRESHOLDS_TOPIC, THRESHOLD_RECORD),
     # No answer by the deadline: no custom threshold, the model's decides.
-    lookup=Lookup("threshold", key=lambda transaction: transaction.account, provides=("threshold",),
-                  fallback=lambda settings: {}, threshold=True),
+    lookup=Lookup(
+        "threshold",
+        key=lambda transaction: transaction.account,
+        provides=("threshold",),
+        fallback=lambda settings: {},
+        threshold=True,
+    ),
 )
 class ThresholdFunction:
     def __init__(self, resources: Resources) -> None:

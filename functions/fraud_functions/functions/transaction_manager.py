@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, Callable
 
+from statefun import Context, Message, ValueSpec, kafka_egress_message, make_json_type
+
 from fraud_common.contract import (
     ALERTS_TOPIC,
     DECISIONS_TOPIC,
@@ -41,8 +43,6 @@ from fraud_common.contract import (
 )
 from fraud_common.envelope import parse_record
 from fraud_common.tracing import current_traceparent
-from statefun import Context, Message, ValueSpec, kafka_egress_message, make_json_type
-
 from fraud_functions.addresses import (
     ALERTS_EGRESS,
     DECISIONS_EGRESS,
@@ -126,9 +126,15 @@ class Verdict:
 @declare(
     typename=TRANSACTION_MANAGER,
     summary="one transaction: asks every lookup, sends the model its values, decides (alert, no_alert, "
-            "dead_letter, expired) and remembers the id",
-    takes=(TRANSACTION_RECORD, LookupAnswer.TYPENAME, ModelScore.TYPENAME, DecisionDeadline.TYPENAME,
-           FraudCount.TYPENAME, MerchantScore.TYPENAME),
+    "dead_letter, expired) and remembers the id",
+    takes=(
+        TRANSACTION_RECORD,
+        LookupAnswer.TYPENAME,
+        ModelScore.TYPENAME,
+        DecisionDeadline.TYPENAME,
+        FraudCount.TYPENAME,
+        MerchantScore.TYPENAME,
+    ),
     answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
     ingress=Ingress(TRANSACTIONS_TOPIC, TRANSACTION_RECORD),
@@ -181,13 +187,21 @@ class TransactionManager:
                 self._decide(context, None, Verdict("dead_letter", reason=error.reason))
             return
         if not self._accepts_new_record(context):
-            send_to_dead_letters(TRANSACTION_MANAGER, context, message, ContractError(
-                "duplicate_transaction_id", f"transaction {transaction_id} is {self._status(context)}"))
+            send_to_dead_letters(
+                TRANSACTION_MANAGER,
+                context,
+                message,
+                ContractError("duplicate_transaction_id", f"transaction {transaction_id} is {self._status(context)}"),
+            )
             return
-        pending = Pending(transaction=transaction.to_record(), received_ms=self._clock_ms(),
-                          asked=[lookup.name for _, lookup in self._lookups])
-        query = LookupQuery(transaction_id, transaction.account, transaction.merchant, transaction.amount,
-                            transaction.timestamp)
+        pending = Pending(
+            transaction=transaction.to_record(),
+            received_ms=self._clock_ms(),
+            asked=[lookup.name for _, lookup in self._lookups],
+        )
+        query = LookupQuery(
+            transaction_id, transaction.account, transaction.merchant, transaction.amount, transaction.timestamp
+        )
         for typename, lookup in self._lookups:
             context.send(outgoing(typename, lookup.key(transaction), query))
         self._schedule_deadline(context, pending)
@@ -198,9 +212,11 @@ class TransactionManager:
         """Store the pending state with a fresh deadline (a token reused while pending would fail the job)."""
         pending.deadline_token = self._new_token()
         context.storage.pending = pending.dump()
-        context.send_after(self._deadline, outgoing(TRANSACTION_MANAGER, context.address.id,
-                                                    DecisionDeadline(pending.deadline_token)),
-                           cancellation_token=pending.deadline_token)
+        context.send_after(
+            self._deadline,
+            outgoing(TRANSACTION_MANAGER, context.address.id, DecisionDeadline(pending.deadline_token)),
+            cancellation_token=pending.deadline_token,
+        )
 
     @staticmethod
     def _first_record(context: Context) -> bool:
@@ -221,8 +237,9 @@ class TransactionManager:
         return f"already decided ({decided.get('outcome')} at {decided.get('decided_at_ms')} ms)"
 
     # -- answers -------------------------------------------------------------------------------
-    def _on_answer(self, context: Context, message: Message,
-                   kind: type[LookupAnswer] | type[FraudCount] | type[MerchantScore]) -> None:
+    def _on_answer(
+        self, context: Context, message: Message, kind: type[LookupAnswer] | type[FraudCount] | type[MerchantScore]
+    ) -> None:
         joined = self._reply_with_pending(context, message, kind)
         if joined is None:
             return
@@ -248,8 +265,9 @@ class TransactionManager:
             for value, number in pending.answers.get(name, self._fallbacks.get(name, {})).items():
                 values[f"{name}.{value}"] = number
         # The model is stateless; addressing it by transaction id spreads the load over all key groups.
-        context.send(outgoing(MODEL, context.address.id,
-                              ModelInput(context.address.id, values, sorted(set(pending.degraded)))))
+        context.send(
+            outgoing(MODEL, context.address.id, ModelInput(context.address.id, values, sorted(set(pending.degraded))))
+        )
         pending.scoring = True
 
     def _on_score(self, context: Context, message: Message) -> None:
@@ -285,8 +303,10 @@ class TransactionManager:
             return
         late = pending.missing()
         pending.degraded.extend(late)
-        log.warning("lookups did not answer by the deadline; scoring with their fallbacks",
-                    extra={"transaction_id": context.address.id, "lookups": late})
+        log.warning(
+            "lookups did not answer by the deadline; scoring with their fallbacks",
+            extra={"transaction_id": context.address.id, "lookups": late},
+        )
         self._request_score(context, pending)
         self._schedule_deadline(context, pending)
 
@@ -333,16 +353,22 @@ class TransactionManager:
         if verdict.outcome == "alert" and pending is not None:
             self._emit_alert(context, pending, decision)
         if self._decisions_enabled:
-            context.send_egress(kafka_egress_message(
-                typename=DECISIONS_EGRESS, topic=DECISIONS_TOPIC, key=decision.transaction_id,
-                value=encode(decision.to_record())))
+            context.send_egress(
+                kafka_egress_message(
+                    typename=DECISIONS_EGRESS,
+                    topic=DECISIONS_TOPIC,
+                    key=decision.transaction_id,
+                    value=encode(decision.to_record()),
+                )
+            )
         DECISIONS.labels(verdict.outcome, "true" if degraded else "false").inc()
         if decision.latency_ms is not None:
             DECISION_LATENCY.observe(decision.latency_ms / 1000.0)
         if verdict.outcome in ("expired", "dead_letter"):
-            log.warning("transaction decided without a score",
-                        extra={"transaction_id": decision.transaction_id, "outcome": verdict.outcome,
-                               "reason": verdict.reason})
+            log.warning(
+                "transaction decided without a score",
+                extra={"transaction_id": decision.transaction_id, "outcome": verdict.outcome, "reason": verdict.reason},
+            )
 
     def _emit_alert(self, context: Context, pending: Pending, decision: Decision) -> None:
         transaction = pending.transaction
@@ -359,6 +385,9 @@ class TransactionManager:
             degraded=decision.degraded,
             traceparent=decision.traceparent,
         )
-        context.send_egress(kafka_egress_message(
-            typename=ALERTS_EGRESS, topic=ALERTS_TOPIC, key=alert.account, value=encode(alert.to_record())))
+        context.send_egress(
+            kafka_egress_message(
+                typename=ALERTS_EGRESS, topic=ALERTS_TOPIC, key=alert.account, value=encode(alert.to_record())
+            )
+        )
         log.info("alert emitted", extra={"transaction_id": decision.transaction_id, "score": decision.score})

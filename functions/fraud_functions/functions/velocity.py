@@ -99,8 +99,11 @@ def values(state: dict[str, Any], now_ms: int) -> dict[str, float]:
     """Counts and amounts per window at `now_ms`, and the minute's spike over the account's usual rate."""
     result: dict[str, float] = {}
     for window in WINDOWS.values():
-        live = [bucket for start, bucket in state["buckets"][window.name].items()
-                if int(start) + window.bucket_ms + window.span_ms > now_ms]  # a late expiry changes nothing
+        live = [
+            bucket
+            for start, bucket in state["buckets"][window.name].items()
+            if int(start) + window.bucket_ms + window.span_ms > now_ms
+        ]  # a late expiry changes nothing
         result[f"count_{window.name}"] = sum(bucket[0] for bucket in live)
         result[f"amount_{window.name}"] = round(sum(bucket[1] for bucket in live), 2)
     seen_minutes = min(HOUR.span_ms, now_ms - state["first_seen_ms"]) // MINUTE.span_ms
@@ -113,16 +116,23 @@ def values(state: dict[str, Any], now_ms: int) -> dict[str, float]:
 @declare(
     typename=VELOCITY,
     summary="an account's payments in the last minute and hour (count, amount) and the minute's spike over its "
-            "usual rate, from delayed self-messages",
+    "usual rate, from delayed self-messages",
     takes=(LookupQuery.TYPENAME, ExpireVelocity.TYPENAME),
     answers=(LookupAnswer.TYPENAME,),
     # A backstop: the expiries empty the buckets, and empty state is deleted.
-    state=lambda settings: [ValueSpec(name="windows", type=STATE_TYPE,
-                                      expire_after_write=timedelta(milliseconds=HOUR.span_ms + 2 * HOUR.bucket_ms))],
-    lookup=Lookup("velocity", key=lambda transaction: transaction.account,
-                  provides=("count_1m", "amount_1m", "count_1h", "amount_1h", "spike_1m"),
-                  fallback=lambda settings: {"count_1m": 1, "amount_1m": 0.0, "count_1h": 1, "amount_1h": 0.0,
-                                             "spike_1m": 1.0}),
+    state=lambda settings: [
+        ValueSpec(
+            name="windows",
+            type=STATE_TYPE,
+            expire_after_write=timedelta(milliseconds=HOUR.span_ms + 2 * HOUR.bucket_ms),
+        )
+    ],
+    lookup=Lookup(
+        "velocity",
+        key=lambda transaction: transaction.account,
+        provides=("count_1m", "amount_1m", "count_1h", "amount_1h", "spike_1m"),
+        fallback=lambda settings: {"count_1m": 1, "amount_1m": 0.0, "count_1h": 1, "amount_1h": 0.0, "spike_1m": 1.0},
+    ),
 )
 class VelocityFunction:
     def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:

@@ -12,6 +12,8 @@ import os
 import shutil
 
 import pytest
+from statefun.request_reply_pb2 import FromFunction, ToFunction
+
 from fraud_dev.bench import report
 from fraud_dev.bench.arrivals import Arrivals
 from fraud_dev.bench.dispatch import handler
@@ -21,16 +23,17 @@ from fraud_dev.bench.profile import summarize
 from fraud_dev.bench.request_mix import steady_state_mix
 from fraud_dev.bench.sampler import cpu_seconds, thread_group
 from fraud_dev.bench.wrk import milliseconds
-from statefun.request_reply_pb2 import FromFunction, ToFunction
 
 
 def test_py_spy_samples_are_summed_by_the_innermost_frames_layer():
-    collapsed = "\n".join([
-        "main (fraud_functions/server.py:10);handle_async (statefun/request_reply_v3.py:243) 6",
-        "main (fraud_functions/server.py:10);write (asyncio/selector_events.py:1) 3",
-        "main (fraud_functions/server.py:10);dumps (json/encoder.py:200) 1",
-        "garbage line",
-    ])
+    collapsed = "\n".join(
+        [
+            "main (fraud_functions/server.py:10);handle_async (statefun/request_reply_v3.py:243) 6",
+            "main (fraud_functions/server.py:10);write (asyncio/selector_events.py:1) 3",
+            "main (fraud_functions/server.py:10);dumps (json/encoder.py:200) 1",
+            "garbage line",
+        ]
+    )
     profile = summarize(collapsed)
     assert profile.samples == 10
     assert profile.layers == {"statefun SDK": 60.0, "asyncio event loop": 30.0, "JSON": 10.0}
@@ -99,16 +102,35 @@ def test_the_report_fills_every_generated_block_and_keeps_the_prose(tmp_path):
     page = tmp_path / "benchmarks.md"
     shutil.copy(report.REPORT, page)
     prose = page.read_text().split("<!--")[0]
-    results = {"function_server_ratio": 0.7, "e2e_tps": 400, "sections": {"sdk": {
-        "speedup": 2.0, "measured_at": "now", "machine": {"cpus": 2},
-        "packages": {"flink-statefun": {"sdk": "flink-statefun 3.5.0", "protobuf": "7", "protobuf_implementation": "upb",
-                                        "requests_per_second": 10.0, "transactions_per_second": 1.0}}}}}
+    results = {
+        "function_server_ratio": 0.7,
+        "e2e_tps": 400,
+        "sections": {
+            "sdk": {
+                "speedup": 2.0,
+                "measured_at": "now",
+                "machine": {"cpus": 2},
+                "packages": {
+                    "flink-statefun": {
+                        "sdk": "flink-statefun 3.5.0",
+                        "protobuf": "7",
+                        "protobuf_implementation": "upb",
+                        "requests_per_second": 10.0,
+                        "transactions_per_second": 1.0,
+                    }
+                },
+            }
+        },
+    }
     report.render(results, page)
     text = page.read_text()
     assert text.startswith(prose)
     assert "| `function_server_ratio` | 0.7 | >= 0.6 | met |" in text
     assert "| `e2e_tps` | 400 | >= 1000 | **not met** |" in text
     assert "| `e2e_p99_ms` | – | <= 1000 | not measured |" in text
-    assert "flink-statefun 3.5.0" in text and "Not measured yet: run `make bench` (or `python -m fraud_dev.bench end-to-end`)" in text
+    assert (
+        "flink-statefun 3.5.0" in text
+        and "Not measured yet: run `make bench` (or `python -m fraud_dev.bench end-to-end`)" in text
+    )
     report.render(results, page)
     assert page.read_text() == text, "rendering twice changes nothing"

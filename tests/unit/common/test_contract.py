@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from fraud_common.contract import (
     DECISION_OUTCOMES,
     Alert,
@@ -22,8 +23,12 @@ from fraud_common.contract import (
     parse_transaction,
 )
 
-WORKSHOP_RECORD = {"account": "0x00F3CD51", "merchant": "Hypergrid", "amount": 36,
-                   "timestamp": "2026-11-27T10:11:12.123456"}
+WORKSHOP_RECORD = {
+    "account": "0x00F3CD51",
+    "merchant": "Hypergrid",
+    "amount": 36,
+    "timestamp": "2026-11-27T10:11:12.123456",
+}
 
 
 def test_workshop_transaction_parses_unchanged():
@@ -61,24 +66,27 @@ def value_with(amount_literal: str) -> bytes:
     return ('{"account":"a","merchant":"M","amount":%s,"timestamp":"2026-01-01"}' % amount_literal).encode()
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (value_with("Infinity"), "non_finite_number"),
-    (value_with("-Infinity"), "non_finite_number"),
-    (value_with("NaN"), "non_finite_number"),
-    (value_with("1e999"), "non_finite_number"),
-    (value_with("9" * 5000), "number_out_of_range"),
-    (value_with("1000000001"), "amount_out_of_range"),
-    (value_with("1e12"), "amount_out_of_range"),
-    (value_with("-0.5"), "negative_amount"),
-    (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "too_large"),
-    (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "too_deeply_nested"),
-    (b"[" * 10_000 + b"]" * 10_000, "too_deeply_nested"),
-    (b'{"account":"a","merchant":"M","amount":5,"timestamp":"2026-13-45"}', "invalid_timestamp"),
-    (b'{"account":"a b","merchant":"M","amount":5,"timestamp":"2026-01-01"}', "invalid_account"),
-    (b'"just a string"', "not_an_object"),
-    (b"\xff\xfe{}", "invalid_utf8"),
-    (b"{,}", "invalid_json"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (value_with("Infinity"), "non_finite_number"),
+        (value_with("-Infinity"), "non_finite_number"),
+        (value_with("NaN"), "non_finite_number"),
+        (value_with("1e999"), "non_finite_number"),
+        (value_with("9" * 5000), "number_out_of_range"),
+        (value_with("1000000001"), "amount_out_of_range"),
+        (value_with("1e12"), "amount_out_of_range"),
+        (value_with("-0.5"), "negative_amount"),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "too_large"),
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "too_deeply_nested"),
+        (b"[" * 10_000 + b"]" * 10_000, "too_deeply_nested"),
+        (b'{"account":"a","merchant":"M","amount":5,"timestamp":"2026-13-45"}', "invalid_timestamp"),
+        (b'{"account":"a b","merchant":"M","amount":5,"timestamp":"2026-01-01"}', "invalid_account"),
+        (b'"just a string"', "not_an_object"),
+        (b"\xff\xfe{}", "invalid_utf8"),
+        (b"{,}", "invalid_json"),
+    ],
+)
 def test_every_class_of_malformed_value_has_its_own_reason(raw, reason):
     with pytest.raises(ContractError) as error:
         parse_transaction("t", raw)
@@ -97,8 +105,10 @@ def test_alert_record_starts_with_the_workshop_fields_and_prints_like_the_worksh
     alert = Alert("0x00F3CD51", "Hypergrid", 36, "2026-11-27T10:00:00", "tx", 0.93, 0.8, "v1", ["amount=36"], [])
     value = json.loads(encode(alert.to_record()))
     assert list(value)[:4] == ["account", "merchant", "amount", "timestamp"]
-    assert format_alert(parse_alert(encode(alert.to_record()))) == \
-        "Suspected Fraud for account id 0x00F3CD51 at Hypergrid for 36 USD"
+    assert (
+        format_alert(parse_alert(encode(alert.to_record())))
+        == "Suspected Fraud for account id 0x00F3CD51 at Hypergrid for 36 USD"
+    )
 
 
 def test_alert_missing_fields_is_a_contract_error():
@@ -112,13 +122,44 @@ def origin(key: bytes | None, value: bytes | None, **position) -> DeadLetterOrig
 
 def test_a_dead_letter_keeps_position_reason_and_original_text():
     error = ContractError("invalid_json", "Expecting value")
-    letter = dead_letter(origin(b"k", b'{"a":', topic="transactions", partition=2, offset=417, timestamp_ms=5),
-                         error, "fraud/transaction-manager", "k")
-    assert {k: letter[k] for k in ("reason", "detail", "source", "function", "address_id", "topic", "partition",
-                                   "offset", "timestamp", "key", "value", "value_size", "truncated")} == {
-        "reason": "invalid_json", "detail": "Expecting value", "source": "kafka:transactions",
-        "function": "fraud/transaction-manager", "address_id": "k", "topic": "transactions", "partition": 2,
-        "offset": 417, "timestamp": 5, "key": "k", "value": '{"a":', "value_size": 5, "truncated": False}
+    letter = dead_letter(
+        origin(b"k", b'{"a":', topic="transactions", partition=2, offset=417, timestamp_ms=5),
+        error,
+        "fraud/transaction-manager",
+        "k",
+    )
+    assert {
+        k: letter[k]
+        for k in (
+            "reason",
+            "detail",
+            "source",
+            "function",
+            "address_id",
+            "topic",
+            "partition",
+            "offset",
+            "timestamp",
+            "key",
+            "value",
+            "value_size",
+            "truncated",
+        )
+    } == {
+        "reason": "invalid_json",
+        "detail": "Expecting value",
+        "source": "kafka:transactions",
+        "function": "fraud/transaction-manager",
+        "address_id": "k",
+        "topic": "transactions",
+        "partition": 2,
+        "offset": 417,
+        "timestamp": 5,
+        "key": "k",
+        "value": '{"a":',
+        "value_size": 5,
+        "truncated": False,
+    }
     assert "value_base64" not in letter and "key_base64" not in letter
 
 
@@ -130,8 +171,9 @@ def test_bytes_that_are_not_clean_text_go_as_base64_and_come_back_exactly(value)
 
 
 def test_a_truncated_value_is_flagged_and_kept_as_base64():
-    letter = dead_letter(origin(b"k", b"{" * 16, value_size=70_000, truncated=True), ContractError("too_large", "d"),
-                         "f", "k")
+    letter = dead_letter(
+        origin(b"k", b"{" * 16, value_size=70_000, truncated=True), ContractError("too_large", "d"), "f", "k"
+    )
     assert letter["truncated"] is True and letter["value_size"] == 70_000
     assert base64.b64decode(letter["value_base64"]) == b"{" * 16
 
@@ -142,28 +184,55 @@ def test_a_record_without_key_or_value_says_so():
 
 
 def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
-    decision = Decision("tx-1", "no_alert", 1764300000000, WORKSHOP_RECORD, score=0.42, threshold=0.8,
-                        model_version="v1", degraded=["merchant_score"], latency_ms=12)
+    decision = Decision(
+        "tx-1",
+        "no_alert",
+        1764300000000,
+        WORKSHOP_RECORD,
+        score=0.42,
+        threshold=0.8,
+        model_version="v1",
+        degraded=["merchant_score"],
+        latency_ms=12,
+    )
     value = json.loads(encode(decision.to_record()))
     assert list(value)[:5] == ["account", "merchant", "amount", "timestamp", "transaction_id"]
-    assert (value["outcome"], value["score"], value["degraded"], value["reason"]) == \
-        ("no_alert", 0.42, ["merchant_score"], None)
+    assert (value["outcome"], value["score"], value["degraded"], value["reason"]) == (
+        "no_alert",
+        0.42,
+        ["merchant_score"],
+        None,
+    )
     assert value["outcome"] in DECISION_OUTCOMES
 
 
-@pytest.mark.parametrize("key, value", [(b"tx-1", b'{"a": 1}'), (b"\xc3(", b"\xff\x00raw"), (None, None),
-                                        (b"", b"ctl\x01")])
+@pytest.mark.parametrize(
+    "key, value", [(b"tx-1", b'{"a": 1}'), (b"\xc3(", b"\xff\x00raw"), (None, None), (b"", b"ctl\x01")]
+)
 def test_a_dead_letter_gives_back_the_exact_original_record(key, value):
-    letter = json.loads(encode(dead_letter(origin(key, value, topic="transactions", partition=0, offset=1),
-                                           ContractError("r", "d"), "f", "x")))
+    letter = json.loads(
+        encode(
+            dead_letter(
+                origin(key, value, topic="transactions", partition=0, offset=1), ContractError("r", "d"), "f", "x"
+            )
+        )
+    )
     assert original_record(letter) == ("transactions", key, value)
 
 
 def test_a_dead_letter_cut_short_or_from_a_function_cannot_be_replayed():
-    cut = dead_letter(origin(b"k", b"x" * 16, topic="transactions", value_size=70_000, truncated=True),
-                      ContractError("too_large", "d"), "f", "k")
-    internal = dead_letter(DeadLetterOrigin(source="function:fraud/model", key=b"t", value=b"{}"),
-                           ContractError("unknown_message_type", "d"), "f", "t")
+    cut = dead_letter(
+        origin(b"k", b"x" * 16, topic="transactions", value_size=70_000, truncated=True),
+        ContractError("too_large", "d"),
+        "f",
+        "k",
+    )
+    internal = dead_letter(
+        DeadLetterOrigin(source="function:fraud/model", key=b"t", value=b"{}"),
+        ContractError("unknown_message_type", "d"),
+        "f",
+        "t",
+    )
     for letter in (cut, internal):
         with pytest.raises(NotReplayable):
             original_record(letter)

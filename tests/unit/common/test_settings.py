@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fraud_common.settings import SettingsError, env_bool, env_float, env_int, env_str
 
 
@@ -17,13 +18,16 @@ def test_values_are_parsed():
     assert env_bool("B", False, {"B": "yes"}) is True and env_bool("B", True, {"B": "off"}) is False
 
 
-@pytest.mark.parametrize("call", [
-    lambda: env_int("PORT", 1, {"PORT": "x"}),
-    lambda: env_int("PORT", 1, {"PORT": "0"}, minimum=1),
-    lambda: env_float("PORT", 1.0, {"PORT": "inf"}),
-    lambda: env_float("PORT", 1.0, {"PORT": "2"}, maximum=1),
-    lambda: env_bool("PORT", True, {"PORT": "maybe"}),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: env_int("PORT", 1, {"PORT": "x"}),
+        lambda: env_int("PORT", 1, {"PORT": "0"}, minimum=1),
+        lambda: env_float("PORT", 1.0, {"PORT": "inf"}),
+        lambda: env_float("PORT", 1.0, {"PORT": "2"}, maximum=1),
+        lambda: env_bool("PORT", True, {"PORT": "maybe"}),
+    ],
+)
 def test_bad_values_name_the_variable(call):
     with pytest.raises(SettingsError, match="PORT"):
         call()

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from fraud_common import tracing
 
+from fraud_common import tracing
 from tests.unit.spans import spans  # noqa: F401 - fixture
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
-@pytest.mark.parametrize("env, wanted", [
-    ({}, False),
-    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, True),
-    ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, True),
-    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_SDK_DISABLED": "true"}, False),
-    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_TRACES_EXPORTER": "none"}, False),
-])
+@pytest.mark.parametrize(
+    "env, wanted",
+    [
+        ({}, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, True),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, True),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_SDK_DISABLED": "true"}, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_TRACES_EXPORTER": "none"}, False),
+    ],
+)
 def test_tracing_is_on_only_with_an_endpoint_and_not_disabled(env, wanted):
     assert tracing.wanted(env) is wanted
 
@@ -26,13 +29,16 @@ def test_off_there_is_no_context_to_carry():
     assert tracing.headers_with_trace({"a": "b"}) == {"a": "b"}
 
 
-@pytest.mark.parametrize("payload, found", [
-    (b'{"account":"a","traceparent":"' + TRACEPARENT.encode() + b'"}', TRACEPARENT),
-    (b'{"transaction_id":"t","trace": "' + TRACEPARENT.encode() + b'"}', TRACEPARENT),
-    (b'{"traceparent":"00-zz"}', None),
-    (b"\x00garbage", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "payload, found",
+    [
+        (b'{"account":"a","traceparent":"' + TRACEPARENT.encode() + b'"}', TRACEPARENT),
+        (b'{"transaction_id":"t","trace": "' + TRACEPARENT.encode() + b'"}', TRACEPARENT),
+        (b'{"traceparent":"00-zz"}', None),
+        (b"\x00garbage", None),
+        (None, None),
+    ],
+)
 def test_the_trace_context_is_found_in_a_payload_without_parsing_it(payload, found):
     assert tracing.traceparent_in(payload) == found
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from statefun import RequestReplyHandler
+
 from fraud_dev.mini_runtime import MiniRuntime
 from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.scoring import load_model
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import wire
-from statefun import RequestReplyHandler
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import ScriptedMerchantClient, transaction
 from fraud_functions.addresses import (
@@ -16,7 +17,6 @@ from fraud_functions.declarations import lookups
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import LookupAnswer, ModelInput
 from fraud_functions.metrics import DECISIONS, UNEXPECTED
-
 from tests.unit.functions.conftest import make_runtime
 
 
@@ -33,21 +33,24 @@ def counted(outcome: str, degraded: bool) -> float:
 
 
 def reply(message, caller: str, tx_id: str) -> Envelope:
-    return Envelope(TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(),
-                    caller=(caller, "x"))
+    return Envelope(
+        TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(), caller=(caller, "x")
+    )
 
 
 async def test_an_alert_and_a_pass_each_get_one_decision_keyed_by_transaction_id(runtime):
-    await runtime.deliver(transaction("tx-alert", merchant="Hypergrid", amount=950),
-                          transaction("tx-pass", merchant="Calmshop", amount=3))
+    await runtime.deliver(
+        transaction("tx-alert", merchant="Hypergrid", amount=950), transaction("tx-pass", merchant="Calmshop", amount=3)
+    )
     by_id = {e.key: e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS}
     assert set(by_id) == {"tx-alert", "tx-pass"} and len(decisions(runtime)) == 2
     alert, passed = by_id["tx-alert"], by_id["tx-pass"]
     assert (alert["outcome"], alert["threshold"], alert["degraded"]) == ("alert", 0.8, [])
     assert alert["score"] >= 0.8 and alert["model_version"] and alert["merchant"] == "Hypergrid"
     assert passed["outcome"] == "no_alert" and passed["score"] < 0.8 and passed["reason"] is None
-    assert [d for d in runtime.delayed if d.envelope.target == TRANSACTION_MANAGER] == [], \
+    assert [d for d in runtime.delayed if d.envelope.target == TRANSACTION_MANAGER] == [], (
         "the decision cancels the deadline"
+    )
 
 
 async def test_a_degraded_decision_that_suppressed_an_alert_is_visible_and_counted(settings):
@@ -62,8 +65,11 @@ async def test_a_degraded_decision_that_suppressed_an_alert_is_visible_and_count
 async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(runtime):
     await runtime.deliver(transaction("tx-bad", raw=b"{nope"))
     (decision,) = decisions(runtime)
-    assert (decision["transaction_id"], decision["outcome"], decision["reason"]) == \
-        ("tx-bad", "dead_letter", "invalid_json")
+    assert (decision["transaction_id"], decision["outcome"], decision["reason"]) == (
+        "tx-bad",
+        "dead_letter",
+        "invalid_json",
+    )
     assert "account" not in decision and decision["score"] is None
     assert dead_letter_reasons(runtime) == ["invalid_json"]
 
@@ -88,8 +94,9 @@ async def test_lookups_that_never_answer_are_scored_with_their_fallbacks_at_the_
 async def test_a_transaction_whose_score_never_comes_expires_at_the_second_deadline(runtime):
     await runtime.invoke([transaction("tx-noscore")])
     for typename, lookup in lookups():  # every lookup answers; the ModelInput to the model is dropped
-        await runtime.invoke([reply(LookupAnswer("tx-noscore", lookup.name, {}, lookup.name == "merchant"),
-                                    typename, "tx-noscore")])
+        await runtime.invoke(
+            [reply(LookupAnswer("tx-noscore", lookup.name, {}, lookup.name == "merchant"), typename, "tx-noscore")]
+        )
     before = counted("expired", degraded=True)
     await runtime.fire_delayed()
     (decision,) = decisions(runtime)

@@ -14,15 +14,18 @@ REPO = Path(__file__).resolve().parents[3]
 
 def test_the_docs_function_table_is_the_generated_one():
     architecture = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
-    assert markdown_table() in architecture, \
+    assert markdown_table() in architecture, (
         "docs/architecture.md's function table is stale: paste `python -m fraud_functions.declarations`"
+    )
 
 
 def test_every_declared_module_ships_in_the_package():
     packages = set(tomllib.loads((REPO / "functions" / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     source = REPO / "functions" / "fraud_functions"
-    folders = {".".join(("fraud_functions", *path.parent.relative_to(source).parts)).rstrip(".")
-               for path in source.rglob("__init__.py")}
+    folders = {
+        ".".join(("fraud_functions", *path.parent.relative_to(source).parts)).rstrip(".")
+        for path in source.rglob("__init__.py")
+    }
     assert folders <= packages, f"not packaged: {folders - packages}"
 
 

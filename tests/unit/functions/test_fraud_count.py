@@ -10,7 +10,6 @@ from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import ExpireFraud, LookupAnswer
 from fraud_functions.metrics import UNEXPECTED
-
 from tests.unit.functions.conftest import make_runtime
 
 
@@ -27,7 +26,8 @@ async def test_confirmations_count_and_schedule_an_expiry_after_the_window(setti
     await runtime.deliver(confirmation("acc"), confirmation("acc"))
     assert await query(runtime, "acc") == 2
     assert [(d.envelope.target, d.envelope.id, d.envelope.typename, d.delay_ms) for d in runtime.delayed] == [
-        (FRAUD_COUNT, "acc", ExpireFraud.TYPENAME, 90_000)] * 2
+        (FRAUD_COUNT, "acc", ExpireFraud.TYPENAME, 90_000)
+    ] * 2
 
 
 async def test_expiry_decrements_and_deletes_at_zero(runtime):
@@ -45,8 +45,13 @@ async def test_expiry_decrements_and_deletes_at_zero(runtime):
 async def test_expiry_without_state_never_goes_negative_or_raises(runtime):
     before = UNEXPECTED.labels(FRAUD_COUNT, "expire_without_count")._value.get()
     # The shape an earlier version scheduled (its fields are ignored now): still an expiry.
-    expire = Envelope(FRAUD_COUNT, "ghost", ExpireFraud.TYPENAME,
-                      json.dumps({"account": "ghost", "confirmed_at_ms": 1}).encode(), caller=(FRAUD_COUNT, "ghost"))
+    expire = Envelope(
+        FRAUD_COUNT,
+        "ghost",
+        ExpireFraud.TYPENAME,
+        json.dumps({"account": "ghost", "confirmed_at_ms": 1}).encode(),
+        caller=(FRAUD_COUNT, "ghost"),
+    )
     await runtime.deliver(expire, expire)
     assert await query(runtime, "ghost") == 0
     assert runtime.value_of(FRAUD_COUNT, "ghost", "count") is None

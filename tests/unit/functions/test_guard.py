@@ -48,9 +48,13 @@ async def test_a_bug_on_one_message_of_a_batch_keeps_the_effects_of_the_others(r
         return real_dump(pending)
 
     monkeypatch.setattr(transaction_manager.Pending, "dump", fail_once_a_count_is_in)
-    count = Envelope(TRANSACTION_MANAGER, "tx-b", LookupAnswer.TYPENAME,
-                     json.dumps(LookupAnswer("tx-b", "fraud_count", {"count": 2}).to_dict()).encode(),
-                     caller=(FRAUD_COUNT, "x"))
+    count = Envelope(
+        TRANSACTION_MANAGER,
+        "tx-b",
+        LookupAnswer.TYPENAME,
+        json.dumps(LookupAnswer("tx-b", "fraud_count", {"count": 2}).to_dict()).encode(),
+        caller=(FRAUD_COUNT, "x"),
+    )
     # One address, one batch: the SDK runs both messages over one shared context.
     sent = await runtime.invoke([transaction("tx-b"), count])
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from statefun import RequestReplyHandler, StatefulFunctions
+
 from fraud_dev.mini_runtime import MiniRuntime
 from fraud_dev.scripted import ScriptedMerchantClient, lookup_query
 from fraud_functions.addresses import TRANSACTION_MANAGER
@@ -13,7 +15,6 @@ from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
 from fraud_functions.messages import LookupAnswer
 from fraud_functions.metrics import MERCHANT_LOOKUPS
 from fraud_functions.settings import FunctionSettings
-from statefun import RequestReplyHandler, StatefulFunctions
 
 
 class Clock:
@@ -25,8 +26,12 @@ class Clock:
 
 
 def merchant_runtime(client, clock, cache_ttl=3600, degraded_ttl=60, fallback=50.0) -> MiniRuntime:
-    settings = replace(FunctionSettings.from_env({}), merchant_cache_ttl_seconds=cache_ttl,
-                       merchant_degraded_ttl_seconds=degraded_ttl, merchant_fallback_score=fallback)
+    settings = replace(
+        FunctionSettings.from_env({}),
+        merchant_cache_ttl_seconds=cache_ttl,
+        merchant_degraded_ttl_seconds=degraded_ttl,
+        merchant_fallback_score=fallback,
+    )
     merchant = MerchantFunction(Resources(settings=settings, merchant_client=client, model=None), clock_ms=clock)
     functions = StatefulFunctions()
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from aiohttp import web
+
 from fraud_functions.merchant_service_client import MerchantServiceClient
 from fraud_functions.metrics import MERCHANT_ATTEMPTS
 from merchant_service.app import make_app
@@ -30,8 +31,15 @@ async def merchant_service(aiohttp_server, **faults):
 
 async def lookup(url: str, merchant: str = "Hypergrid", sleep=None, timeout: float = 1.0, attempts: int = 3):
     """One lookup with a fresh client, closed afterwards."""
-    client = MerchantServiceClient(url, timeout_seconds=timeout, max_attempts=attempts, backoff_seconds=0.1,
-                                 backoff_max_seconds=1.0, rng=random.Random(3), sleep=sleep or RecordingSleep())
+    client = MerchantServiceClient(
+        url,
+        timeout_seconds=timeout,
+        max_attempts=attempts,
+        backoff_seconds=0.1,
+        backoff_max_seconds=1.0,
+        rng=random.Random(3),
+        sleep=sleep or RecordingSleep(),
+    )
     try:
         return await client.score(merchant)
     finally:
@@ -88,8 +96,7 @@ async def test_a_garbage_answer_is_retried_then_reported(aiohttp_server, body):
 
 
 def test_backoff_is_exponential_full_jitter_and_capped():
-    client = MerchantServiceClient("http://x", 1, 5, backoff_seconds=0.1, backoff_max_seconds=0.3,
-                                 rng=random.Random(0))
+    client = MerchantServiceClient("http://x", 1, 5, backoff_seconds=0.1, backoff_max_seconds=0.3, rng=random.Random(0))
     for attempt, ceiling in ((0, 0.1), (1, 0.2), (2, 0.3), (3, 0.3)):
         delays = [client.backoff_delay(attempt) for _ in range(200)]
         assert 0 <= min(delays) and max(delays) <= ceiling

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fraud_functions.functions.velocity import ExpireVelocity
 from fraud_functions.messages import (
     DecisionDeadline,

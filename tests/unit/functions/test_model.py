@@ -6,6 +6,7 @@ import json
 import random
 
 import pytest
+
 from fraud_functions.scoring import (
     ModelError,
     RandomModel,
@@ -18,8 +19,12 @@ from fraud_functions.settings import DEFAULT_MODEL_PATH
 
 def values(amount=500, fraud_count=0, merchant_score=50.0, spike=1.0) -> dict[str, float]:
     """An ordinary payment's values: a spike of 1 is the account paying at its usual rate."""
-    return {"transaction.amount": amount, "fraud_count.count": fraud_count, "merchant.score": merchant_score,
-            "velocity.spike_1m": spike}
+    return {
+        "transaction.amount": amount,
+        "fraud_count.count": fraud_count,
+        "merchant.score": merchant_score,
+        "velocity.spike_1m": spike,
+    }
 
 
 @pytest.fixture
@@ -66,16 +71,19 @@ def feature(document: dict, name: str) -> dict:
     return next(entry for entry in document["features"] if entry["name"] == name)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: d.pop("version"), "version"),
-    (lambda d: d.pop("features"), "features"),
-    (lambda d: feature(d, "amount").pop("weight"), r"features\[2\].weight"),
-    (lambda d: feature(d, "amount").update(transform="square"), "transform"),
-    (lambda d: feature(d, "amount").update(parameter=0), "parameter"),
-    (lambda d: d.update(intercept="high"), "intercept"),
-    (lambda d: d.update(threshold=1.5), "threshold"),
-    (lambda d: d["features"].append(dict(feature(d, "amount"))), "unique"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d.pop("version"), "version"),
+        (lambda d: d.pop("features"), "features"),
+        (lambda d: feature(d, "amount").pop("weight"), r"features\[2\].weight"),
+        (lambda d: feature(d, "amount").update(transform="square"), "transform"),
+        (lambda d: feature(d, "amount").update(parameter=0), "parameter"),
+        (lambda d: d.update(intercept="high"), "intercept"),
+        (lambda d: d.update(threshold=1.5), "threshold"),
+        (lambda d: d["features"].append(dict(feature(d, "amount"))), "unique"),
+    ],
+)
 def test_a_broken_model_file_fails_with_a_clear_error(tmp_path, mutate, message):
     document = json.loads(DEFAULT_MODEL_PATH.read_text())
     mutate(document)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fraud_common.contract import MAX_RECORD_BYTES
 from fraud_common.settings import SettingsError
 from fraud_dev.scripted import ScriptedMerchantClient
@@ -79,12 +80,18 @@ def test_egresses_are_the_ones_the_functions_emit_to_and_exactly_once_by_default
 
 
 def test_alerts_can_be_delivered_at_least_once_for_consumers_without_transactions():
-    rendered = module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(),
-                                  module_spec.placeholders({"ALERTS_DELIVERY": "at-least-once"}))
-    semantics = {name: egress["deliverySemantic"]["type"]
-                 for name, egress in egresses_of(module_spec.documents(rendered)).items()}
-    assert semantics == {addresses.ALERTS_EGRESS: "at-least-once", addresses.DECISIONS_EGRESS: "exactly-once",
-                         addresses.DEAD_LETTERS_EGRESS: "exactly-once"}
+    rendered = module_spec.render(
+        module_spec.DEFAULT_TEMPLATE.read_text(), module_spec.placeholders({"ALERTS_DELIVERY": "at-least-once"})
+    )
+    semantics = {
+        name: egress["deliverySemantic"]["type"]
+        for name, egress in egresses_of(module_spec.documents(rendered)).items()
+    }
+    assert semantics == {
+        addresses.ALERTS_EGRESS: "at-least-once",
+        addresses.DECISIONS_EGRESS: "exactly-once",
+        addresses.DEAD_LETTERS_EGRESS: "exactly-once",
+    }
 
 
 def test_an_unknown_alerts_delivery_is_refused():
@@ -103,9 +110,15 @@ def test_every_function_that_declares_state_is_served_and_spec_names_are_unique(
 
 def test_rendering_fills_every_placeholder_from_the_environment():
     template = module_spec.DEFAULT_TEMPLATE.read_text()
-    rendered = module_spec.render(template, module_spec.placeholders({
-        "FUNCTIONS_ENDPOINT": "http://functions.fraud.svc:8000/statefun",
-        "KAFKA_BOOTSTRAP_SERVERS": "kafka-kafka-bootstrap:9092"}))
+    rendered = module_spec.render(
+        template,
+        module_spec.placeholders(
+            {
+                "FUNCTIONS_ENDPOINT": "http://functions.fraud.svc:8000/statefun",
+                "KAFKA_BOOTSTRAP_SERVERS": "kafka-kafka-bootstrap:9092",
+            }
+        ),
+    )
     assert "${" not in rendered
     assert "http://functions.fraud.svc:8000/statefun" in rendered and "kafka-kafka-bootstrap:9092" in rendered
 
@@ -116,8 +129,9 @@ def test_a_placeholder_without_a_value_is_an_error():
 
 
 def test_every_ingress_passes_records_whole_up_to_the_contract_limit(spec):
-    assert {ingress["maxValueBytes"] for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")} == \
-        {MAX_RECORD_BYTES}
+    assert {ingress["maxValueBytes"] for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")} == {
+        MAX_RECORD_BYTES
+    }
 
 
 def test_the_command_line_writes_the_rendered_spec(tmp_path, monkeypatch):

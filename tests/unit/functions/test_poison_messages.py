@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import NO_VALUE, confirmation, transaction
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
@@ -25,21 +26,43 @@ BAD_TRANSACTIONS = [
     (b"\xff\xfe", "invalid_utf8"),
     (b"[1, 2]", "not_an_object"),
     (json.dumps({"merchant": "Hypergrid", "amount": 5, "timestamp": "2026-11-27T10:00:00"}).encode(), "missing_field"),
-    (json.dumps({"account": 7, "merchant": "Hypergrid", "amount": 5, "timestamp": "2026-11-27T10:00:00"}).encode(),
-     "wrong_type"),
-    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": "5", "timestamp": "2026-11-27T10:00:00"}).encode(),
-     "wrong_type"),
-    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": True, "timestamp": "2026-11-27T10:00:00"}).encode(),
-     "wrong_type"),
-    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": -1, "timestamp": "2026-11-27T10:00:00"}).encode(),
-     "negative_amount"),
-    (json.dumps({"account": "a", "merchant": "Hyper/grid", "amount": 1, "timestamp": "2026-11-27T10:00:00"}).encode(),
-     "invalid_merchant"),
-    (json.dumps({"account": "a", "merchant": "Hypergrid", "amount": 1, "timestamp": "yesterday"}).encode(),
-     "invalid_timestamp"),
+    (
+        json.dumps({"account": 7, "merchant": "Hypergrid", "amount": 5, "timestamp": "2026-11-27T10:00:00"}).encode(),
+        "wrong_type",
+    ),
+    (
+        json.dumps(
+            {"account": "a", "merchant": "Hypergrid", "amount": "5", "timestamp": "2026-11-27T10:00:00"}
+        ).encode(),
+        "wrong_type",
+    ),
+    (
+        json.dumps(
+            {"account": "a", "merchant": "Hypergrid", "amount": True, "timestamp": "2026-11-27T10:00:00"}
+        ).encode(),
+        "wrong_type",
+    ),
+    (
+        json.dumps(
+            {"account": "a", "merchant": "Hypergrid", "amount": -1, "timestamp": "2026-11-27T10:00:00"}
+        ).encode(),
+        "negative_amount",
+    ),
+    (
+        json.dumps(
+            {"account": "a", "merchant": "Hyper/grid", "amount": 1, "timestamp": "2026-11-27T10:00:00"}
+        ).encode(),
+        "invalid_merchant",
+    ),
+    (
+        json.dumps({"account": "a", "merchant": "Hypergrid", "amount": 1, "timestamp": "yesterday"}).encode(),
+        "invalid_timestamp",
+    ),
     (b'{"account":"a","merchant":"Hypergrid","amount":NaN,"timestamp":"2026-11-27T10:00:00"}', "non_finite_number"),
-    (b'{"account":"a","merchant":"Hypergrid","amount":' + b"1" * 5000 + b',"timestamp":"2026-11-27"}',
-     "number_out_of_range"),
+    (
+        b'{"account":"a","merchant":"Hypergrid","amount":' + b"1" * 5000 + b',"timestamp":"2026-11-27"}',
+        "number_out_of_range",
+    ),
     (b"[" * 20_000 + b"]" * 20_000, "too_deeply_nested"),
     (b"x" * 70_000, "too_large"),
     (NO_VALUE, "empty_value"),
@@ -75,28 +98,39 @@ async def test_dead_letter_keeps_the_original_value(runtime):
     assert dead_letters(runtime)[0]["value"] == '{"account": "a"'
 
 
-@pytest.mark.parametrize("key, reason, address", [
-    (b"has space", "invalid_key", "has space"),
-    (None, "missing_key", "(missing key) transactions/"),
-    (b"", "empty_key", "(empty key) transactions/"),
-    (b"\xc3(", "invalid_key", "\ufffd("),
-])
+@pytest.mark.parametrize(
+    "key, reason, address",
+    [
+        (b"has space", "invalid_key", "has space"),
+        (None, "missing_key", "(missing key) transactions/"),
+        (b"", "empty_key", "(empty key) transactions/"),
+        (b"\xc3(", "invalid_key", "\ufffd("),
+    ],
+)
 async def test_an_unusable_transaction_key_is_dead_lettered_with_the_original_key(runtime, key, reason, address):
     await runtime.deliver(transaction(key))
     (letter,) = dead_letters(runtime)
     assert letter["reason"] == reason and letter["address_id"].startswith(address)
-    original = None if key is None else letter["key"].encode() if letter["key"] is not None \
+    original = (
+        None
+        if key is None
+        else letter["key"].encode()
+        if letter["key"] is not None
         else base64.b64decode(letter["key_base64"])
+    )
     assert original == key
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (b"nope", "invalid_json"),
-    (json.dumps({"account": "0xOTHER"}).encode(), "key_mismatch"),
-    (json.dumps({}).encode(), "missing_field"),
-    (json.dumps({"account": None}).encode(), "wrong_type"),
-    (NO_VALUE, "empty_value"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (b"nope", "invalid_json"),
+        (json.dumps({"account": "0xOTHER"}).encode(), "key_mismatch"),
+        (json.dumps({}).encode(), "missing_field"),
+        (json.dumps({"account": None}).encode(), "wrong_type"),
+        (NO_VALUE, "empty_value"),
+    ],
+)
 async def test_malformed_confirmation_is_dead_lettered_and_counts_nothing(runtime, raw, reason):
     await runtime.deliver(confirmation("0x00F3CD51", raw=raw))
     assert [(d["reason"], d["source"]) for d in dead_letters(runtime)] == [(reason, "kafka:confirmed")]
@@ -127,15 +161,18 @@ async def test_a_bug_in_a_function_dead_letters_the_message_instead_of_failing(r
 
 async def test_workshop_format_record_is_accepted(runtime):
     # Exactly what the workshop's simulator writes: integer amount, naive isoformat timestamp.
-    raw = json.dumps({"account": "0x00A1B2C3", "merchant": "Hypergrid", "amount": 36,
-                      "timestamp": "2026-11-27T10:00:00.123456"}, ensure_ascii=False).encode()
+    raw = json.dumps(
+        {"account": "0x00A1B2C3", "merchant": "Hypergrid", "amount": 36, "timestamp": "2026-11-27T10:00:00.123456"},
+        ensure_ascii=False,
+    ).encode()
     await runtime.deliver(transaction("0f3a9c", raw=raw))
     assert dead_letters(runtime) == []
     assert runtime.value_of(TRANSACTION_MANAGER, "0f3a9c", "pending") is None  # decided and cleared
 
 
 async def test_extra_fields_are_accepted(runtime):
-    raw = json.dumps({"account": "a1", "merchant": "Calmshop", "amount": 2.5,
-                      "timestamp": "2026-11-27T10:00:00Z", "channel": "web"}).encode()
+    raw = json.dumps(
+        {"account": "a1", "merchant": "Calmshop", "amount": 2.5, "timestamp": "2026-11-27T10:00:00Z", "channel": "web"}
+    ).encode()
     await runtime.deliver(transaction("t-extra", raw=raw))
     assert dead_letters(runtime) == []

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from statefun.request_reply_pb2 import TypedValue
+
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import confirmation, transaction
 from fraud_functions.addresses import (
@@ -29,7 +31,6 @@ from fraud_functions.legacy import (
     QueryMerchant,
 )
 from fraud_functions.messages import ModelInput, ModelScore
-from statefun.request_reply_pb2 import TypedValue
 
 OLD_TM = (TRANSACTION_MANAGER, "tx-old")
 
@@ -61,16 +62,35 @@ async def test_an_old_feature_vector_is_scored_and_old_code_can_read_the_score(r
 
 
 async def test_the_new_transaction_manager_finishes_an_old_pending_transaction_from_old_replies(runtime):
-    old_pending = {"transaction": {"account": "0x00F3CD51", "merchant": "Hypergrid", "amount": 950,
-                                   "timestamp": "2026-11-27T10:00:00"},
-                   "received_ms": 1, "deadline_token": "", "fraud_count": None, "merchant_score": None,
-                   "merchant_degraded": False, "scoring": False}
+    old_pending = {
+        "transaction": {
+            "account": "0x00F3CD51",
+            "merchant": "Hypergrid",
+            "amount": 950,
+            "timestamp": "2026-11-27T10:00:00",
+        },
+        "received_ms": 1,
+        "deadline_token": "",
+        "fraud_count": None,
+        "merchant_score": None,
+        "merchant_degraded": False,
+        "scoring": False,
+    }
     await runtime.invoke([transaction("warm-up")])  # registers the state specs
     runtime.state[(TRANSACTION_MANAGER, "tx-old")] = {"pending": _typed(old_pending)}
-    await runtime.invoke([old(FraudCount("tx-old", "0x00F3CD51", 0), TRANSACTION_MANAGER, "tx-old",
-                              caller=(FRAUD_COUNT, "0x00F3CD51"))])
-    sent = await runtime.invoke([old(MerchantScore("tx-old", "Hypergrid", 95.0, True, "fallback"),
-                                     TRANSACTION_MANAGER, "tx-old", caller=(MERCHANT, "Hypergrid"))])
+    await runtime.invoke(
+        [old(FraudCount("tx-old", "0x00F3CD51", 0), TRANSACTION_MANAGER, "tx-old", caller=(FRAUD_COUNT, "0x00F3CD51"))]
+    )
+    sent = await runtime.invoke(
+        [
+            old(
+                MerchantScore("tx-old", "Hypergrid", 95.0, True, "fallback"),
+                TRANSACTION_MANAGER,
+                "tx-old",
+                caller=(MERCHANT, "Hypergrid"),
+            )
+        ]
+    )
     assert [(m.target, m.typename) for m in sent] == [(MODEL, ModelInput.TYPENAME)]
     await runtime.deliver(*sent)
     (decision,) = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS and e.key == "tx-old"]
@@ -89,6 +109,7 @@ def _typed(value: dict) -> TypedValue:
 
 async def test_a_value_the_sender_did_not_know_of_counts_as_its_lookups_fallback(runtime):
     """An older transaction-manager sends no value for a lookup it does not know: the model uses the fallback."""
+
     def model_input(values: dict) -> Envelope:
         return old(ModelInput("tx-old", values), MODEL, "tx-old")
 

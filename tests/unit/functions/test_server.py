@@ -7,21 +7,25 @@ import json
 
 import aiohttp
 import pytest
-from fraud_dev.scripted import ScriptedMerchantClient
-from fraud_functions.declarations import typenames
-from fraud_functions.metrics import REJECTED_REQUESTS
-from fraud_functions.scoring import load_model
-from fraud_functions.server import make_app
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_dev.scripted import ScriptedMerchantClient
+from fraud_functions.declarations import typenames
+from fraud_functions.metrics import REJECTED_REQUESTS
+from fraud_functions.scoring import load_model
+from fraud_functions.server import make_app
+
 
 @pytest.fixture
 async def client(aiohttp_client, settings):
-    app = make_app(settings, load_model(settings.model_strategy, settings.model_path),
-                   client=ScriptedMerchantClient({"Hypergrid": 90}))
+    app = make_app(
+        settings,
+        load_model(settings.model_strategy, settings.model_path),
+        client=ScriptedMerchantClient({"Hypergrid": 90}),
+    )
     return await aiohttp_client(app)
 
 
@@ -38,8 +42,11 @@ def request_for(namespace: str, kind: str, address_id: str = "id") -> bytes:
 
 
 async def test_a_statefun_request_gets_a_protobuf_answer(client):
-    response = await client.post("/statefun", data=request_for("fraud", "transaction-manager"),
-                                 headers={"Content-Type": "application/octet-stream"})
+    response = await client.post(
+        "/statefun",
+        data=request_for("fraud", "transaction-manager"),
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert response.status == 200
     answer = FromFunction()
     answer.ParseFromString(await response.read())
@@ -62,15 +69,19 @@ def untyped(body: bytes) -> bytes:
     return request.SerializeToString()
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"", "empty_body"),
-    (b"\xff\xff\xff\xff garbage", "not_protobuf"),
-    (b"GET / HTTP/1.1", "not_protobuf"),
-    (b"\x12\x00", "no_invocation"),  # a valid protobuf with only an unknown field
-    (with_caller(request_for("fraud", "merchant"), "fraud", "", "x"), "incomplete_caller"),
-    (with_caller(request_for("fraud", "merchant"), "fraud", "model", ""), "incomplete_caller"),
-    (untyped(request_for("fraud", "model")), "untyped_argument"),
-], ids=["empty", "garbage", "http", "no-invocation", "caller-without-type", "caller-without-id", "untyped"])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"", "empty_body"),
+        (b"\xff\xff\xff\xff garbage", "not_protobuf"),
+        (b"GET / HTTP/1.1", "not_protobuf"),
+        (b"\x12\x00", "no_invocation"),  # a valid protobuf with only an unknown field
+        (with_caller(request_for("fraud", "merchant"), "fraud", "", "x"), "incomplete_caller"),
+        (with_caller(request_for("fraud", "merchant"), "fraud", "model", ""), "incomplete_caller"),
+        (untyped(request_for("fraud", "model")), "untyped_argument"),
+    ],
+    ids=["empty", "garbage", "http", "no-invocation", "caller-without-type", "caller-without-id", "untyped"],
+)
 async def test_requests_the_sdk_could_not_handle_get_a_400_with_the_reason(client, body, reason):
     before = REJECTED_REQUESTS.labels(reason)._value.get()
     response = await client.post("/statefun", data=body)
@@ -91,8 +102,11 @@ async def test_a_batch_for_an_empty_id_is_dead_lettered_instead_of_failing(clien
     record = KafkaProducerRecord()
     record.ParseFromString(egress.argument.value)
     letter = json.loads(record.value_bytes)
-    assert (record.topic, letter["reason"], letter["function"]) == ("dead-letters", "empty_address_id",
-                                                                    "fraud/fraud-count")
+    assert (record.topic, letter["reason"], letter["function"]) == (
+        "dead-letters",
+        "empty_address_id",
+        "fraud/fraud-count",
+    )
     assert letter["value"].startswith('{"account":"a"')
     assert not answer.invocation_result.state_mutations
 
@@ -124,8 +138,11 @@ async def test_readiness_flips_on_shutdown(aiohttp_client, settings):
 async def test_metrics_expose_samples_of_the_request_histogram(client):
     await client.post("/statefun", data=request_for("fraud", "transaction-manager"))
     text = await (await client.get("/metrics")).text()
-    samples = {(sample.name, sample.labels.get("function")): sample.value
-               for family in text_string_to_metric_families(text) for sample in family.samples}
+    samples = {
+        (sample.name, sample.labels.get("function")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
     assert samples[("fraud_function_request_seconds_count", "fraud/transaction-manager")] >= 1
 
 
@@ -163,8 +180,9 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
 
     merchants = SlowClient()
     app = make_app(settings, load_model(settings.model_strategy, settings.model_path), merchants)
-    server = GracefulServer(app, ServingOptions("127.0.0.1", 0, shutdown_timeout_seconds=5),
-                            lambda: app[READY].update(ready=False))
+    server = GracefulServer(
+        app, ServingOptions("127.0.0.1", 0, shutdown_timeout_seconds=5), lambda: app[READY].update(ready=False)
+    )
     await server.start()
     request = ToFunction()
     target = request.invocation.target
@@ -177,8 +195,9 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
     item.argument.has_value = True
     item.argument.value = b'{"transaction_id": "tx-1"}'
     async with aiohttp.ClientSession() as session:
-        call = asyncio.create_task(session.post(f"http://127.0.0.1:{server.port}/statefun",
-                                                data=request.SerializeToString()))
+        call = asyncio.create_task(
+            session.post(f"http://127.0.0.1:{server.port}/statefun", data=request.SerializeToString())
+        )
         await merchants.started.wait()
         await server.stop()  # what SIGTERM does
         response = await call
@@ -213,9 +232,11 @@ def test_series_with_known_labels_exist_at_zero_before_their_first_event():
     from fraud_functions.metrics import publish_known_series
 
     publish_known_series(["test/never-invoked"])
-    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-               for family in text_string_to_metric_families(generate_latest(REGISTRY).decode())
-               for sample in family.samples}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(generate_latest(REGISTRY).decode())
+        for sample in family.samples
+    }
     assert samples[("fraud_function_errors_total", (("function", "test/never-invoked"),))] == 0
     assert samples[("fraud_function_request_seconds_count", (("function", "test/never-invoked"),))] == 0
     assert ("fraud_decisions_total", (("degraded", "false"), ("outcome", "expired"))) in samples
@@ -223,6 +244,10 @@ def test_series_with_known_labels_exist_at_zero_before_their_first_event():
 
 async def test_the_server_publishes_every_declared_functions_series(client):
     text = await (await client.get("/metrics")).text()
-    errors = {sample.labels["function"] for family in text_string_to_metric_families(text)
-              for sample in family.samples if sample.name == "fraud_function_errors_total"}
+    errors = {
+        sample.labels["function"]
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "fraud_function_errors_total"
+    }
     assert errors >= set(typenames())

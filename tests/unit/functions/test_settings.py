@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fraud_common.settings import SettingsError
 from fraud_functions.settings import DEFAULT_MODEL_PATH, FunctionSettings
 
@@ -16,27 +17,46 @@ def test_defaults_suit_the_local_stack():
 
 
 def test_values_are_read_from_the_environment():
-    settings = FunctionSettings.from_env({
-        "FUNCTIONS_PORT": "9000", "MERCHANT_SERVICE_URL": "http://merchant:80/", "FRAUD_WINDOW_SECONDS": "5",
-        "ALERT_THRESHOLD": "0.5", "MODEL_STRATEGY": "random", "MODEL_PATH": "/models/m.json",
-    })
+    settings = FunctionSettings.from_env(
+        {
+            "FUNCTIONS_PORT": "9000",
+            "MERCHANT_SERVICE_URL": "http://merchant:80/",
+            "FRAUD_WINDOW_SECONDS": "5",
+            "ALERT_THRESHOLD": "0.5",
+            "MODEL_STRATEGY": "random",
+            "MODEL_PATH": "/models/m.json",
+        }
+    )
     assert settings.port == 9000 and settings.merchant_service_url == "http://merchant:80"
     assert settings.fraud_window_seconds == 5 and settings.alert_threshold == 0.5
     assert settings.model_strategy == "random" and str(settings.model_path) == "/models/m.json"
 
 
-@pytest.mark.parametrize("name, value", [
-    ("FUNCTIONS_PORT", "eighty"), ("FUNCTIONS_PORT", "70000"), ("ALERT_THRESHOLD", "1.5"),
-    ("MERCHANT_MAX_ATTEMPTS", "0"), ("MERCHANT_TIMEOUT_SECONDS", "nan"), ("MODEL_STRATEGY", "magic"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("FUNCTIONS_PORT", "eighty"),
+        ("FUNCTIONS_PORT", "70000"),
+        ("ALERT_THRESHOLD", "1.5"),
+        ("MERCHANT_MAX_ATTEMPTS", "0"),
+        ("MERCHANT_TIMEOUT_SECONDS", "nan"),
+        ("MODEL_STRATEGY", "magic"),
+    ],
+)
 def test_invalid_values_fail_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         FunctionSettings.from_env({name: value})
 
 
 def test_worst_case_lookup_time_bounds_the_runtime_call_timeout():
-    settings = FunctionSettings.from_env({"MERCHANT_TIMEOUT_SECONDS": "1", "MERCHANT_MAX_ATTEMPTS": "3",
-                                          "MERCHANT_BACKOFF_SECONDS": "0.1", "MERCHANT_BACKOFF_MAX_SECONDS": "1"})
+    settings = FunctionSettings.from_env(
+        {
+            "MERCHANT_TIMEOUT_SECONDS": "1",
+            "MERCHANT_MAX_ATTEMPTS": "3",
+            "MERCHANT_BACKOFF_SECONDS": "0.1",
+            "MERCHANT_BACKOFF_MAX_SECONDS": "1",
+        }
+    )
     assert settings.merchant_worst_case_seconds() == pytest.approx(3 + 0.1 + 0.2)
 
 

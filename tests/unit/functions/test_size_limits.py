@@ -11,6 +11,8 @@ largest batch the real handler can be sent, with a factor of two to spare.
 from __future__ import annotations
 
 import pytest
+from statefun.request_reply_pb2 import FromFunction
+
 from fraud_common.contract import MAX_RECORD_BYTES
 from fraud_dev.ingress_records import envelope
 from fraud_dev.mini_runtime import Envelope
@@ -18,13 +20,13 @@ from fraud_functions import module_spec
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.messages import TRANSACTION_RECORD
 from fraud_functions.server import MAX_REQUEST_BYTES
-from statefun.request_reply_pb2 import FromFunction
 
 
 @pytest.fixture(scope="module")
 def endpoint_and_ingresses() -> tuple[dict, list[dict]]:
-    docs = module_spec.documents(module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(),
-                                                    module_spec.placeholders({})))
+    docs = module_spec.documents(
+        module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(), module_spec.placeholders({}))
+    )
     (endpoint,) = [d["spec"] for d in docs if d["kind"] == "io.statefun.endpoints.v2/http"]
     return endpoint, [d["spec"] for d in docs if d["kind"] == "io.fraudplatform.kafka.v1/ingress"]
 
@@ -36,9 +38,15 @@ async def test_the_largest_batch_and_its_answer_fit_their_limits_twice_over(runt
     batch_size = endpoint["maxNumBatchRequests"] + 1  # the runtime blocks only after exceeding it
     # Control characters: the value that makes the largest dead letter (it goes as base64).
     value = b"\x01" * max_value
-    batch = [Envelope(TRANSACTION_MANAGER, "k" * 128, TRANSACTION_RECORD,
-                      envelope("transactions", 2**31 - 1, 2**63 - 1, 2**63 - 1, b"k" * 128, value))
-             for _ in range(batch_size)]
+    batch = [
+        Envelope(
+            TRANSACTION_MANAGER,
+            "k" * 128,
+            TRANSACTION_RECORD,
+            envelope("transactions", 2**31 - 1, 2**63 - 1, 2**63 - 1, b"k" * 128, value),
+        )
+        for _ in range(batch_size)
+    ]
     await runtime.invoke(batch[:1])  # state registered: the batch below carries it
     request = runtime._request(TRANSACTION_MANAGER, "k" * 128, batch)
     response = await runtime.handler.handle_async(request)

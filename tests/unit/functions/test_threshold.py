@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import lookup_query, transaction
@@ -46,8 +47,10 @@ async def test_an_accounts_own_threshold_decides_instead_of_the_models(runtime, 
     # A merchant scored 50 and 300 USD: about 0.07, below the model's 0.8, above an account's own 1 (0.01).
     merchants.scores["Mildshop"] = 50
     await runtime.deliver(set_threshold("0xLOW", 1))
-    await runtime.deliver(transaction("tx-custom", account="0xLOW", merchant="Mildshop", amount=300),
-                          transaction("tx-default", account="0xOTHER", merchant="Mildshop", amount=300))
+    await runtime.deliver(
+        transaction("tx-custom", account="0xLOW", merchant="Mildshop", amount=300),
+        transaction("tx-default", account="0xOTHER", merchant="Mildshop", amount=300),
+    )
     decisions = {e.key: e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS}
     custom, default = decisions["tx-custom"], decisions["tx-default"]
     assert (custom["outcome"], custom["threshold"], custom["threshold_source"]) == ("alert", 0.01, "account")
@@ -55,16 +58,19 @@ async def test_an_accounts_own_threshold_decides_instead_of_the_models(runtime, 
     assert [e.json()["threshold"] for e in runtime.egress if e.egress == ALERTS_EGRESS] == [0.01]
 
 
-@pytest.mark.parametrize("value, reason", [
-    (b'{"account": "0xACC"}', "missing_field"),
-    (b'{"account": "0xACC", "threshold": "90"}', "wrong_type"),
-    (b'{"account": "0xACC", "threshold": true}', "wrong_type"),
-    (b'{"account": "0xACC", "threshold": 0}', "threshold_out_of_range"),
-    (b'{"account": "0xACC", "threshold": 101}', "threshold_out_of_range"),
-    (b'{"account": "0xACC", "threshold": NaN}', "non_finite_number"),
-    (b'{"account": "0xOTHER", "threshold": 50}', "key_mismatch"),
-    (b"{nope", "invalid_json"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        (b'{"account": "0xACC"}', "missing_field"),
+        (b'{"account": "0xACC", "threshold": "90"}', "wrong_type"),
+        (b'{"account": "0xACC", "threshold": true}', "wrong_type"),
+        (b'{"account": "0xACC", "threshold": 0}', "threshold_out_of_range"),
+        (b'{"account": "0xACC", "threshold": 101}', "threshold_out_of_range"),
+        (b'{"account": "0xACC", "threshold": NaN}', "non_finite_number"),
+        (b'{"account": "0xOTHER", "threshold": 50}', "key_mismatch"),
+        (b"{nope", "invalid_json"),
+    ],
+)
 async def test_a_malformed_threshold_record_is_dead_lettered_and_changes_nothing(runtime, value, reason):
     await runtime.deliver(set_threshold("0xACC", 60))
     await runtime.deliver(threshold_record("0xACC", value))

@@ -11,6 +11,8 @@ import random
 from dataclasses import replace
 
 import pytest
+from statefun import RequestReplyHandler
+
 from fraud_common import tracing
 from fraud_dev.mini_runtime import MiniRuntime
 from fraud_dev.pipeline import merchant_with_risk
@@ -21,8 +23,6 @@ from fraud_functions.scoring import load_model
 from fraud_functions.wiring import wire
 from merchant_service.app import make_app
 from merchant_service.settings import Settings
-from statefun import RequestReplyHandler
-
 from tests.unit.spans import named, parent_of, spans  # noqa: F401 - fixture
 
 RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the transaction alerts
@@ -31,28 +31,40 @@ RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the tran
 @pytest.fixture
 async def traced_runtime(settings, aiohttp_server):
     """The real functions behind a MiniRuntime, their merchant-service client on a real merchant-service app."""
-    server = await aiohttp_server(make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0),
-                                           rng=random.Random(1)))
-    client = MerchantServiceClient(str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0,
-                                   backoff_max_seconds=0)
-    yield MiniRuntime(RequestReplyHandler(
-        wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions))
+    server = await aiohttp_server(
+        make_app(replace(Settings(), latency_ms_min=0.0, latency_ms_max=0.0), rng=random.Random(1))
+    )
+    client = MerchantServiceClient(
+        str(server.make_url("")), timeout_seconds=1, max_attempts=1, backoff_seconds=0, backoff_max_seconds=0
+    )
+    yield MiniRuntime(
+        RequestReplyHandler(wire(settings, client, load_model(settings.model_strategy, settings.model_path)).functions)
+    )
     await client.close()
 
 
 async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(spans, traced_runtime):
     runtime = traced_runtime
     with tracing.tracer("simulator").start_as_current_span("produce transaction") as produced:
-        record = json.dumps({"account": "0x00F3CD51", "merchant": RISKY, "amount": 999,
-                             "timestamp": "2026-11-28T10:00:00",
-                             "traceparent": tracing.current_traceparent()}).encode()
+        record = json.dumps(
+            {
+                "account": "0x00F3CD51",
+                "merchant": RISKY,
+                "amount": 999,
+                "timestamp": "2026-11-28T10:00:00",
+                "traceparent": tracing.current_traceparent(),
+            }
+        ).encode()
     await runtime.deliver(transaction("tx-traced", raw=record))
 
     finished = spans.get_finished_spans()
     trace_ids = {span.context.trace_id for span in finished}
     assert trace_ids == {produced.context.trace_id}, "every span is in the producer's trace"
-    first_tm = next(s for s in named(finished, "invoke fraud/transaction-manager")
-                    if s.attributes["statefun.message_type"] == "fraud/Transaction")
+    first_tm = next(
+        s
+        for s in named(finished, "invoke fraud/transaction-manager")
+        if s.attributes["statefun.message_type"] == "fraud/Transaction"
+    )
     assert first_tm.parent.span_id == produced.context.span_id
     for function in ("fraud/fraud-count", "fraud/merchant"):
         (invocation,) = named(finished, f"invoke {function}")
@@ -64,13 +76,17 @@ async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(
     assert parent_of(served, finished) == lookup
     (model,) = named(finished, "invoke fraud/model")
     assert parent_of(model, finished).name == "invoke fraud/transaction-manager"
-    deciding = next(s for s in named(finished, "invoke fraud/transaction-manager")
-                    if s.attributes["statefun.message_type"] == "fraud/ModelScore")
+    deciding = next(
+        s
+        for s in named(finished, "invoke fraud/transaction-manager")
+        if s.attributes["statefun.message_type"] == "fraud/ModelScore"
+    )
     assert parent_of(deciding, finished) == model
     for egress in (ALERTS_EGRESS, DECISIONS_EGRESS):
         (out,) = [e.json() for e in runtime.egress if e.egress == egress]
-        assert out["traceparent"].split("-")[2] == format(deciding.context.span_id, "016x"), \
+        assert out["traceparent"].split("-")[2] == format(deciding.context.span_id, "016x"), (
             "the alert and the decision continue the trace from the invocation that decided"
+        )
 
 
 async def test_without_tracing_no_message_carries_a_trace(runtime):
@@ -81,8 +97,15 @@ async def test_without_tracing_no_message_carries_a_trace(runtime):
 async def test_an_unsampled_transaction_opens_no_span_and_forwards_its_traceparent(spans, traced_runtime):
     runtime = traced_runtime
     unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
-    record = json.dumps({"account": "0x00F3CD51", "merchant": RISKY, "amount": 999,
-                         "timestamp": "2026-11-28T10:00:00", "traceparent": unsampled}).encode()
+    record = json.dumps(
+        {
+            "account": "0x00F3CD51",
+            "merchant": RISKY,
+            "amount": 999,
+            "timestamp": "2026-11-28T10:00:00",
+            "traceparent": unsampled,
+        }
+    ).encode()
     await runtime.deliver(transaction("tx-unsampled", raw=record))
 
     # merchant-service samples by its parent too: a request without the traceparent would be a sampled root.

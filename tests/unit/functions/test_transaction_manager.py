@@ -19,13 +19,13 @@ from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.functions.model import MODEL
 from fraud_functions.messages import LookupAnswer, LookupQuery, ModelInput, ModelScore
 from fraud_functions.metrics import UNEXPECTED
-
 from tests.unit.functions.conftest import make_runtime
 
 
 def reply(message, caller: str, tx_id: str) -> Envelope:
-    return Envelope(TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(),
-                    caller=(caller, "x"))
+    return Envelope(
+        TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(), caller=(caller, "x")
+    )
 
 
 def answer(tx_id: str, lookup: str, values: dict, degraded: bool = False, caller: str = FRAUD_COUNT) -> Envelope:
@@ -86,8 +86,9 @@ async def test_every_declared_lookup_is_asked_at_its_key(runtime):
     assert (query["transaction_id"], query["amount"], query["merchant"]) == ("tx-5", 950, "Hypergrid")
 
 
-async def answer_all(runtime, tx_id: str, merchant_score: float = 40.0, count: int = 2,
-                     skip: str | None = None) -> list[Envelope]:
+async def answer_all(
+    runtime, tx_id: str, merchant_score: float = 40.0, count: int = 2, skip: str | None = None
+) -> list[Envelope]:
     """Answer every lookup (merchant and fraud-count with the given values, the rest empty); the last reply's output."""
     sent: list[Envelope] = []
     for typename, lookup in lookups():
@@ -166,9 +167,12 @@ async def test_unreadable_internal_reply_is_counted_not_raised(runtime):
     before = _unexpected("malformed_message")
     bad = Envelope(TRANSACTION_MANAGER, "tx-10", LookupAnswer.TYPENAME, b"{not json", caller=(FRAUD_COUNT, "x"))
     assert await runtime.invoke([bad]) == []
-    bad_values = Envelope(TRANSACTION_MANAGER, "tx-10", LookupAnswer.TYPENAME,
-                          json.dumps({"transaction_id": "tx-10", "lookup": "fraud_count",
-                                      "values": {"count": "many"}}).encode())
+    bad_values = Envelope(
+        TRANSACTION_MANAGER,
+        "tx-10",
+        LookupAnswer.TYPENAME,
+        json.dumps({"transaction_id": "tx-10", "lookup": "fraud_count", "values": {"count": "many"}}).encode(),
+    )
     assert await runtime.invoke([bad_values]) == []
     assert _unexpected("malformed_message") == before + 2
 
@@ -184,8 +188,9 @@ async def test_duplicate_transaction_id_is_dead_lettered(runtime):
 
 async def test_confirmed_frauds_raise_the_score_of_later_transactions(runtime):
     await runtime.deliver(transaction("before", merchant="Calmshop", amount=500))
-    await runtime.deliver(confirmation("0x00F3CD51"), confirmation("0x00F3CD51"), confirmation("0x00F3CD51"),
-                          confirmation("0x00F3CD51"))
+    await runtime.deliver(
+        confirmation("0x00F3CD51"), confirmation("0x00F3CD51"), confirmation("0x00F3CD51"), confirmation("0x00F3CD51")
+    )
     await runtime.deliver(transaction("after", merchant="Calmshop", amount=500))
     alerts = [e.json()["transaction_id"] for e in runtime.egress if e.egress == ALERTS_EGRESS]
     assert alerts == ["after"]

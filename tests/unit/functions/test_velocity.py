@@ -13,7 +13,6 @@ from fraud_functions.functions.velocity import (
     record,
     values,
 )
-
 from tests.unit.functions.conftest import make_runtime
 
 

@@ -8,6 +8,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+
 from merchant_service.app import make_app
 from merchant_service.settings import Settings
 

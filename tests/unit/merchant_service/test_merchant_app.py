@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from yarl import URL
+
 from merchant_service import app as app_module
 from merchant_service.scoring import risk_score
-from yarl import URL
 
 
 def encoded(path: str) -> URL:

@@ -7,6 +7,7 @@ import random
 
 import aiohttp
 import pytest
+
 from merchant_service.faults import (
     FaultConfigError,
     FaultInjector,
@@ -152,8 +153,9 @@ async def test_admin_put_oversized_body_is_rejected(make_client) -> None:
     assert await (await client.get("/admin/faults")).json() == DEFAULT_FAULTS
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-0123456789", "test-admin-token-0123456789",
-                                           "Basic dGVzdA=="])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token-0123456789", "test-admin-token-0123456789", "Basic dGVzdA=="]
+)
 async def test_admin_without_the_token_is_401_and_changes_nothing(make_client, aiohttp_client, authorization) -> None:
     client = await make_client()
     headers = {} if authorization is None else {"Authorization": authorization}
@@ -194,8 +196,9 @@ async def test_injector_uses_injected_rng_and_sleep() -> None:
     async def sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    injector = FaultInjector(FaultSettings(latency_ms_min=1.0, latency_ms_max=2.0, error_rate=0.5),
-                             rng=random.Random(3), sleep=sleep)
+    injector = FaultInjector(
+        FaultSettings(latency_ms_min=1.0, latency_ms_max=2.0, error_rate=0.5), rng=random.Random(3), sleep=sleep
+    )
     outcomes = [await injector.inject() for _ in range(20)]
     reference = random.Random(3)
     expected = []

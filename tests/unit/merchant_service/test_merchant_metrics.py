@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from merchant_service.app import STATE
 from prometheus_client.parser import text_string_to_metric_families
+
+from merchant_service.app import STATE
 
 SCORE_ROUTE = "/merchants/{merchant}/score"
 

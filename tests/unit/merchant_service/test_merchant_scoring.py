@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 
 import pytest
+
 from merchant_service.scoring import InvalidMerchant, risk_score, validate_merchant
 
 NAMES = [f"Merchant {i}" for i in range(5000)]

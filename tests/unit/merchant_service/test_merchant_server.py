@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+
 from merchant_service.app import STATE, make_app
 from merchant_service.server import graceful_server
 from merchant_service.settings import Settings

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from fraud_common.settings import SettingsError
 from merchant_service import server
 from merchant_service.settings import Settings

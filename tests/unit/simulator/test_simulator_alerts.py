@@ -6,12 +6,19 @@ import logging
 import random
 
 import pytest
+
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
 
 
 def _alert(account: str, transaction_id: str, **extra) -> dict:
-    return {"account": account, "merchant": "Hypergrid", "amount": 36, "timestamp": "2024-01-01T00:00:00",
-            "transaction_id": transaction_id, **extra}
+    return {
+        "account": account,
+        "merchant": "Hypergrid",
+        "amount": 36,
+        "timestamp": "2024-01-01T00:00:00",
+        "transaction_id": transaction_id,
+        **extra,
+    }
 
 
 def test_alert_is_printed_exactly_in_the_workshop_format():

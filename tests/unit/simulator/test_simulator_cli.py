@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+
 from fraud_common.contract import TRANSACTIONS_TOPIC, encode
 from fraud_simulator import cli, scenario_transactions
 from fraud_simulator.kafka_io import KafkaUnavailable
@@ -14,28 +15,74 @@ from .fakes import FakeSink, FakeSource
 
 
 def test_run_defaults_come_from_the_environment():
-    args = cli.parse_args(["run"], env={
-        "KAFKA_BOOTSTRAP_SERVERS": "kafka:29092", "SIMULATOR_RATE": "25", "SIMULATOR_ACCOUNTS": "10",
-        "SIMULATOR_SKEW": "2", "SIMULATOR_SEED": "4", "SIMULATOR_GROUP": "grp", "SIMULATOR_CONFIRM_SHARE": "0.2",
-        "SIMULATOR_STATUS_INTERVAL": "0", "SIMULATOR_MAX_TRANSACTIONS": "7", "SIMULATOR_BURST": "3",
-    })
+    args = cli.parse_args(
+        ["run"],
+        env={
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka:29092",
+            "SIMULATOR_RATE": "25",
+            "SIMULATOR_ACCOUNTS": "10",
+            "SIMULATOR_SKEW": "2",
+            "SIMULATOR_SEED": "4",
+            "SIMULATOR_GROUP": "grp",
+            "SIMULATOR_CONFIRM_SHARE": "0.2",
+            "SIMULATOR_STATUS_INTERVAL": "0",
+            "SIMULATOR_MAX_TRANSACTIONS": "7",
+            "SIMULATOR_BURST": "3",
+        },
+    )
     assert args.command == "run"
     assert (args.bootstrap_servers, args.rate, args.burst, args.accounts, args.skew) == ("kafka:29092", 25, 3, 10, 2)
-    assert (args.seed, args.group, args.confirm_share, args.status_interval, args.max_transactions) == (4, "grp", 0.2, 0, 7)
+    assert (args.seed, args.group, args.confirm_share, args.status_interval, args.max_transactions) == (
+        4,
+        "grp",
+        0.2,
+        0,
+        7,
+    )
 
 
 def test_builtin_defaults():
     args = cli.parse_args(["run"], env={})
-    assert (args.bootstrap_servers, args.rate, args.burst, args.accounts, args.skew) == ("localhost:9092", 10, None, 10_000, 0.8)
-    assert (args.seed, args.group, args.confirm_share, args.status_interval, args.max_transactions) == (None, "fraud-simulator", 0.05, 5, None)
+    assert (args.bootstrap_servers, args.rate, args.burst, args.accounts, args.skew) == (
+        "localhost:9092",
+        10,
+        None,
+        10_000,
+        0.8,
+    )
+    assert (args.seed, args.group, args.confirm_share, args.status_interval, args.max_transactions) == (
+        None,
+        "fraud-simulator",
+        0.05,
+        5,
+        None,
+    )
 
 
 def test_flags_override_the_environment():
     args = cli.parse_args(
-        ["run", "--rate", "3.5", "--max-transactions", "9", "--seed", "1", "--bootstrap-servers", "b:1", "--confirm-share", "0"],
+        [
+            "run",
+            "--rate",
+            "3.5",
+            "--max-transactions",
+            "9",
+            "--seed",
+            "1",
+            "--bootstrap-servers",
+            "b:1",
+            "--confirm-share",
+            "0",
+        ],
         env={"SIMULATOR_RATE": "100", "SIMULATOR_SEED": "2"},
     )
-    assert (args.rate, args.max_transactions, args.seed, args.bootstrap_servers, args.confirm_share) == (3.5, 9, 1, "b:1", 0)
+    assert (args.rate, args.max_transactions, args.seed, args.bootstrap_servers, args.confirm_share) == (
+        3.5,
+        9,
+        1,
+        "b:1",
+        0,
+    )
 
 
 def test_no_subcommand_means_run():
@@ -50,7 +97,9 @@ def test_scenario_arguments():
     assert (defaults.seed, defaults.count, defaults.timeout) == (8, 100, 30)
 
 
-@pytest.mark.parametrize("argv", [["run", "--rate", "0"], ["run", "--confirm-share", "2"], ["scenario", "--count", "x"], ["bogus"]])
+@pytest.mark.parametrize(
+    "argv", [["run", "--rate", "0"], ["run", "--confirm-share", "2"], ["scenario", "--count", "x"], ["bogus"]]
+)
 def test_invalid_flags_exit_with_usage_error(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.parse_args(argv, env={})
@@ -90,10 +139,17 @@ def _factories(sink, source):
 
 async def test_scenario_command_prints_one_json_summary_and_closes_clients():
     transactions = scenario_transactions(3, 20)
-    sink, source = FakeSink(), FakeSource([encode({**transactions[4].to_record(), "transaction_id": transactions[4].transaction_id, "score": 0.9})])
+    sink, source = (
+        FakeSink(),
+        FakeSource(
+            [encode({**transactions[4].to_record(), "transaction_id": transactions[4].transaction_id, "score": 0.9})]
+        ),
+    )
     out, err = io.StringIO(), io.StringIO()
-    args = cli.parse_args(["scenario", "--seed", "3", "--count", "20", "--timeout", "0", "--rate", "100000",
-                           "--status-interval", "0"], env={})
+    args = cli.parse_args(
+        ["scenario", "--seed", "3", "--count", "20", "--timeout", "0", "--rate", "100000", "--status-interval", "0"],
+        env={},
+    )
     assert await cli.run_command(args, asyncio.Event(), _factories(sink, source), out, err) == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 1
@@ -105,8 +161,22 @@ async def test_scenario_command_prints_one_json_summary_and_closes_clients():
 
 async def test_run_command_with_max_transactions_stops_and_closes():
     sink, source = FakeSink(), FakeSource()
-    args = cli.parse_args(["run", "--max-transactions", "12", "--rate", "100000", "--status-interval", "0",
-                           "--seed", "1", "--drain", "0"], env={})
+    args = cli.parse_args(
+        [
+            "run",
+            "--max-transactions",
+            "12",
+            "--rate",
+            "100000",
+            "--status-interval",
+            "0",
+            "--seed",
+            "1",
+            "--drain",
+            "0",
+        ],
+        env={},
+    )
     assert await cli.run_command(args, asyncio.Event(), _factories(sink, source), io.StringIO(), io.StringIO()) == 0
     assert len(sink.on(TRANSACTIONS_TOPIC)) == 12
     assert sink.closed and source.closed

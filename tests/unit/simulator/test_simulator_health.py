@@ -3,6 +3,7 @@
 import socket
 
 import aiohttp
+
 from fraud_simulator import cli
 from fraud_simulator.health import start_health_server
 

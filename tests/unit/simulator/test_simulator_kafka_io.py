@@ -4,6 +4,7 @@ import asyncio
 import io
 
 import pytest
+
 from fraud_simulator.kafka_io import KafkaUnavailable, ProducerSink, connect_with_retry
 from fraud_simulator.status import Counters
 
@@ -45,7 +46,10 @@ async def test_stop_request_ends_the_retry_loop():
         stop.set()
         raise ConnectionError("no broker")
 
-    assert await connect_with_retry(connect, "producer", 60, stop=stop, err=io.StringIO(), sleep=clock.sleep, clock=clock) is None
+    assert (
+        await connect_with_retry(connect, "producer", 60, stop=stop, err=io.StringIO(), sleep=clock.sleep, clock=clock)
+        is None
+    )
 
 
 async def test_producer_sink_counts_failed_deliveries():

@@ -7,6 +7,7 @@ import json
 import random
 
 import pytest
+
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, encode
 from fraud_simulator import scenario_transactions
 from fraud_simulator.alerts import AlertPrinter, ConfirmationPolicy
@@ -50,11 +51,15 @@ async def test_produces_prints_measures_and_confirms():
     metrics = _metrics(clock)
 
     await run_live(
-        transactions, sink, source,
+        transactions,
+        sink,
+        source,
         TokenBucket(50, 1, clock=clock, sleep=clock.sleep),
         ConfirmationPolicy(1.0, random.Random(1)),
         asyncio.Event(),
-        printer=AlertPrinter(out), metrics=metrics, drain_seconds=30,
+        printer=AlertPrinter(out),
+        metrics=metrics,
+        drain_seconds=30,
     )
 
     sent = sink.on(TRANSACTIONS_TOPIC)
@@ -62,7 +67,10 @@ async def test_produces_prints_measures_and_confirms():
     assert clock.now - 1000.0 == pytest.approx(99 / 50)  # paced by the bucket, on the fake clock
     lines = out.getvalue().splitlines()
     assert len(lines) == 40
-    assert lines[0] == f"Suspected Fraud for account id {transactions[0].account} at {transactions[0].merchant} for {transactions[0].amount} USD"
+    assert (
+        lines[0]
+        == f"Suspected Fraud for account id {transactions[0].account} at {transactions[0].merchant} for {transactions[0].amount} USD"
+    )
     assert metrics.counters.alerts == 40 and metrics.counters.malformed_alerts == 1
     confirmed = sink.on(CONFIRMED_TOPIC)
     assert [json.loads(v) for _, v in confirmed] == [{"account": t.account} for t in transactions[:40]]
@@ -77,10 +85,15 @@ async def test_zero_share_sends_no_confirmations():
     transactions = scenario_transactions(2, 20)
     sink = FakeSink()
     await run_live(
-        transactions, sink, FakeSource([_alert_value(t) for t in transactions]),
+        transactions,
+        sink,
+        FakeSource([_alert_value(t) for t in transactions]),
         TokenBucket(1000, 1, clock=clock, sleep=clock.sleep),
-        ConfirmationPolicy(0.0, random.Random(1)), asyncio.Event(),
-        printer=AlertPrinter(io.StringIO()), metrics=_metrics(clock), drain_seconds=30,
+        ConfirmationPolicy(0.0, random.Random(1)),
+        asyncio.Event(),
+        printer=AlertPrinter(io.StringIO()),
+        metrics=_metrics(clock),
+        drain_seconds=30,
     )
     assert sink.on(CONFIRMED_TOPIC) == []
     assert len(sink.on(TRANSACTIONS_TOPIC)) == 20
@@ -100,10 +113,14 @@ async def test_stop_event_ends_an_endless_run_and_flushes():
     sink = StoppingSink()
     endless = (t for seed in itertools.count() for t in scenario_transactions(seed, 10))
     await run_live(
-        endless, sink, GatedSource(never),
+        endless,
+        sink,
+        GatedSource(never),
         TokenBucket(1000, 1, clock=clock, sleep=clock.sleep),
-        ConfirmationPolicy(0.05, random.Random(1)), stop,
-        printer=AlertPrinter(io.StringIO()), metrics=_metrics(clock),
+        ConfirmationPolicy(0.05, random.Random(1)),
+        stop,
+        printer=AlertPrinter(io.StringIO()),
+        metrics=_metrics(clock),
     )
     assert len(sink.records) == 25  # nothing produced after the stop request
     assert sink.flushes >= 1
@@ -120,10 +137,14 @@ async def test_a_failing_consumer_is_reported_not_swallowed():
     endless = (t for seed in itertools.count() for t in scenario_transactions(seed, 10))
     with pytest.raises(RuntimeError, match="consumer broke"):
         await run_live(
-            endless, FakeSink(), BrokenSource(),
+            endless,
+            FakeSink(),
+            BrokenSource(),
             TokenBucket(1000, 1, clock=clock, sleep=clock.sleep),
-            ConfirmationPolicy(0.05, random.Random(1)), asyncio.Event(),
-            printer=AlertPrinter(io.StringIO()), metrics=_metrics(clock),
+            ConfirmationPolicy(0.05, random.Random(1)),
+            asyncio.Event(),
+            printer=AlertPrinter(io.StringIO()),
+            metrics=_metrics(clock),
         )
 
 
@@ -131,8 +152,9 @@ async def test_accounts_now_and_then_set_their_own_threshold():
     sink = FakeSink()
     transactions = scenario_transactions(4, 400)
     metrics = Metrics()
-    await produce_transactions(transactions, sink, TokenBucket(1e6, 1e6), metrics, asyncio.Event(),
-                               ThresholdPolicy(0.05, random.Random(1)))
+    await produce_transactions(
+        transactions, sink, TokenBucket(1e6, 1e6), metrics, asyncio.Event(), ThresholdPolicy(0.05, random.Random(1))
+    )
     records = [(key, json.loads(value)) for topic, key, value in sink.records if topic == "thresholds"]
     assert 5 < len(records) < 40 and metrics.counters.thresholds == len(records)
     assert all(key.decode() == value["account"] and 60 <= value["threshold"] <= 95 for key, value in records)

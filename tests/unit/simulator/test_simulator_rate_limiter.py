@@ -1,6 +1,7 @@
 """The token bucket, on a fake clock: no real time passes in these tests."""
 
 import pytest
+
 from fraud_simulator.rate_limiter import TokenBucket
 
 from .fakes import FakeClock

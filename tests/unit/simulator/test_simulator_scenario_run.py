@@ -14,8 +14,17 @@ from .fakes import FakeClock, FakeSink, GatedSource
 
 
 def _alert(t, score=0.9) -> bytes:
-    return encode({**t.to_record(), "transaction_id": t.transaction_id, "score": score,
-                   "threshold": 0.5, "model_version": "v1", "reasons": [], "degraded": []})
+    return encode(
+        {
+            **t.to_record(),
+            "transaction_id": t.transaction_id,
+            "score": score,
+            "threshold": 0.5,
+            "model_version": "v1",
+            "reasons": [],
+            "degraded": [],
+        }
+    )
 
 
 async def _run(transactions, alerts, timeout=30.0):
@@ -32,8 +41,12 @@ async def _run(transactions, alerts, timeout=30.0):
             await sink.send(topic, key, value)
 
     summary = await run_scenario(
-        transactions, Sink(), GatedSource(produced, alerts),
-        TokenBucket(100, 1, clock=clock, sleep=clock.sleep), timeout, asyncio.Event(),
+        transactions,
+        Sink(),
+        GatedSource(produced, alerts),
+        TokenBucket(100, 1, clock=clock, sleep=clock.sleep),
+        timeout,
+        asyncio.Event(),
         Metrics(Counters(), LatencyTracker(), clock),
     )
     return summary, sink
@@ -54,8 +67,13 @@ async def test_summary_lists_alerts_duplicates_and_unknown_ids():
 
     assert summary["produced"] == 30
     assert summary["alerts"] == [
-        {"transaction_id": t.transaction_id, "account": t.account, "merchant": t.merchant,
-         "amount": t.amount, "score": s}
+        {
+            "transaction_id": t.transaction_id,
+            "account": t.account,
+            "merchant": t.merchant,
+            "amount": t.amount,
+            "score": s,
+        }
         for t, s in ((transactions[2], 0.7), (transactions[7], 0.8))  # scenario order
     ]
     assert summary["duplicates"] == [transactions[7].transaction_id]
@@ -79,8 +97,12 @@ async def test_collection_stops_at_the_timeout_even_if_alerts_never_end():
     never = asyncio.Event()
     clock = FakeClock()
     summary = await run_scenario(
-        transactions, FakeSink(), GatedSource(never, [_alert(transactions[0])]),
-        TokenBucket(100, 1, clock=clock, sleep=clock.sleep), 0.0, asyncio.Event(),
+        transactions,
+        FakeSink(),
+        GatedSource(never, [_alert(transactions[0])]),
+        TokenBucket(100, 1, clock=clock, sleep=clock.sleep),
+        0.0,
+        asyncio.Event(),
         Metrics(Counters(), LatencyTracker(), clock),
     )
     assert summary["produced"] == 5 and summary["alerts"] == []

@@ -1,6 +1,7 @@
 """Settings from the environment."""
 
 import pytest
+
 from fraud_common.settings import SettingsError
 from fraud_simulator.settings import effective_burst, load_settings
 
@@ -16,18 +17,20 @@ def test_defaults():
 
 
 def test_values_are_read():
-    s = load_settings({
-        "KAFKA_BOOTSTRAP_SERVERS": "kafka:9093",
-        "SIMULATOR_RATE": "250",
-        "SIMULATOR_BURST": "20",
-        "SIMULATOR_ACCOUNTS": "50",
-        "SIMULATOR_SKEW": "0",
-        "SIMULATOR_SEED": "7",
-        "SIMULATOR_GROUP": "g",
-        "SIMULATOR_CONFIRM_SHARE": "0.5",
-        "SIMULATOR_STATUS_INTERVAL": "0",
-        "SIMULATOR_MAX_TRANSACTIONS": "99",
-    })
+    s = load_settings(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka:9093",
+            "SIMULATOR_RATE": "250",
+            "SIMULATOR_BURST": "20",
+            "SIMULATOR_ACCOUNTS": "50",
+            "SIMULATOR_SKEW": "0",
+            "SIMULATOR_SEED": "7",
+            "SIMULATOR_GROUP": "g",
+            "SIMULATOR_CONFIRM_SHARE": "0.5",
+            "SIMULATOR_STATUS_INTERVAL": "0",
+            "SIMULATOR_MAX_TRANSACTIONS": "99",
+        }
+    )
     assert (s.bootstrap_servers, s.rate, s.burst, s.accounts, s.skew, s.seed) == ("kafka:9093", 250, 20, 50, 0, 7)
     assert (s.group, s.confirm_share, s.status_interval, s.max_transactions) == ("g", 0.5, 0, 99)
 

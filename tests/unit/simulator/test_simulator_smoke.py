@@ -69,13 +69,15 @@ def test_only_the_record_for_this_transaction_and_key_answers():
 async def test_sends_the_transaction_and_finds_its_alert_among_other_records():
     tx = smoke_transaction(random.Random(2))
     sink = FakeSink()
-    source = KeyedSource([
-        (b"x", encode({"transaction_id": "other"})),
-        (tx.account.encode(), encode({"transaction_id": tx.transaction_id, "score": 0.9})),
-    ])
+    source = KeyedSource(
+        [
+            (b"x", encode({"transaction_id": "other"})),
+            (tx.account.encode(), encode({"transaction_id": tx.transaction_id, "score": 0.9})),
+        ]
+    )
     result = await run_smoke(tx, ALERTS_TOPIC, sink, source, timeout=5)
     assert result.ok and result.record["score"] == 0.9
-    (key, value), = sink.on(TRANSACTIONS_TOPIC)
+    ((key, value),) = sink.on(TRANSACTIONS_TOPIC)
     assert key == tx.transaction_id.encode() and json.loads(value)["amount"] == 1000
 
 
@@ -100,8 +102,9 @@ async def test_nothing_within_the_timeout_fails_with_its_own_exit_code():
 
     args = cli.parse_args(["smoke", "--topic", "decisions", "--timeout", "0.05"], env={})
     out = io.StringIO()
-    code = await cli.run_command(args, asyncio.Event(), cli.KafkaFactories(producer=producer, alerts_at_end=at_end),
-                                 out=out, err=io.StringIO())
+    code = await cli.run_command(
+        args, asyncio.Event(), cli.KafkaFactories(producer=producer, alerts_at_end=at_end), out=out, err=io.StringIO()
+    )
     assert code == cli.EXIT_SMOKE_FAILED
     summary = json.loads(out.getvalue())
     assert summary["ok"] is False and summary["record"] is None and summary["topic"] == "decisions"

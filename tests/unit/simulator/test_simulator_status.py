@@ -3,6 +3,7 @@
 import io
 
 import pytest
+
 from fraud_simulator.metrics import COUNTERS
 from fraud_simulator.status import (
     Counters,

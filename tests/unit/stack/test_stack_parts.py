@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+
 from fraud_common.settings import SettingsError
 from fraud_dev.ports import PortsInUse, port_is_free
 from fraud_dev.prerequisites import PrerequisiteError
@@ -45,8 +46,11 @@ def test_free_ports_are_distinct():
 def test_broker_properties_carry_this_stacks_ports_and_data_dir(tmp_path):
     config = StackConfig(run_dir=tmp_path, ports=Ports(kafka=19092, kafka_controller=19093))
     text = server_properties(config).read_text()
-    last = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in text.splitlines() if "=" in line
-            and not line.startswith("#")}
+    last = {
+        line.split("=", 1)[0]: line.split("=", 1)[1]
+        for line in text.splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     assert last["listeners"] == "PLAINTEXT://localhost:19092,CONTROLLER://localhost:19093"
     assert last["controller.quorum.voters"] == "1@localhost:19093"
     assert last["log.dirs"] == str(tmp_path / "kafka" / "data")
@@ -54,8 +58,9 @@ def test_broker_properties_carry_this_stacks_ports_and_data_dir(tmp_path):
 
 
 def test_a_service_that_dies_before_it_is_ready_is_reported_with_its_log(tmp_path):
-    service = Service("broken", [sys.executable, "-c", "import sys; print('boom: no config'); sys.exit(3)"],
-                      tmp_path / "broken.log")
+    service = Service(
+        "broken", [sys.executable, "-c", "import sys; print('boom: no config'); sys.exit(3)"], tmp_path / "broken.log"
+    )
     service.start()
     with pytest.raises(ServiceError, match="(?s)broken exited \\(code 3\\).*boom: no config"):
         service.wait_ready(lambda: False, timeout=30)
@@ -73,7 +78,9 @@ def test_a_service_that_never_becomes_ready_times_out(tmp_path):
 
 
 def test_stop_escalates_to_kill_when_sigterm_is_ignored(tmp_path):
-    script = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    script = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    )
     service = Service("stubborn", [sys.executable, "-c", script], tmp_path / "stubborn.log", stop_timeout=0.5)
     service.start()
     service.wait_ready(lambda: "up" in (tmp_path / "stubborn.log").read_text(), timeout=30, interval=0.05)
@@ -93,8 +100,11 @@ def test_checkpoint_pruning_keeps_the_newest_jobs(tmp_path):
 
 
 def test_python_services_get_the_stacks_addresses(tmp_path):
-    config = StackConfig(run_dir=tmp_path, ports=Ports(kafka=1, merchant_service=2, functions=3),
-                         service_env={"FRAUD_WINDOW_SECONDS": "5"})
+    config = StackConfig(
+        run_dir=tmp_path,
+        ports=Ports(kafka=1, merchant_service=2, functions=3),
+        service_env={"FRAUD_WINDOW_SECONDS": "5"},
+    )
     env = LocalStack(config).service_env()
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "localhost:1"
     assert env["MERCHANT_SERVICE_URL"] == "http://127.0.0.1:2" and env["FUNCTIONS_ENDPOINT"].endswith(":3/statefun")
@@ -146,8 +156,10 @@ def test_run_reports_a_dead_process_with_its_log_and_stops_everything(monkeypatc
     started: list[Service] = []
 
     def fake_start(stack: LocalStack) -> None:
-        stack.services = [_sleeper("kafka", tmp_path, 30),
-                          _sleeper("statefun-runtime", tmp_path, 0.3, code=1, last_words="Job FAILED: no Kafka")]
+        stack.services = [
+            _sleeper("kafka", tmp_path, 30),
+            _sleeper("statefun-runtime", tmp_path, 0.3, code=1, last_words="Job FAILED: no Kafka"),
+        ]
         for service in stack.services:
             service.start()
         started.extend(stack.services)
@@ -161,8 +173,9 @@ def test_run_reports_a_dead_process_with_its_log_and_stops_everything(monkeypatc
 
 
 def test_runtime_properties_reach_the_launcher_as_dynamic_properties(tmp_path):
-    config = StackConfig(run_dir=tmp_path, ports=Ports(),
-                         runtime_properties={"execution.checkpointing.interval": "500ms"})
+    config = StackConfig(
+        run_dir=tmp_path, ports=Ports(), runtime_properties={"execution.checkpointing.interval": "500ms"}
+    )
     stack = LocalStack(config, simulator_args=None, say=lambda _: None)
     runtime = stack._runtime("java", "runtime.jar", stack.service_env())
     assert runtime.argv[-1] == "-Dexecution.checkpointing.interval=500ms"
