@@ -14,6 +14,7 @@ kubelet's live only inside).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 from fraud_dev.cluster.beside import BesideStack, resolve_classpaths
 from fraud_dev.cluster.client import Tool, helm
@@ -48,6 +49,11 @@ DEFAULT_HOST_PATHS = (
     Path("/var/run/kubernetes"),
     *BOUND_HOST_DIRS,
 )
+
+
+# Machine-wide (/run/lock is the standard place for such locks, emptied at boot); never removed, as the lock
+# file of a waiting run must stay the same file.
+MACHINE_LOCK = Path("/run/lock/fraud-real-node.lock")
 
 
 @dataclass
@@ -78,10 +84,16 @@ class PodCluster:
         self.plane: ControlPlane | None = None
         self.stack: BesideStack | None = None
         self._exit = ExitStack()
+        self._lock: BinaryIO | None = None
         self._host_before = _host_state()
 
     # -- up -----------------------------------------------------------------------------------
     def __enter__(self) -> "PodCluster":
+        # One real node per machine at a time: its cgroup tree, its host mount points and the teardown's
+        # comparison of the host before and after are machine-wide. A second run waits for the first.
+        self._lock = open(MACHINE_LOCK, "a+b")  # noqa: SIM115 - held until down()
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self._host_before = _host_state()
         try:
             self._up()
         except BaseException:
@@ -133,7 +145,11 @@ class PodCluster:
         self._exit.close()  # this thread back in the host's network namespace
         left = self.netns.destroy()
         shutil.rmtree(self.run_dir, ignore_errors=True)
-        return left + self.leftovers()
+        left += self.leftovers()
+        if self._lock is not None:
+            self._lock.close()  # releases the machine's lock
+            self._lock = None
+        return left
 
     def leftovers(self) -> list[str]:
         found = processes_using(self.run_dir) + [f"mount {m}" for m in mounts_under(self.run_dir)]
