@@ -170,6 +170,104 @@ def egress_id(name: str) -> str:
     return topic(name).id
 
 
+# Flink's Kafka producer names its transactions `<task name>-<operator id>-<n>` (FlinkKafkaProducer, Flink 1.16:
+# StateFun sets no prefix of its own), and StateFun chains the egresses behind its `feedback-union` and
+# `functions` operators, so every transactional id of the runtime's exactly-once egresses starts with this.
+# The secured end-to-end suite runs the runtime with exactly this grant, so a change of StateFun's naming fails it.
+STATEFUN_TRANSACTIONAL_ID_PREFIX = "feedback-union -> functions -> "
+
+
+@dataclass(frozen=True)
+class KafkaAccess:
+    """What one component does on Kafka, and so exactly what its Kafka user may do: read `reads` (through the
+    consumer group its setting `group_setting` names, if any), write `writes` (in Kafka transactions whose ids
+    start with `transactional_id_prefix`, if set). The chart's KafkaUsers and the local broker's ACLs are made
+    from `KAFKA_ACCESS`; nothing else is granted."""
+
+    component: str
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    group_setting: str | None = None
+    transactional_id_prefix: str | None = None
+
+    def acls(self, group: str | None) -> tuple[Acl, ...]:
+        """The grants, in Strimzi's terms (Read and Write imply Describe in Kafka; it is spelled out, as
+        Strimzi's examples do); `group` is the name the component's group setting has where it runs."""
+        if (group is None) != (self.group_setting is None):
+            raise ValueError(f"{self.component}: a group name exactly when it reads through a group")
+        grants = [Acl("topic", name, ("Read", "Describe")) for name in self.reads]
+        grants += [Acl("group", group, ("Read",))] if group is not None else []
+        grants += [Acl("topic", name, ("Write", "Describe")) for name in self.writes]
+        if self.transactional_id_prefix is not None:
+            grants += [
+                Acl("transactionalId", self.transactional_id_prefix, ("Write", "Describe"), pattern="prefix"),
+                Acl("cluster", "kafka-cluster", ("IdempotentWrite",)),
+            ]
+        return tuple(grants)
+
+
+@dataclass(frozen=True)
+class Acl:
+    """Operations allowed on one Kafka resource: a topic, a consumer group, the transactional ids matching a
+    prefix, or the cluster (whose name Kafka always calls kafka-cluster)."""
+
+    resource_type: str
+    name: str
+    operations: tuple[str, ...]
+    pattern: str = "literal"
+
+
+def declare_access(*entries: KafkaAccess) -> tuple[KafkaAccess, ...]:
+    """The components' access, checked: each component once, only declared topics, a group only for a reader."""
+    problems = []
+    names = [entry.component for entry in entries]
+    problems += [f"component {name} is declared twice" for name in sorted({n for n in names if names.count(n) > 1})]
+    known = {item.name for item in TOPICS}
+    for entry in entries:
+        problems += [
+            f"{entry.component}: no topic {name}" for name in (*entry.reads, *entry.writes) if name not in known
+        ]
+        if entry.group_setting is not None and not entry.reads:
+            problems.append(f"{entry.component} has a consumer group but reads nothing")
+        if entry.group_setting is not None and not SETTING_NAME.fullmatch(entry.group_setting):
+            problems.append(f"{entry.component}: {entry.group_setting!r} is not a setting name")
+        if entry.transactional_id_prefix is not None and not entry.writes:
+            problems.append(f"{entry.component} has transactions but writes nothing")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return entries
+
+
+# Who uses Kafka, and for what. The runtime reads every topic an ingress reads and writes every topic an egress
+# writes (exactly-once: transactions); the simulator writes the pipeline's input and reads the alerts it prints
+# and confirms; `helm test`'s smoke test sends one transaction and waits for its decision or alert (it reads
+# without a group, from positions it pins itself).
+KAFKA_ACCESS = declare_access(
+    KafkaAccess(
+        "statefun-runtime",
+        reads=tuple(item.name for item in TOPICS if item.ingress is not None),
+        writes=tuple(item.name for item in TOPICS if item.egress is not None),
+        group_setting="KAFKA_CONSUMER_GROUP",
+        transactional_id_prefix=STATEFUN_TRANSACTIONAL_ID_PREFIX,
+    ),
+    KafkaAccess(
+        "simulator",
+        reads=(ALERTS_TOPIC,),
+        writes=(TRANSACTIONS_TOPIC, CONFIRMED_TOPIC, THRESHOLDS_TOPIC),
+        group_setting="SIMULATOR_GROUP",
+    ),
+    KafkaAccess("smoke-test", reads=(DECISIONS_TOPIC, ALERTS_TOPIC), writes=(TRANSACTIONS_TOPIC,)),
+)
+
+
+def access(component: str) -> KafkaAccess:
+    """The declared access of `component`; KeyError for one that has no Kafka user."""
+    for entry in KAFKA_ACCESS:
+        if entry.component == component:
+            return entry
+    raise KeyError(f"no component {component} in fraud_common.contract.KAFKA_ACCESS")
+
+
 MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = 1_000_000_000

@@ -2,6 +2,9 @@
 
     python -m fraud_common.replay --bootstrap-servers localhost:9092 --reason internal_error [--dry-run]
 
+On a secured Kafka the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_* settings say how to connect
+(docs/configuration.md): a user that may read `dead-letters` and write the topics replayed to.
+
 Reads `dead-letters` from the beginning (read_committed), keeps the letters that
 match every filter given, rebuilds each original record byte for byte (key and
 value, from text or base64) and produces it to the topic it came from, or to
@@ -24,7 +27,8 @@ from typing import Any, Sequence
 from aiokafka import AIOKafkaProducer
 
 from fraud_common.contract import DEAD_LETTERS_TOPIC, NotReplayable, original_record
-from fraud_common.kafka import read_to_end
+from fraud_common.kafka import read_to_end, start
+from fraud_common.kafka_security import KafkaConnection
 
 
 @dataclass(frozen=True)
@@ -43,23 +47,25 @@ class Selection:
         )
 
 
-async def read_dead_letters(bootstrap: str) -> list[dict[str, Any]]:
+async def read_dead_letters(kafka: KafkaConnection) -> list[dict[str, Any]]:
     """Every committed dead letter, oldest first per partition."""
-    return [json.loads(record.value) for record in await read_to_end(bootstrap, DEAD_LETTERS_TOPIC)]
+    return [json.loads(record.value) for record in await read_to_end(kafka, DEAD_LETTERS_TOPIC)]
 
 
-async def replay(bootstrap: str, selection: Selection, to_topic: str | None, dry_run: bool, out=sys.stdout) -> Counter:
+async def replay(
+    kafka: KafkaConnection, selection: Selection, to_topic: str | None, dry_run: bool, out=sys.stdout
+) -> Counter:
     """Replay the selected dead letters; returns counts of replayed, skipped and unmatched letters."""
     counts: Counter = Counter()
     producer = (
         None
         if dry_run
-        else AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, max_request_size=2 * 1024 * 1024)
+        else AIOKafkaProducer(**kafka.options(), enable_idempotence=True, max_request_size=2 * 1024 * 1024)
     )
     if producer is not None:
-        await producer.start()
+        await start(producer, kafka, "the replay's producer")
     try:
-        for letter in await read_dead_letters(bootstrap):
+        for letter in await read_dead_letters(kafka):
             if not selection.matches(letter):
                 counts["not selected"] += 1
                 continue
@@ -95,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="list what would be replayed, send nothing")
     args = parser.parse_args(argv)
     selection = Selection(frozenset(args.reason), frozenset(args.topic), frozenset(args.address_id))
-    counts = asyncio.run(replay(args.bootstrap_servers, selection, args.to_topic, args.dry_run))
+    kafka = KafkaConnection.from_env(args.bootstrap_servers)
+    counts = asyncio.run(replay(kafka, selection, args.to_topic, args.dry_run))
     print(", ".join(f"{name}: {count}" for name, count in sorted(counts.items())) or "no dead letters")
     return 0
 

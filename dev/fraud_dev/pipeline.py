@@ -14,7 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 from fraud_common.contract import Transaction
-from fraud_common.kafka import read_to_end, stop_consumer, topic_partitions
+from fraud_common.kafka import read_to_end, start, stop_consumer, topic_partitions
+from fraud_common.kafka_security import KafkaConnection
 from fraud_common.merchant_risk import risk_score
 from fraud_dev.stack.stack import LocalStack
 from fraud_functions.scoring import Model, load_model
@@ -55,19 +56,24 @@ def expected_alert(transaction: Transaction, fraud_count: int = 0, spike: float 
 
 
 class Kafka:
-    """Produce records and read committed records of the local broker (blocking wrappers around aiokafka)."""
+    """Produce records and read committed records of the local broker (blocking wrappers around aiokafka), as the
+    user of `connection` (the stack's super user, for the tests)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, connection: KafkaConnection) -> None:
+        self.connection = connection
+
+    @property
+    def bootstrap(self) -> str:
+        return self.connection.bootstrap_servers
 
     def produce(self, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> list[tuple[int, int]]:
         """Send records one by one; returns where each landed, as (partition, offset)."""
 
         async def send() -> list[tuple[int, int]]:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, enable_idempotence=True, max_request_size=2 * 1024 * 1024
+                **self.connection.options(), enable_idempotence=True, max_request_size=2 * 1024 * 1024
             )
-            await producer.start()
+            await start(producer, self.connection, "the tests' producer")
             try:
                 placed = []
                 for key, value in records:
@@ -81,8 +87,8 @@ class Kafka:
 
     def create_topic(self, topic: str, partitions: int = 1) -> None:
         async def create() -> None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-            await admin.start()
+            admin = AIOKafkaAdminClient(**self.connection.options())
+            await start(admin, self.connection, "the tests' admin client")
             try:
                 await admin.create_topics([NewTopic(topic, partitions, 1)])
             finally:
@@ -92,14 +98,14 @@ class Kafka:
 
     def read_raw(self, topic: str) -> list[tuple[bytes | None, bytes | None]]:
         """Every committed record of a topic, as raw (key, value) bytes."""
-        return [(r.key, r.value) for r in asyncio.run(read_to_end(self.bootstrap, topic))]
+        return [(r.key, r.value) for r in asyncio.run(read_to_end(self.connection, topic))]
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         async def ends() -> dict[int, int]:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, isolation_level="read_committed")
-            await consumer.start()
+            consumer = AIOKafkaConsumer(**self.connection.options(), isolation_level="read_committed")
+            await start(consumer, self.connection, "the tests' consumer")
             try:
-                partitions = await topic_partitions(self.bootstrap, topic)
+                partitions = await topic_partitions(self.connection, topic)
                 return {tp.partition: offset for tp, offset in (await consumer.end_offsets(partitions)).items()}
             finally:
                 await stop_consumer(consumer)
@@ -120,12 +126,12 @@ class Kafka:
 
         async def consume() -> list[dict[str, Any]]:
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap,
+                **self.connection.options(),
                 isolation_level="read_committed",
                 enable_auto_commit=False,
                 max_partition_fetch_bytes=4 * 1024 * 1024,
             )
-            await consumer.start()
+            await start(consumer, self.connection, "the tests' consumer")
             try:
                 partitions = [TopicPartition(topic, p) for topic, offsets in since.items() for p in offsets]
                 consumer.assign(partitions)
@@ -233,16 +239,16 @@ def confirm_frauds(stack: LocalStack, kafka: Kafka, account: str, times: int) ->
     wait_for_metric(stack, "fraud_function_messages_total", handled + times, CONFIRMATIONS)
 
 
-def consumer_lag(bootstrap: str, group: str, topic: str) -> int:
+def consumer_lag(connection: KafkaConnection, group: str, topic: str) -> int:
     """Records of `topic` that `group` has not committed yet (the runtime commits on each checkpoint)."""
 
     async def lag() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-        await admin.start()
-        await consumer.start()
+        admin = AIOKafkaAdminClient(**connection.options())
+        consumer = AIOKafkaConsumer(**connection.options())
+        await start(admin, connection, "the tests' admin client")
+        await start(consumer, connection, "the tests' consumer")
         try:
-            partitions = await topic_partitions(bootstrap, topic)
+            partitions = await topic_partitions(connection, topic)
             committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
             ends = await consumer.end_offsets(partitions)
             return sum(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaProducer
 
 from fraud_common.contract import TRANSACTIONS_TOPIC, Transaction
+from fraud_common.kafka_security import KafkaConnection
 from fraud_dev.pipeline import transaction_record
 from fraud_simulator.transactions import scenario_transactions
 
@@ -24,7 +25,7 @@ from fraud_simulator.transactions import scenario_transactions
 class Stream:
     """`transactions` sent at `rate` per second from a thread of its own."""
 
-    bootstrap: str
+    kafka: KafkaConnection
     transactions: list[Transaction]
     rate: float
     sent: int = 0
@@ -33,8 +34,8 @@ class Stream:
     _thread: threading.Thread | None = None
 
     @classmethod
-    def seeded(cls, bootstrap: str, seed: int, count: int, rate: float) -> "Stream":
-        return cls(bootstrap, scenario_transactions(seed, count), rate)
+    def seeded(cls, kafka: KafkaConnection, seed: int, count: int, rate: float) -> "Stream":
+        return cls(kafka, scenario_transactions(seed, count), rate)
 
     @property
     def ids(self) -> set[str]:
@@ -97,7 +98,7 @@ class Stream:
     async def _open(self) -> AIOKafkaProducer:
         while True:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, enable_idempotence=True, linger_ms=5, request_timeout_ms=10_000
+                **self.kafka.options(), enable_idempotence=True, linger_ms=5, request_timeout_ms=10_000
             )
             try:
                 await producer.start()

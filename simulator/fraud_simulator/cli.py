@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
 
 from fraud_common.contract import Transaction
+from fraud_common.kafka_security import KafkaConnection, KafkaSecurity
 from fraud_common.logs import configure_logging
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
@@ -232,19 +233,25 @@ def build_parser(settings: SimulatorSettings) -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> argparse.Namespace:
-    """Parse the command line; no sub-command means `run`. Raises SettingsError for a bad variable."""
+    """Parse the command line; no sub-command means `run`. Raises SettingsError for a bad variable.
+
+    `kafka` is where and how to connect: --bootstrap-servers, and the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and
+    KAFKA_SSL_* settings (environment only: they name credential files, so no secret is on a command line).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
         args.insert(0, "run")
-    return build_parser(load_settings(env)).parse_args(args)
+    parsed = build_parser(load_settings(env)).parse_args(args)
+    parsed.kafka = KafkaConnection(parsed.bootstrap_servers, KafkaSecurity.from_env(env))
+    return parsed
 
 
 @dataclass
 class KafkaFactories:
     """How to open the Kafka clients; tests substitute fakes."""
 
-    producer: Callable[[str], Awaitable[RecordSink]] = kafka_io.open_producer
-    alerts: Callable[[str, str], Awaitable[RecordSource]] = kafka_io.open_alert_consumer
+    producer: Callable[[KafkaConnection], Awaitable[RecordSink]] = kafka_io.open_producer
+    alerts: Callable[[KafkaConnection, str], Awaitable[RecordSource]] = kafka_io.open_alert_consumer
     alerts_at_end: Callable[..., Awaitable[RecordSource]] = kafka_io.open_alert_consumer_at_end
 
 
@@ -289,7 +296,7 @@ async def run_command(
         transactions = scenario_transactions(args.seed, args.count)
         # The consumer first: its end offsets must be pinned before we produce.
         source = await connect_with_retry(
-            lambda: factories.alerts_at_end(args.bootstrap_servers),
+            lambda: factories.alerts_at_end(args.kafka),
             "alerts consumer",
             args.connect_timeout,
             stop=stop,
@@ -299,7 +306,7 @@ async def run_command(
             return EXIT_OK
         try:
             sink = await connect_with_retry(
-                lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+                lambda: factories.producer(args.kafka), "producer", args.connect_timeout, stop=stop, err=err
             )
             if sink is None:
                 return EXIT_OK
@@ -317,14 +324,14 @@ async def run_command(
         return EXIT_OK
 
     sink = await connect_with_retry(
-        lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+        lambda: factories.producer(args.kafka), "producer", args.connect_timeout, stop=stop, err=err
     )
     if sink is None:
         return EXIT_OK
     _count_failures(sink, metrics)
     try:
         source = await connect_with_retry(
-            lambda: factories.alerts(args.bootstrap_servers, args.group),
+            lambda: factories.alerts(args.kafka, args.group),
             "alerts consumer",
             args.connect_timeout,
             stop=stop,
@@ -363,7 +370,7 @@ async def smoke_command(
 ) -> int:
     """Pin the end of the topic, send one transaction built to alert, wait for its record; print one JSON line."""
     source = await connect_with_retry(
-        lambda: factories.alerts_at_end(args.bootstrap_servers, args.topic),
+        lambda: factories.alerts_at_end(args.kafka, args.topic),
         f"{args.topic} consumer",
         args.connect_timeout,
         stop=stop,
@@ -373,7 +380,7 @@ async def smoke_command(
         return EXIT_OK
     try:
         sink = await connect_with_retry(
-            lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+            lambda: factories.producer(args.kafka), "producer", args.connect_timeout, stop=stop, err=err
         )
         if sink is None:
             return EXIT_OK

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Protocol, TextIO, TypeVar
 
 from fraud_common.contract import ALERTS_TOPIC
-from fraud_common.kafka import stop_consumer, topic_partitions
+from fraud_common.kafka import start, stop_consumer, topic_partitions
+from fraud_common.kafka_security import KafkaConnection
 
 log = logging.getLogger(__name__)
 
@@ -142,31 +143,26 @@ async def connect_with_retry(
             backoff *= 2
 
 
-async def open_producer(bootstrap_servers: str) -> ProducerSink:
+async def open_producer(kafka: KafkaConnection) -> ProducerSink:
     """An idempotent producer (acks=all), started; one attempt, use with connect_with_retry."""
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        enable_idempotence=True,
-        acks="all",
-        client_id="fraud-simulator",
-    )
+    producer = AIOKafkaProducer(**kafka.options(), enable_idempotence=True, acks="all", client_id="fraud-simulator")
     try:
-        await producer.start()
+        await start(producer, kafka, "the simulator's producer")
     except BaseException:
         await _quietly(producer.stop())
         raise
     return ProducerSink(producer)
 
 
-async def open_alert_consumer(bootstrap_servers: str, group: str) -> ConsumerSource:
+async def open_alert_consumer(kafka: KafkaConnection, group: str) -> ConsumerSource:
     """A group consumer of `alerts` from the earliest offset, committed records only."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
         ALERTS_TOPIC,
-        bootstrap_servers=bootstrap_servers,
+        **kafka.options(),
         group_id=group,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
@@ -174,14 +170,14 @@ async def open_alert_consumer(bootstrap_servers: str, group: str) -> ConsumerSou
         client_id="fraud-simulator",
     )
     try:
-        await consumer.start()
+        await start(consumer, kafka, "the simulator's alerts consumer")
     except BaseException:
         await _quietly(stop_consumer(consumer))
         raise
     return ConsumerSource(consumer)
 
 
-async def open_alert_consumer_at_end(bootstrap_servers: str, topic: str = ALERTS_TOPIC) -> ConsumerSource:
+async def open_alert_consumer_at_end(kafka: KafkaConnection, topic: str = ALERTS_TOPIC) -> ConsumerSource:
     """A group-less consumer positioned at the current end of `topic` (default `alerts`).
 
     Scenario and smoke mode must see only the records their own transactions cause,
@@ -190,7 +186,7 @@ async def open_alert_consumer_at_end(bootstrap_servers: str, topic: str = ALERTS
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka.options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="latest",
@@ -198,9 +194,9 @@ async def open_alert_consumer_at_end(bootstrap_servers: str, topic: str = ALERTS
         client_id="fraud-simulator-scenario",
     )
     try:
-        await consumer.start()
+        await start(consumer, kafka, f"the simulator's {topic} reader")
         try:
-            assigned = await topic_partitions(bootstrap_servers, topic)
+            assigned = await topic_partitions(kafka, topic)
         except LookupError as err:
             raise RuntimeError(f"{err} yet") from None
         consumer.assign(assigned)

@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 import yaml
 
+from fraud_common.kafka_security import KafkaConnection
 from fraud_dev.cluster.client import Tool
 from fraud_dev.cluster.config import REPO_ROOT, TOOLS_INSTALL
 from fraud_dev.cluster.podcluster import PodCluster, PodClusterSpec
@@ -189,7 +190,7 @@ def release(pods_cluster: PodCluster) -> Release:
     )
     TIMINGS["helm install, every pod Ready"] = time.monotonic() - started
     assert pods_cluster.stack is not None
-    return Release(pods_cluster, Kafka(pods_cluster.stack.bootstrap))
+    return Release(pods_cluster, Kafka(KafkaConnection(pods_cluster.stack.bootstrap)))
 
 
 def _diagnosis(kubectl: Tool) -> str:

@@ -47,7 +47,7 @@ def run_stream(release: Release, seed: int, count: int, rate: float, during=None
     """Stream seeded transactions; run `during()` while they flow; return the ledger and the job restarts."""
     reader = LedgerReader(release.kafka)
     job_before, restarts_before = job_restarts(release.stack)
-    stream = Stream.seeded(release.kafka.bootstrap, seed, count, rate).start()
+    stream = Stream.seeded(release.kafka.connection, seed, count, rate).start()
     if during is not None:
         during(stream)
     stream.join()

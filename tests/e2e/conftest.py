@@ -2,7 +2,11 @@
 
 It runs on free ports in a temporary directory, so it neither disturbs nor is
 disturbed by a `make run` on the same machine. The fraud window is shortened
-so expiry can be observed.
+so expiry can be observed. Its broker is the secured one (KAFKA_SECURITY=sasl_ssl:
+TLS, a SCRAM user per component with its declared ACLs), so every scenario here
+also proves the runtime and the simulator work through it with no more rights
+than they are granted; the tests' own helpers connect as the stack's super user.
+The reliability, observability and benchmark stacks stay plaintext.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from fraud_dev.pipeline import Kafka
+from fraud_dev.stack.kafka_security import SASL_SSL
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
 
@@ -25,11 +30,11 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> LocalStack:
     with private_stack(
-        tmp_path_factory.mktemp("stack"), {"FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS)}
+        tmp_path_factory.mktemp("stack"), {"FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS)}, kafka_security=SASL_SSL
     ) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def kafka(stack) -> Kafka:
-    return Kafka(stack.config.bootstrap_servers)
+    return Kafka(stack.config.kafka_connection())

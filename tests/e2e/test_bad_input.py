@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
 
 from fraud_common.contract import Transaction
 from fraud_dev.pipeline import merchant_with_risk, new_id, restarts, transaction_record
+from fraud_dev.stack.kafka_security import ADMIN
 
 
 def test_malformed_records_are_dead_lettered_and_the_job_keeps_running(stack, kafka):
@@ -108,6 +110,7 @@ def test_a_dead_letter_replays_the_original_record_byte_for_byte(stack, kafka):
             "--to-topic",
             target,
         ],
+        env={**os.environ, **stack.config.kafka_env(ADMIN)},  # an operator's tool: reads dead letters, writes anywhere
         capture_output=True,
         text=True,
         timeout=120,

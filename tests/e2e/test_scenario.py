@@ -7,6 +7,7 @@ transactions (velocity counts them): tests/support/expectations.py holds each de
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -40,6 +41,8 @@ def test_seeded_scenario_is_decided_exactly_as_the_model_says(stack, kafka):
             "--bootstrap-servers",
             stack.config.bootstrap_servers,
         ],
+        # The simulator as itself: its own SCRAM user, which may write the inputs and read alerts, nothing else.
+        env={**os.environ, **stack.config.kafka_env("simulator")},
         capture_output=True,
         text=True,
         timeout=180,

@@ -69,7 +69,7 @@ def scenario(tmp_path_factory) -> Scenario:
         prometheus = Prometheus(config.ports.prometheus)
         started = time.time()
         wait_until(prometheus, "sum(fraud_decisions_total)", 100, timeout=120)
-        Kafka(config.bootstrap_servers).produce("transactions", [POISON])
+        Kafka(config.kafka_connection()).produce("transactions", [POISON])
         set_merchant_faults(stack, error_rate=1.0)
         time.sleep(FAULT_SECONDS)
         set_merchant_faults(stack, error_rate=0.0)

@@ -92,7 +92,7 @@ def stack(tmp_path_factory) -> LocalStack:
 
 @pytest.fixture(scope="session")
 def kafka(stack) -> Kafka:
-    return Kafka(stack.config.bootstrap_servers)
+    return Kafka(stack.config.kafka_connection())
 
 
 def set_merchant_faults(stack: LocalStack, **faults: float) -> None:

@@ -32,7 +32,7 @@ def run_scenario(
     """
     reader = LedgerReader(kafka)
     job_before, restarts_before = job_restarts(stack)
-    stream = Stream.seeded(stack.config.bootstrap_servers, seed, count, rate).start()
+    stream = Stream.seeded(stack.config.kafka_connection(), seed, count, rate).start()
     if fault is not None:
         time.sleep(stream.seconds * fault_after)
         fault()

@@ -51,7 +51,7 @@ def at_least_once(tmp_path_factory):
 
 
 def test_a_client_without_transaction_support_reads_at_least_once_alerts(at_least_once):
-    kafka = Kafka(at_least_once.config.bootstrap_servers)
+    kafka = Kafka(at_least_once.config.kafka_connection())
     transaction = alert_transaction()
     since = kafka.end_offsets(ALERTS_TOPIC)
     reader = LedgerReader(kafka)

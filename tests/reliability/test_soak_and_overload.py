@@ -12,6 +12,7 @@ import os
 import threading
 import time
 
+from fraud_common.kafka_security import KafkaConnection
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import consumer_lag, function_metric, job_restarts
 from fraud_dev.workload import Stream
@@ -90,13 +91,13 @@ def test_a_bounded_soak_keeps_memory_flat_and_every_decision(stack, kafka):
 class LagWatcher(BackgroundSampler):
     """The largest consumer lag of the runtime's group on `transactions`."""
 
-    def __init__(self, bootstrap: str, interval: float = 3) -> None:
+    def __init__(self, kafka: KafkaConnection, interval: float = 3) -> None:
         super().__init__(interval)
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.peak = 0
 
     def lag(self) -> int:
-        return consumer_lag(self.bootstrap, RUNTIME_GROUP, "transactions")
+        return consumer_lag(self.kafka, RUNTIME_GROUP, "transactions")
 
     def sample(self) -> None:
         self.peak = max(self.peak, self.lag())
@@ -104,12 +105,12 @@ class LagWatcher(BackgroundSampler):
 
 def test_overload_shows_as_lag_not_failure_and_drains(stack, kafka):
     rate, calm_rate = 3 * SUSTAINED_RATE, 50
-    bootstrap = stack.config.bootstrap_servers
+    connection = stack.config.kafka_connection()
     reader = LedgerReader(kafka)
     job_before, restarts_before = job_restarts(stack)
-    overload = Stream.seeded(bootstrap, 6801, OVERLOAD_SECONDS * rate, rate)
-    calm = Stream.seeded(bootstrap, 6802, OVERLOAD_SECONDS * calm_rate, calm_rate)
-    with LagWatcher(bootstrap) as lag:
+    overload = Stream.seeded(connection, 6801, OVERLOAD_SECONDS * rate, rate)
+    calm = Stream.seeded(connection, 6802, OVERLOAD_SECONDS * calm_rate, calm_rate)
+    with LagWatcher(connection) as lag:
         overload.start().join()
         calm.start().join()
         report = reader.collect(overload.ids | calm.ids, timeout=600)

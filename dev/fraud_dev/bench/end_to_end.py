@@ -258,7 +258,7 @@ def ladder(configuration: Configuration, rates: tuple[int, ...], seconds: int, d
         ) as stack:
             ready = time.monotonic() - started
             first_alert = smoke(stack)
-            kafka = Kafka(stack.config.bootstrap_servers)
+            kafka = Kafka(stack.config.kafka_connection())
             # The JIT compiles the runtime's hot paths in the first minute under load; measure after it.
             run_rate(stack, kafka, seed=999, rate=WARM_UP_RATE, seconds=WARM_UP_SECONDS, drain=drain)
             runs = []
@@ -314,7 +314,7 @@ def wait_until_drained(stack: LocalStack, timeout: float = 180) -> None:
     """Wait until the runtime has caught up with `transactions` (consumer lag 0), so runs do not overlap."""
     group = module_spec.placeholders(stack.service_env())["KAFKA_CONSUMER_GROUP"]
     deadline = time.monotonic() + timeout
-    while consumer_lag(stack.config.bootstrap_servers, group, TRANSACTIONS_TOPIC) > 0:
+    while consumer_lag(stack.config.kafka_connection(), group, TRANSACTIONS_TOPIC) > 0:
         if time.monotonic() > deadline:
             return
         time.sleep(2)

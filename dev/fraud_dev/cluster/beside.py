@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fraud_common.kafka_security import KafkaConnection
 from fraud_dev.cluster.netns import NetworkNamespace
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
@@ -73,8 +74,8 @@ class BesideStack(LocalStack):
                 f"advertised.listeners=PLAINTEXT://{self.bootstrap}\n"
             )
         broker.argv = self.netns.argv(broker.argv, REPO_ROOT)
-        self._launch(broker, lambda: kafka.broker_ready(self.bootstrap), 90)
-        created = kafka.create_topics(self.bootstrap)
+        self._launch(broker, lambda: kafka.broker_ready(KafkaConnection(self.bootstrap)), 90)
+        created = kafka.create_topics(KafkaConnection(self.bootstrap))
         if created:
             self.say(f"created topics {', '.join(created)}")
 

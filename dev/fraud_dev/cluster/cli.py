@@ -16,8 +16,8 @@ from types import FrameType
 from fraud_common.settings import SettingsError
 from fraud_dev.cluster.client import CommandError
 from fraud_dev.cluster.config import ClusterConfig
-from fraud_dev.cluster.pki import PkiError
 from fraud_dev.cluster.plane import ClusterError, ControlPlane, say_to_stderr
+from fraud_dev.pki import PkiError
 from fraud_dev.process import ServiceError
 
 

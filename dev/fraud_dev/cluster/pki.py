@@ -1,43 +1,21 @@
-"""Certificates and kubeconfigs, made fresh at every start with Debian's openssl.
+"""The control plane's certificates and kubeconfigs, made fresh at every start (fraud_dev.pki).
 
 One throw-away CA signs a certificate per identity; each component authenticates to the API
 server with its own certificate (the CN is the user, the O the group), which is what makes
-RBAC and the Node authorizer meaningful here. Keys are ECDSA P-256: quick to make, accepted
-everywhere in Kubernetes.
+RBAC and the Node authorizer meaningful here.
 """
 
 from __future__ import annotations
 
-import secrets
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-VALID_DAYS = 30
+from fraud_dev.pki import LOOPBACK_NAMES, Identity, issue, make_ca, new_key, openssl
+
 # The first address of the Service range (--service-cluster-ip-range): the `kubernetes` Service.
 SERVICE_CIDR = "10.96.0.0/16"
 KUBERNETES_SERVICE_IP = "10.96.0.1"
-LOOPBACK_NAMES = ("IP:127.0.0.1", "DNS:localhost")
-
-
-class PkiError(RuntimeError):
-    """openssl failed; the message carries its output."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a certificate speaks for, and where it may serve (subject alternative names)."""
-
-    name: str
-    common_name: str
-    organization: str | None = None
-    serves: tuple[str, ...] = ()
-
-    @property
-    def subject(self) -> str:
-        return (f"/O={self.organization}" if self.organization else "") + f"/CN={self.common_name}"
 
 
 ADMIN = Identity("admin", "fraud-cluster-admin", organization="system:masters")
@@ -61,73 +39,10 @@ KWOK = Identity("kwok", "kwok-controller", organization="system:masters", serves
 IDENTITIES = (ADMIN, APISERVER, CONTROLLER_MANAGER, SCHEDULER, KWOK)
 
 
-def _openssl(*args: str) -> None:
-    result = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PkiError(f"openssl {' '.join(args[:2])} failed: {result.stderr.strip()}")
-
-
-def _new_key(path: Path) -> None:
-    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(path))
-    path.chmod(0o600)
-
-
-def make_ca(pki: Path) -> None:
-    pki.mkdir(parents=True, exist_ok=True)
-    _new_key(pki / "ca.key")
-    _openssl(
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        str(pki / "ca.key"),
-        "-subj",
-        "/CN=fraud-cluster-ca",
-        "-days",
-        str(VALID_DAYS),
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-out",
-        str(pki / "ca.crt"),
-    )
-
-
-def issue(pki: Path, identity: Identity) -> None:
-    """<name>.key and <name>.crt signed by the CA: a client certificate, and a server one if it serves."""
-    key, csr, extensions = pki / f"{identity.name}.key", pki / f"{identity.name}.csr", pki / f"{identity.name}.ext"
-    _new_key(key)
-    _openssl("req", "-new", "-key", str(key), "-subj", identity.subject, "-out", str(csr))
-    usages = "serverAuth,clientAuth" if identity.serves else "clientAuth"
-    lines = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", f"extendedKeyUsage={usages}"]
-    if identity.serves:
-        lines.append("subjectAltName=" + ",".join(identity.serves))
-    extensions.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        str(csr),
-        "-CA",
-        str(pki / "ca.crt"),
-        "-CAkey",
-        str(pki / "ca.key"),
-        "-set_serial",
-        "0x" + secrets.token_hex(16),
-        "-days",
-        str(VALID_DAYS),
-        "-extfile",
-        str(extensions),
-        "-out",
-        str(pki / f"{identity.name}.crt"),
-    )
-    csr.unlink()
-    extensions.unlink()
-
-
 def make_service_account_keys(pki: Path) -> None:
     """The key pair the API server signs (and verifies) service-account tokens with."""
-    _new_key(pki / "service-account.key")
-    _openssl("pkey", "-in", str(pki / "service-account.key"), "-pubout", "-out", str(pki / "service-account.pub"))
+    new_key(pki / "service-account.key")
+    openssl("pkey", "-in", str(pki / "service-account.key"), "-pubout", "-out", str(pki / "service-account.pub"))
 
 
 def make_all(pki: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Sequence
 from statefun import ValueSpec
 
 from fraud_common.contract import Topic
+from fraud_common.kafka_security import KafkaSecurity
 from fraud_common.logs import LOG_LEVEL
 from fraud_common.settings import Setting, declared_settings
 from fraud_dev.cluster.config import ClusterConfig, ClusterPorts
@@ -88,6 +89,7 @@ SECTIONS = (
     Section("merchant-service", of(MerchantServiceSettings)),
     Section("simulator", of(SimulatorSettings)),
     Section("every-component", (LOG_LEVEL,)),
+    Section("kafka-security", of(KafkaSecurity)),
     Section("module-spec", of(ModuleSpecSettings)),
     Section("local-stack", of(StackConfig) + of(Ports) + (JAVA_HOME, MAVEN_REPO_LOCAL)),
     Section("control-plane", of(ClusterConfig) + of(ClusterPorts)),

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+from fraud_common.kafka_security import KafkaConnection
 from fraud_common.settings import read_settings, setting
 from fraud_dev.paths import REPO_ROOT
 from fraud_dev.ports import PortSet, port
+from fraud_dev.stack.kafka_security import ADMIN, MODES, PLAINTEXT, BrokerSecurity
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class StackConfig:
     service_env: dict[str, str] = field(default_factory=dict)
     # Flink or StateFun keys over runtime/conf (the launcher's -Dkey=value), e.g. a benchmark's checkpoint interval.
     runtime_properties: dict[str, str] = field(default_factory=dict)
+    kafka_security: str = setting(
+        "KAFKA_SECURITY",
+        PLAINTEXT,
+        "`sasl_ssl`: the broker listens with TLS and SCRAM users, each component with its own user and ACLs, "
+        "certificates made at start (docs/security.md)",
+        choices=MODES,
+    )
     # Prometheus, the OpenTelemetry Collector and Jaeger beside the pipeline (fraud_dev.stack.observability):
     # on for `make run` (the variable's default), off for the private stacks of the end-to-end and reliability tests.
     observability: bool = setting(
@@ -69,3 +78,21 @@ class StackConfig:
     @property
     def bootstrap_servers(self) -> str:
         return f"localhost:{self.ports.kafka}"
+
+    @property
+    def secured(self) -> bool:
+        return self.kafka_security != PLAINTEXT
+
+    @property
+    def broker_security(self) -> BrokerSecurity:
+        return BrokerSecurity(self.run_dir / "kafka" / "security")
+
+    def kafka_env(self, user: str) -> dict[str, str]:
+        """The Kafka security settings of `user` (a component of KAFKA_ACCESS, or ADMIN), as environment."""
+        return self.broker_security.client_env(user) if self.secured else {}
+
+    def kafka_connection(self, user: str = ADMIN) -> KafkaConnection:
+        """How `user` reaches the broker (default: the workshop's super user, for the stack and the tests)."""
+        if not self.secured:
+            return KafkaConnection(self.bootstrap_servers)
+        return KafkaConnection(self.bootstrap_servers, self.broker_security.client(user))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from fraud_dev.stack.config import Ports, StackConfig
+from fraud_dev.stack.kafka_security import PLAINTEXT
 from fraud_dev.stack.stack import LocalStack
 
 # merchant-service answers in milliseconds and the client gives up after half a second, so tests that
@@ -23,15 +24,20 @@ FAST_MERCHANT_SERVICE = {
 
 @contextmanager
 def private_stack(
-    run_dir: Path, service_env: Mapping[str, str] | None = None, runtime_properties: Mapping[str, str] | None = None
+    run_dir: Path,
+    service_env: Mapping[str, str] | None = None,
+    runtime_properties: Mapping[str, str] | None = None,
+    kafka_security: str = PLAINTEXT,
 ) -> Iterator[LocalStack]:
     """Start the whole stack (no simulator); `service_env` adds settings for the Python services and the
-    module spec to FAST_MERCHANT_SERVICE, `runtime_properties` Flink keys over runtime/conf."""
+    module spec to FAST_MERCHANT_SERVICE, `runtime_properties` Flink keys over runtime/conf, `kafka_security`
+    secures the broker (KAFKA_SECURITY's values)."""
     config = StackConfig(
         run_dir=run_dir,
         ports=Ports.free(),
         service_env={**FAST_MERCHANT_SERVICE, **(service_env or {})},
         runtime_properties=dict(runtime_properties or {}),
+        kafka_security=kafka_security,
         observability=False,
     )
     with LocalStack(config, simulator_args=None, say=lambda message: print(f"[stack] {message}")) as running:

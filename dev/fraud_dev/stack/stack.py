@@ -20,7 +20,7 @@ from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.process import Service
 from fraud_dev.readiness import flink_job_running, http_ok
-from fraud_dev.stack import kafka, observability
+from fraud_dev.stack import kafka, kafka_security, observability
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 
 RUNTIME = REPO_ROOT / "runtime"
@@ -152,10 +152,14 @@ class LocalStack:
         runtime_cp = classpath(RUNTIME, LAUNCHER / "target" / "classpath.txt", config.logs / "maven.log")
 
         broker = observability.instrument_broker(config, kafka.broker(config, java, broker_cp))
-        self._launch(broker, lambda: kafka.broker_ready(config.bootstrap_servers), 90)
-        created = kafka.create_topics(config.bootstrap_servers)
+        admin = config.kafka_connection()
+        self._launch(broker, lambda: kafka.broker_ready(admin), 90)
+        created = kafka.create_topics(admin)
         if created:
             self.say(f"created topics {', '.join(created)}")
+        if config.secured:
+            granted = kafka_security.apply_declared_acls(admin, {**os.environ, **config.service_env})
+            self.say(f"Kafka: SASL_SSL with SCRAM users, {granted} ACLs for {', '.join(kafka_security.users())}")
 
         env = self.service_env()
         merchant_port, functions_port = config.ports.merchant_service, config.ports.functions
@@ -184,7 +188,7 @@ class LocalStack:
             simulator = self._python(
                 "simulator",
                 ["-m", "fraud_simulator", *self.simulator_args],
-                {**env, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")},
+                {**env, **config.kafka_env("simulator"), "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")},
             )
             simulator.to_terminal = True
             self._launch(simulator, lambda: True, 10)
@@ -211,8 +215,10 @@ class LocalStack:
     def _runtime(self, java: str, runtime_cp: str, env: dict[str, str]) -> Service:
         module = self.config.run_dir / "conf" / "module.yaml"
         module.parent.mkdir(parents=True, exist_ok=True)
-        # Settings given in the shell (e.g. ALERTS_DELIVERY) count too; the stack's own addresses win.
-        module.write_text(module_spec.rendered({**os.environ, **env}), encoding="utf-8")
+        # Settings given in the shell (e.g. ALERTS_DELIVERY) count too; the stack's own addresses and the
+        # runtime's Kafka user win.
+        runtime_env = {**os.environ, **env, **self.config.kafka_env("statefun-runtime")}
+        module.write_text(module_spec.rendered(runtime_env), encoding="utf-8")
         checkpoints: Path = self.config.run_dir / "checkpoints"
         prune_checkpoints(checkpoints)
         return Service(
