@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 # The StateFun namespace of everything the runtime and the functions name: functions, record types, ingresses
 # and egresses (lower-case letters only, so it also reads well in Flink's metric names).
@@ -217,12 +217,12 @@ class Acl:
     pattern: str = "literal"
 
 
-def declare_access(*entries: KafkaAccess) -> tuple[KafkaAccess, ...]:
-    """The components' access, checked: each component once, only declared topics, a group only for a reader."""
+def declare_access(topics: Sequence[Topic], *entries: KafkaAccess) -> tuple[KafkaAccess, ...]:
+    """The components' access, checked: each component once, only `topics`, a group only for a reader."""
     problems = []
     names = [entry.component for entry in entries]
     problems += [f"component {name} is declared twice" for name in sorted({n for n in names if names.count(n) > 1})]
-    known = {item.name for item in TOPICS}
+    known = {item.name for item in topics}
     for entry in entries:
         problems += [
             f"{entry.component}: no topic {name}" for name in (*entry.reads, *entry.writes) if name not in known
@@ -238,26 +238,31 @@ def declare_access(*entries: KafkaAccess) -> tuple[KafkaAccess, ...]:
     return entries
 
 
-# Who uses Kafka, and for what. The runtime reads every topic an ingress reads and writes every topic an egress
-# writes (exactly-once: transactions); the simulator writes the pipeline's input and reads the alerts it prints
-# and confirms; `helm test`'s smoke test sends one transaction and waits for its decision or alert (it reads
-# without a group, from positions it pins itself).
-KAFKA_ACCESS = declare_access(
-    KafkaAccess(
-        "statefun-runtime",
-        reads=tuple(item.name for item in TOPICS if item.ingress is not None),
-        writes=tuple(item.name for item in TOPICS if item.egress is not None),
-        group_setting="KAFKA_CONSUMER_GROUP",
-        transactional_id_prefix=STATEFUN_TRANSACTIONAL_ID_PREFIX,
-    ),
-    KafkaAccess(
-        "simulator",
-        reads=(ALERTS_TOPIC,),
-        writes=(TRANSACTIONS_TOPIC, CONFIRMED_TOPIC, THRESHOLDS_TOPIC),
-        group_setting="SIMULATOR_GROUP",
-    ),
-    KafkaAccess("smoke-test", reads=(DECISIONS_TOPIC, ALERTS_TOPIC), writes=(TRANSACTIONS_TOPIC,)),
-)
+def kafka_access(topics: Sequence[Topic]) -> tuple[KafkaAccess, ...]:
+    """Who uses Kafka, and for what. The runtime reads every topic an ingress reads and writes every topic an
+    egress writes (exactly-once: in transactions); the simulator writes the pipeline's input and reads the
+    alerts it prints and confirms; `helm test`'s smoke test sends one transaction and waits for its decision
+    or alert (without a group, from positions it pins itself)."""
+    return declare_access(
+        topics,
+        KafkaAccess(
+            "statefun-runtime",
+            reads=tuple(item.name for item in topics if item.ingress is not None),
+            writes=tuple(item.name for item in topics if item.egress is not None),
+            group_setting="KAFKA_CONSUMER_GROUP",
+            transactional_id_prefix=STATEFUN_TRANSACTIONAL_ID_PREFIX,
+        ),
+        KafkaAccess(
+            "simulator",
+            reads=(ALERTS_TOPIC,),
+            writes=(TRANSACTIONS_TOPIC, CONFIRMED_TOPIC, THRESHOLDS_TOPIC),
+            group_setting="SIMULATOR_GROUP",
+        ),
+        KafkaAccess("smoke-test", reads=(DECISIONS_TOPIC, ALERTS_TOPIC), writes=(TRANSACTIONS_TOPIC,)),
+    )
+
+
+KAFKA_ACCESS = kafka_access(TOPICS)
 
 
 def access(component: str) -> KafkaAccess:

@@ -5,6 +5,7 @@
 - the dashboards, the same JSON as observability/dashboards/;
 - the module spec template, the same text as runtime/conf/module.yaml.tmpl;
 - files/topics.yaml, the KafkaTopics' names and partitions, from fraud_common.contract.TOPICS;
+- files/kafka-users.yaml, each component's ACLs for its KafkaUser, from fraud_common.contract.kafka_access;
 - files/metric-relabelings.yaml, observability/relabel.yaml in prometheus-operator's spelling.
 """
 
@@ -15,7 +16,7 @@ from typing import Mapping, Sequence
 
 import yaml
 
-from fraud_common.contract import Topic
+from fraud_common.contract import KafkaAccess, Topic, kafka_access
 
 CHART = Path("charts") / "fraud-platform"
 FILES = CHART / "files"
@@ -52,6 +53,33 @@ def topics_file(topics: Sequence[Topic]) -> str:
     )
 
 
+def strimzi_acl(resource_type: str, name: str | None, pattern: str, operations: tuple[str, ...]) -> dict:
+    resource = {"type": resource_type, **({"name": name} if name is not None else {}), "patternType": pattern}
+    return {"resource": resource, "operations": list(operations)}
+
+
+def kafka_users_file(access: Sequence[KafkaAccess]) -> str:
+    """files/kafka-users.yaml: each component's ACLs as a Strimzi KafkaUser spells them (templates/kafka-users.yaml
+    renders one per component). A consumer group's name is the chart's value of the component's group setting,
+    so its ACL comes without one; the cluster has no name in Strimzi's terms."""
+    users = {}
+    for entry in access:
+        acls = []
+        for acl in entry.acls("" if entry.group_setting else None):
+            name = None if acl.resource_type in ("group", "cluster") else acl.name
+            acls.append(strimzi_acl(acl.resource_type, name, acl.pattern, acl.operations))
+        users[entry.component] = {"groupSetting": entry.group_setting, "acls": acls}
+    comment = (
+        "# Each component's Kafka rights (fraud_common.contract.kafka_access): a group ACL's name is the chart's value\n"
+        "# of the component's group setting (templates/kafka-users.yaml).\n"
+    )
+    return (
+        header("fraud_dev.generate.chart", "fraud_common.contract.kafka_access")
+        + comment
+        + yaml.safe_dump(users, sort_keys=False, width=1000)
+    )
+
+
 def relabelings(root: Path) -> str:
     """The metric relabel rules of observability/relabel.yaml with prometheus-operator's key names."""
     rules = yaml.safe_load((root / OBSERVABILITY / "relabel.yaml").read_text(encoding="utf-8"))
@@ -69,5 +97,6 @@ def chart_files(
     files.update({FILES / "dashboards" / path.name: text for path, text in dashboards.items()})
     files[FILES / "module.yaml.tmpl"] = module_spec
     files[FILES / "topics.yaml"] = topics_file(topics)
+    files[FILES / "kafka-users.yaml"] = kafka_users_file(kafka_access(topics))
     files[FILES / "metric-relabelings.yaml"] = relabelings(root)
     return files

@@ -9,6 +9,7 @@ each names the newcomer; tests/deploy/test_generate.py follows the topic through
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from fraud_common.contract import NAMESPACE, TOPICS, Egress, Topic
 from fraud_dev import module_spec
@@ -21,7 +22,14 @@ from fraud_functions.messages import LookupAnswer, LookupQuery
 from tests.support.generator_tree import READ_TOPIC, copy_generator_tree, taking
 
 WRITTEN_TOPIC = Topic("audits", key="account", value="`Audit`", partitions=3, egress=Egress())
-TOPIC_FILES = {MODULE_SPEC, FILES / "module.yaml.tmpl", FILES / "topics.yaml", docs.ARCHITECTURE}
+# A topic the runtime reads or writes is one more its Kafka user may read or write (files/kafka-users.yaml).
+TOPIC_FILES = {
+    MODULE_SPEC,
+    FILES / "module.yaml.tmpl",
+    FILES / "topics.yaml",
+    FILES / "kafka-users.yaml",
+    docs.ARCHITECTURE,
+}
 
 
 @pytest.fixture
@@ -31,6 +39,12 @@ def tree(tmp_path):
     before = python_files(root, Declarations.current())
     write(root, before)
     return root, before
+
+
+def runtime_grants(files: dict, topic: str) -> list:
+    """The operations the runtime's KafkaUser is granted on `topic`."""
+    users = yaml.safe_load(files[FILES / "kafka-users.yaml"])
+    return [acl["operations"] for acl in users["statefun-runtime"]["acls"] if acl["resource"].get("name") == topic]
 
 
 def changed(before: dict, after: dict) -> set:
@@ -45,6 +59,7 @@ def test_a_topic_the_runtime_reads_changes_exactly_the_files_that_list_topics(tr
     assert changed(before, after) == TOPIC_FILES
     assert all(READ_TOPIC.name in after[path] for path in TOPIC_FILES)
     assert "audit-requests: 2" in after[FILES / "topics.yaml"]
+    assert runtime_grants(after, "audit-requests") == [["Read", "Describe"]]
     spec = module_spec.documents(module_spec.render(after[MODULE_SPEC], module_spec.placeholders({})))
     (ingress,) = [d["spec"] for d in spec if d["kind"].endswith("/ingress") and d["spec"]["id"] == READ_TOPIC.id]
     assert ingress["topics"] == [
@@ -63,6 +78,7 @@ def test_a_topic_the_runtime_writes_gets_an_exactly_once_egress(tree):
     spec = module_spec.documents(module_spec.render(after[MODULE_SPEC], module_spec.placeholders({})))
     (egress,) = [d["spec"] for d in spec if d["kind"].endswith("/egress") and d["spec"]["id"] == "fraud/audits"]
     assert egress["deliverySemantic"]["type"] == "exactly-once"
+    assert runtime_grants(after, "audits") == [["Write", "Describe"]]
 
 
 def test_the_local_broker_creates_a_new_topic_with_its_partitions():
