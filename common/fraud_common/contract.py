@@ -265,14 +265,6 @@ def kafka_access(topics: Sequence[Topic]) -> tuple[KafkaAccess, ...]:
 KAFKA_ACCESS = kafka_access(TOPICS)
 
 
-def access(component: str) -> KafkaAccess:
-    """The declared access of `component`; KeyError for one that has no Kafka user."""
-    for entry in KAFKA_ACCESS:
-        if entry.component == component:
-            return entry
-    raise KeyError(f"no component {component} in fraud_common.contract.KAFKA_ACCESS")
-
-
 MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = 1_000_000_000

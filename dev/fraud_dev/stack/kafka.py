@@ -42,7 +42,7 @@ def server_properties(config: StackConfig, host: str = "localhost") -> Path:
     return path
 
 
-def _argfile(path: Path, arguments: list[str]) -> str:
+def write_argfile(path: Path, arguments: list[str]) -> str:
     """A java @argfile (readable by its owner only) holding `arguments`, so none shows in the process list."""
     path.write_text("\n".join(f'"{argument}"' for argument in arguments) + "\n", encoding="utf-8")
     path.chmod(0o600)
@@ -77,7 +77,7 @@ def format_storage(config: StackConfig, java: str, classpath: str, properties: P
     argfile = config.run_dir / "kafka" / "format.args"
     try:
         with log_path.open("ab") as sink:
-            subprocess.run([java, _argfile(argfile, arguments)], stdout=sink, stderr=subprocess.STDOUT, check=True)
+            subprocess.run([java, write_argfile(argfile, arguments)], stdout=sink, stderr=subprocess.STDOUT, check=True)
     finally:
         argfile.unlink(missing_ok=True)
     (config.run_dir / "kafka" / "security-mode").write_text(config.kafka_security + "\n", encoding="utf-8")

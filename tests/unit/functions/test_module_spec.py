@@ -136,3 +136,104 @@ def test_the_command_line_writes_the_rendered_spec(tmp_path, monkeypatch):
     assert module_spec.main(["--out", str(out)]) == 0
     docs = module_spec.documents(out.read_text())
     assert docs[0]["spec"]["urlPathTemplate"] == "http://functions:8000/statefun"
+
+
+SCRAM = "org.apache.kafka.common.security.scram.ScramLoginModule"
+PROVIDERS = [
+    ("config.providers", "dir"),
+    ("config.providers.dir.class", "org.apache.kafka.common.config.provider.DirectoryConfigProvider"),
+]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, [("security.protocol", "PLAINTEXT")]),
+        (
+            {"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CA_FILE": "/etc/kafka/ca/ca.crt"},
+            [
+                ("security.protocol", "SSL"),
+                ("ssl.truststore.type", "PEM"),
+                ("ssl.truststore.location", "/etc/kafka/ca/ca.crt"),
+            ],
+        ),
+        (
+            {
+                "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                "KAFKA_SASL_USERNAME": "fraud-statefun",
+                "KAFKA_SASL_PASSWORD_FILE": "/etc/kafka/user/password",
+                "KAFKA_SSL_CA_FILE": "/etc/kafka/ca/ca.crt",
+            },
+            [
+                ("security.protocol", "SASL_SSL"),
+                *PROVIDERS,
+                ("sasl.mechanism", "SCRAM-SHA-512"),
+                (
+                    "sasl.jaas.config",
+                    f'{SCRAM} required username="fraud-statefun" password="${{dir:/etc/kafka/user:password}}";',
+                ),
+                ("ssl.truststore.type", "PEM"),
+                ("ssl.truststore.location", "/etc/kafka/ca/ca.crt"),
+            ],
+        ),
+        (
+            {
+                "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+                "KAFKA_SASL_MECHANISM": "PLAIN",
+                "KAFKA_SASL_USERNAME_FILE": "/etc/kafka/api/key",
+                "KAFKA_SASL_PASSWORD_FILE": "/etc/kafka/api/secret",
+            },
+            [
+                ("security.protocol", "SASL_PLAINTEXT"),
+                *PROVIDERS,
+                ("sasl.mechanism", "PLAIN"),
+                (
+                    "sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    'username="${dir:/etc/kafka/api:key}" password="${dir:/etc/kafka/api:secret}";',
+                ),
+            ],
+        ),
+        (
+            {
+                "KAFKA_SECURITY_PROTOCOL": "SSL",
+                "KAFKA_SSL_CERTIFICATE_FILE": "/etc/kafka/user/user.crt",
+                "KAFKA_SSL_KEY_FILE": "/etc/kafka/user/user.key",
+            },
+            [
+                ("security.protocol", "SSL"),
+                *PROVIDERS,
+                ("ssl.keystore.type", "PEM"),
+                ("ssl.keystore.certificate.chain", "${dir:/etc/kafka/user:user.crt}"),
+                ("ssl.keystore.key", "${dir:/etc/kafka/user:user.key}"),
+            ],
+        ),
+    ],
+    ids=["plaintext", "ssl-private-ca", "sasl-ssl-scram", "sasl-plaintext-plain-user-file", "mutual-tls"],
+)
+def test_every_ingress_and_egress_connects_as_the_security_settings_say(env, expected):
+    documents = module_spec.documents(module_spec.rendered(env))
+    kafka = [doc["spec"] for doc in documents if doc["kind"].endswith(("/ingress", "/egress"))]
+    assert len(kafka) == len(TOPICS)
+    for spec in kafka:
+        properties = [next(iter(entry.items())) for entry in spec["properties"]]
+        own = [("isolation.level", "read_committed")] if "consumerGroupId" in spec else []
+        assert properties == own + expected, spec["id"]
+
+
+def test_no_credential_reaches_the_spec_only_where_kafka_reads_it(tmp_path):
+    password = tmp_path / "password"
+    password.write_text("do-not-render-me", encoding="utf-8")
+    env = {
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_USERNAME": "fraud-statefun",
+        "KAFKA_SASL_PASSWORD_FILE": str(password),
+    }
+    text = module_spec.rendered(env)
+    assert "do-not-render-me" not in text
+    assert f"${{dir:{tmp_path}:password}}" in text
+
+
+def test_bad_security_settings_stop_the_rendering_naming_the_variable():
+    with pytest.raises(SettingsError, match="KAFKA_SASL_PASSWORD_FILE"):
+        module_spec.rendered({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_USERNAME": "u"})
