@@ -20,7 +20,6 @@ from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirma
 from fraud_common.envelope import parse_record
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Ingress, Lookup, Resources, declare
-from fraud_functions.legacy import FRAUD_COUNT_LOOKUP, FraudCount, QueryFraud
 from fraud_functions.messages import (
     CONFIRM_FRAUD_RECORD,
     ExpireFraud,
@@ -39,13 +38,14 @@ from fraud_functions.outcomes import (
 log = logging.getLogger(__name__)
 
 FRAUD_COUNT = f"{NAMESPACE}/fraud-count"
+FRAUD_COUNT_LOOKUP = "fraud_count"
 
 
 @declare(
     typename=FRAUD_COUNT,
     summary="confirmed frauds of an account in a sliding window (FRAUD_WINDOW_SECONDS), from delayed self-messages",
-    takes=(CONFIRM_FRAUD_RECORD, LookupQuery.TYPENAME, ExpireFraud.TYPENAME, QueryFraud.TYPENAME),
-    answers=(LookupAnswer.TYPENAME, FraudCount.TYPENAME),
+    takes=(CONFIRM_FRAUD_RECORD, LookupQuery.TYPENAME, ExpireFraud.TYPENAME),
+    answers=(LookupAnswer.TYPENAME,),
     # No TTL: the delayed expiries bring the count back to zero, and zero deletes it.
     state=lambda settings: [ValueSpec(name="count", type=IntType)],
     ingress=Ingress(CONFIRMED_TOPIC, CONFIRM_FRAUD_RECORD),
@@ -71,9 +71,6 @@ class FraudCountFunction:
                     context,
                     LookupAnswer(query.transaction_id, FRAUD_COUNT_LOOKUP, {"count": context.storage.count or 0}),
                 )
-        elif message.is_type(QueryFraud.STATEFUN_TYPE):
-            if (old := read_request(FRAUD_COUNT, context, message, QueryFraud)) is not None:
-                reply_to_caller(context, FraudCount(old.transaction_id, context.address.id, context.storage.count or 0))
         else:
             reject_unknown_type(FRAUD_COUNT, context, message)
 

@@ -50,7 +50,6 @@ from fraud_functions.addresses import (
 )
 from fraud_functions.declarations import Ingress, Resources, declare
 from fraud_functions.functions.model import MODEL
-from fraud_functions.legacy import FraudCount, MerchantScore, pending_from_old_shape
 from fraud_functions.messages import (
     TRANSACTION_RECORD,
     DecisionDeadline,
@@ -100,7 +99,6 @@ class Pending:
     @classmethod
     def load(cls, value: dict[str, Any]) -> "Pending":
         """Read stored state, also as an older version wrote it; fields this version lacks are ignored."""
-        value = pending_from_old_shape(value)
         known = {item.name for item in fields(cls)}
         return cls(**{name: item for name, item in value.items() if name in known})
 
@@ -132,8 +130,6 @@ class Verdict:
         LookupAnswer.TYPENAME,
         ModelScore.TYPENAME,
         DecisionDeadline.TYPENAME,
-        FraudCount.TYPENAME,
-        MerchantScore.TYPENAME,
     ),
     answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
@@ -159,15 +155,11 @@ class TransactionManager:
         if message.value_typename() == TRANSACTION_RECORD:
             self._on_transaction(context, message)
         elif message.is_type(LookupAnswer.STATEFUN_TYPE):
-            self._on_answer(context, message, LookupAnswer)
+            self._on_answer(context, message)
         elif message.is_type(ModelScore.STATEFUN_TYPE):
             self._on_score(context, message)
         elif message.is_type(DecisionDeadline.STATEFUN_TYPE):
             self._on_deadline(context, message)
-        elif message.is_type(FraudCount.STATEFUN_TYPE):
-            self._on_answer(context, message, FraudCount)
-        elif message.is_type(MerchantScore.STATEFUN_TYPE):
-            self._on_answer(context, message, MerchantScore)
         else:
             reject_unknown_type(TRANSACTION_MANAGER, context, message)
 
@@ -237,14 +229,11 @@ class TransactionManager:
         return f"already decided ({decided.get('outcome')} at {decided.get('decided_at_ms')} ms)"
 
     # -- answers -------------------------------------------------------------------------------
-    def _on_answer(
-        self, context: Context, message: Message, kind: type[LookupAnswer] | type[FraudCount] | type[MerchantScore]
-    ) -> None:
-        joined = self._reply_with_pending(context, message, kind)
+    def _on_answer(self, context: Context, message: Message) -> None:
+        joined = self._reply_with_pending(context, message, LookupAnswer)
         if joined is None:
             return
-        reply, pending = joined
-        answer = reply if isinstance(reply, LookupAnswer) else reply.as_answer()
+        answer, pending = joined
         if answer.lookup not in pending.asked:
             drop_unexpected(TRANSACTION_MANAGER, context, "unasked_lookup", answer.lookup)
             return

@@ -14,6 +14,7 @@ from statefun.request_reply_pb2 import FromFunction, ToFunction
 
 from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.declarations import typenames
+from fraud_functions.messages import LookupQuery
 from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
@@ -191,9 +192,10 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
     state.state_name = "cached"
     item = request.invocation.invocations.add()
     item.caller.namespace, item.caller.type, item.caller.id = "fraud", "transaction-manager", "tx-1"
-    item.argument.typename = "fraud/QueryMerchant"
+    query = LookupQuery("tx-1", "0x00F3CD51", "Slowshop", 10, "2026-11-27T10:00:00")
+    item.argument.typename = query.TYPENAME
     item.argument.has_value = True
-    item.argument.value = b'{"transaction_id": "tx-1"}'
+    item.argument.value = json.dumps(query.to_dict()).encode()
     async with aiohttp.ClientSession() as session:
         call = asyncio.create_task(
             session.post(f"http://127.0.0.1:{server.port}/statefun", data=request.SerializeToString())
@@ -204,7 +206,8 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
         answer = FromFunction()
         answer.ParseFromString(await response.read())
     (reply,) = answer.invocation_result.outgoing_messages
-    assert json.loads(reply.argument.value)["score"] == 88 and json.loads(reply.argument.value)["source"] == "service"
+    answer_value = json.loads(reply.argument.value)
+    assert (answer_value["values"], answer_value["degraded"]) == ({"score": 88}, False)
     assert merchants.closed_while_busy is False
 
 
