@@ -18,14 +18,12 @@ import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from statefun import Context, Message, ValueSpec
+from statefun import ValueSpec
 
 from fraud_common.contract import Transaction
 from fraud_functions.settings import FunctionSettings
-
-Handler = Callable[[Context, Message], Awaitable[None]]
 
 
 @dataclass(frozen=True)

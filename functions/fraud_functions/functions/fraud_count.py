@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from statefun import Context, IntType, Message, ValueSpec
+from statefun import IntType, Message, ValueSpec
 
 from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirmation
 from fraud_common.envelope import parse_record
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Ingress, Lookup, Resources, declare
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     CONFIRM_FRAUD_RECORD,
     ExpireFraud,
@@ -60,7 +61,7 @@ class FraudCountFunction:
     def __init__(self, resources: Resources) -> None:
         self._window = timedelta(seconds=resources.settings.fraud_window_seconds)
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.value_typename() == CONFIRM_FRAUD_RECORD:
             self._on_confirmation(context, message)
         elif message.is_type(ExpireFraud.STATEFUN_TYPE):
@@ -74,7 +75,7 @@ class FraudCountFunction:
         else:
             reject_unknown_type(FRAUD_COUNT, context, message)
 
-    def _on_confirmation(self, context: Context, message: Message) -> None:
+    def _on_confirmation(self, context: MessageContext, message: Message) -> None:
         try:
             parse_record(message.raw_value(), context.address.id, "account key", parse_confirmation)
         except ContractError as error:
@@ -84,7 +85,7 @@ class FraudCountFunction:
         context.send_after(self._window, outgoing(FRAUD_COUNT, context.address.id, ExpireFraud()))
         log.info("fraud confirmed", extra={"account": context.address.id, "count": context.storage.count})
 
-    def _on_expire(self, context: Context) -> None:
+    def _on_expire(self, context: MessageContext) -> None:
         count = context.storage.count
         if not count:
             drop_unexpected(FRAUD_COUNT, context, "expire_without_count", "no confirmed fraud to expire")

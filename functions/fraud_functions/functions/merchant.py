@@ -16,11 +16,12 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from statefun import Context, Message, ValueSpec, make_json_type
+from statefun import Message, ValueSpec, make_json_type
 
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
 from fraud_functions.merchant_service_client import MerchantServiceClient
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import LookupAnswer, LookupQuery
 from fraud_functions.metrics import MERCHANT_LOOKUPS
 from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
@@ -62,7 +63,7 @@ class MerchantFunction:
         self._fallback = settings.merchant_fallback_score
         self._clock_ms = clock_ms
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.is_type(LookupQuery.STATEFUN_TYPE):
             if (query := read_request(MERCHANT, context, message, LookupQuery)) is not None:
                 score, degraded = await self._score(context, query.transaction_id)
@@ -72,7 +73,7 @@ class MerchantFunction:
         else:
             reject_unknown_type(MERCHANT, context, message)
 
-    async def _score(self, context: Context, transaction_id: str) -> tuple[float, bool]:
+    async def _score(self, context: MessageContext, transaction_id: str) -> tuple[float, bool]:
         """(score, degraded): from the cache, from merchant-service, or the fallback."""
         cached = self._fresh(context.storage.cached)
         if cached is not None:

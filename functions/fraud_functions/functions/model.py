@@ -7,10 +7,11 @@ ALERT_THRESHOLD, when set, replaces the model file's threshold.
 
 from __future__ import annotations
 
-from statefun import Context, Message
+from statefun import Message
 
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Resources, declare
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import ModelInput, ModelScore
 from fraud_functions.metrics import MODEL_SCORES
 from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
@@ -37,7 +38,7 @@ class ModelFunction:
         override = resources.settings.alert_threshold
         self._threshold = override if override is not None else self._model.threshold
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if not message.is_type(ModelInput.STATEFUN_TYPE):
             reject_unknown_type(MODEL, context, message)
             return

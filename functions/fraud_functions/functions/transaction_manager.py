@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, Callable
 
-from statefun import Context, Message, ValueSpec, kafka_egress_message, make_json_type
+from statefun import Message, ValueSpec, kafka_egress_message, make_json_type
 
 from fraud_common.contract import (
     ALERTS_TOPIC,
@@ -50,6 +50,7 @@ from fraud_functions.addresses import (
 )
 from fraud_functions.declarations import Ingress, Resources, declare
 from fraud_functions.functions.model import MODEL
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     TRANSACTION_RECORD,
     DecisionDeadline,
@@ -151,7 +152,7 @@ class TransactionManager:
         self._clock_ms = clock_ms
         self._new_token = new_token
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.value_typename() == TRANSACTION_RECORD:
             self._on_transaction(context, message)
         elif message.is_type(LookupAnswer.STATEFUN_TYPE):
@@ -163,13 +164,13 @@ class TransactionManager:
         else:
             reject_unknown_type(TRANSACTION_MANAGER, context, message)
 
-    def on_failure(self, context: Context, message: Message, error: ContractError) -> None:
+    def on_failure(self, context: MessageContext, message: Message, error: ContractError) -> None:
         """After a bug (effects undone, message dead-lettered): a transaction record still gets its decision."""
         if message.value_typename() == TRANSACTION_RECORD and self._first_record(context):
             self._decide(context, None, Verdict("dead_letter", reason=error.reason))
 
     # -- the transaction -----------------------------------------------------------------------
-    def _on_transaction(self, context: Context, message: Message) -> None:
+    def _on_transaction(self, context: MessageContext, message: Message) -> None:
         transaction_id = context.address.id
         try:
             _, transaction = parse_record(message.raw_value(), transaction_id, "transaction id", parse_transaction)
@@ -200,7 +201,7 @@ class TransactionManager:
         TRANSACTIONS_STARTED.inc()
         log.debug("transaction received", extra={"transaction_id": transaction_id})
 
-    def _schedule_deadline(self, context: Context, pending: Pending) -> None:
+    def _schedule_deadline(self, context: MessageContext, pending: Pending) -> None:
         """Store the pending state with a fresh deadline (a token reused while pending would fail the job)."""
         pending.deadline_token = self._new_token()
         context.storage.pending = pending.dump()
@@ -211,25 +212,25 @@ class TransactionManager:
         )
 
     @staticmethod
-    def _first_record(context: Context) -> bool:
+    def _first_record(context: MessageContext) -> bool:
         """No record of this id is in flight or decided."""
         return context.storage.pending is None and context.storage.decided is None
 
     @staticmethod
-    def _accepts_new_record(context: Context) -> bool:
+    def _accepts_new_record(context: MessageContext) -> bool:
         """Nothing in flight, and no decision other than `dead_letter` (a corrected record may be replayed)."""
         decided = context.storage.decided
         return context.storage.pending is None and (decided is None or decided.get("outcome") == "dead_letter")
 
     @staticmethod
-    def _status(context: Context) -> str:
+    def _status(context: MessageContext) -> str:
         decided = context.storage.decided
         if context.storage.pending is not None or not isinstance(decided, dict):
             return "already in flight"
         return f"already decided ({decided.get('outcome')} at {decided.get('decided_at_ms')} ms)"
 
     # -- answers -------------------------------------------------------------------------------
-    def _on_answer(self, context: Context, message: Message) -> None:
+    def _on_answer(self, context: MessageContext, message: Message) -> None:
         joined = self._reply_with_pending(context, message, LookupAnswer)
         if joined is None:
             return
@@ -247,7 +248,7 @@ class TransactionManager:
             self._request_score(context, pending)
         context.storage.pending = pending.dump()
 
-    def _request_score(self, context: Context, pending: Pending) -> None:
+    def _request_score(self, context: MessageContext, pending: Pending) -> None:
         """Send the model every value, by source; a lookup that did not answer counts as its fallback."""
         values: dict[str, float] = {"transaction.amount": pending.transaction["amount"]}
         for name in pending.asked:
@@ -259,7 +260,7 @@ class TransactionManager:
         )
         pending.scoring = True
 
-    def _on_score(self, context: Context, message: Message) -> None:
+    def _on_score(self, context: MessageContext, message: Message) -> None:
         joined = self._reply_with_pending(context, message, ModelScore)
         if joined is None:
             return
@@ -278,7 +279,7 @@ class TransactionManager:
             return custom / 100.0, "account"
         return (score.threshold if score.threshold is not None else DEFAULT_THRESHOLD), "model"
 
-    def _on_deadline(self, context: Context, message: Message) -> None:
+    def _on_deadline(self, context: MessageContext, message: Message) -> None:
         deadline = read_message(TRANSACTION_MANAGER, context, message, DecisionDeadline)
         if deadline is None:
             return
@@ -300,7 +301,7 @@ class TransactionManager:
         self._schedule_deadline(context, pending)
 
     @staticmethod
-    def _reply_with_pending(context: Context, message: Message, kind):
+    def _reply_with_pending(context: MessageContext, message: Message, kind):
         """A readable reply and the transaction it belongs to, or None (counted) for either missing."""
         reply = read_message(TRANSACTION_MANAGER, context, message, kind)
         if reply is None:
@@ -313,7 +314,7 @@ class TransactionManager:
         return reply, Pending.load(value)
 
     # -- the decision --------------------------------------------------------------------------
-    def _decide(self, context: Context, pending: Pending | None, verdict: Verdict) -> None:
+    def _decide(self, context: MessageContext, pending: Pending | None, verdict: Verdict) -> None:
         """Record the one decision of this transaction: state, alert, `decisions` record, metrics."""
         now = self._clock_ms()
         degraded = sorted(set(pending.degraded)) if pending is not None else []
@@ -359,7 +360,7 @@ class TransactionManager:
                 extra={"transaction_id": decision.transaction_id, "outcome": verdict.outcome, "reason": verdict.reason},
             )
 
-    def _emit_alert(self, context: Context, pending: Pending, decision: Decision) -> None:
+    def _emit_alert(self, context: MessageContext, pending: Pending, decision: Decision) -> None:
         transaction = pending.transaction
         alert = Alert(
             account=transaction["account"],

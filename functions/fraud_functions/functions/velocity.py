@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
 
-from statefun import Context, Message, ValueSpec, make_json_type
+from statefun import Message, ValueSpec, make_json_type
 
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     JsonMessage,
     LookupAnswer,
@@ -138,7 +139,7 @@ class VelocityFunction:
     def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         self._clock_ms = clock_ms
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.is_type(LookupQuery.STATEFUN_TYPE):
             if (query := read_request(VELOCITY, context, message, LookupQuery)) is not None:
                 now = self._clock_ms()
