@@ -24,6 +24,8 @@ from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeser
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
+from fraud_common.contract import Outcome
+
 OUT = Path(__file__).resolve().parent / "dashboards"
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")
 KUBERNETES_ONLY = "Kubernetes only"
@@ -81,8 +83,8 @@ def or_zero(expr: str, traffic: str, on: str | None = None, label: str = "") -> 
 FN = '{function=~"$function"}'
 MESSAGES_BY_FUNCTION = rate("fraud_function_messages_total", "function", FN)
 ALL_DECISIONS = rate("fraud_decisions_total")
-ALERT_DECISIONS = rate("fraud_decisions_total", selector='{outcome="alert"}')
-SCORED_DECISIONS = rate("fraud_decisions_total", selector='{outcome=~"alert|no_alert"}')
+ALERT_DECISIONS = rate("fraud_decisions_total", selector=f'{{outcome="{Outcome.ALERT}"}}')
+SCORED_DECISIONS = rate("fraud_decisions_total", selector=f'{{outcome=~"{Outcome.ALERT}|{Outcome.NO_ALERT}"}}')
 DEGRADED_DECISIONS = rate("fraud_decisions_total", selector='{degraded="true"}')
 ALL_LOOKUPS = rate("fraud_merchant_lookups_total")
 CACHE_LOOKUPS = rate("fraud_merchant_lookups_total", selector='{source="cache"}')

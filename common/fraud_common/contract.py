@@ -17,6 +17,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Mapping
 
 TRANSACTIONS_TOPIC = "transactions"
@@ -86,6 +87,19 @@ class Transaction:
         """The JSON value written to Kafka: the workshop's four fields, then the trace context if any."""
         return with_traceparent(workshop_fields(self), self.traceparent)
 
+    @classmethod
+    def from_record(cls, transaction_id: str, record: Mapping[str, Any]) -> Transaction:
+        """The inverse of `to_record`, for a value this code wrote itself (stored state), so not validated again;
+        a record from Kafka goes through `parse_transaction`."""
+        return cls(
+            transaction_id=transaction_id,
+            account=record["account"],
+            merchant=record["merchant"],
+            amount=record["amount"],
+            timestamp=record["timestamp"],
+            traceparent=record.get("traceparent"),
+        )
+
 
 def with_traceparent(record: dict[str, Any], traceparent: str | None) -> dict[str, Any]:
     """A record value with a `traceparent` field when there is one to carry."""
@@ -151,7 +165,13 @@ class Alert:
         )
 
 
-DECISION_OUTCOMES = ("alert", "no_alert", "dead_letter", "expired")
+class Outcome(StrEnum):
+    """What became of a transaction; its value is the `outcome` field of the `decisions` record."""
+
+    ALERT = "alert"  # scored at or above the threshold: an alert was sent too
+    NO_ALERT = "no_alert"  # scored below the threshold
+    DEAD_LETTER = "dead_letter"  # the record could not be used; the dead letter says why
+    EXPIRED = "expired"  # the model did not answer by the second deadline
 
 
 @dataclass(frozen=True)
@@ -167,9 +187,9 @@ class Decision:
     """
 
     transaction_id: str
-    outcome: str
+    outcome: Outcome
     decided_at_ms: int
-    transaction: Mapping[str, Any] | None = None
+    transaction: Transaction | None = None
     score: float | None = None
     threshold: float | None = None
     model_version: str | None = None
@@ -187,9 +207,9 @@ class Decision:
         """The JSON value: the workshop's four fields first when the transaction was readable."""
         return with_traceparent(
             {
-                **(dict(self.transaction) if self.transaction else {}),
+                **(self.transaction.to_record() if self.transaction else {}),
                 "transaction_id": self.transaction_id,
-                "outcome": self.outcome,
+                "outcome": self.outcome.value,
                 "score": self.score,
                 "threshold": self.threshold,
                 "threshold_source": self.threshold_source,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Transaction
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Outcome, Transaction
 from fraud_common.merchant_risk import risk_score
 from fraud_simulator.kafka_io import ConsumedRecord, RecordSink, RecordSource
 from fraud_simulator.loops import send_transaction
@@ -34,7 +34,7 @@ AMOUNT = 1000
 # Which field of the transaction each topic uses as its Kafka key.
 KEY_FIELD = {ALERTS_TOPIC: "account", DECISIONS_TOPIC: "transaction_id"}
 # On `decisions`, the record must also say the transaction alerted.
-EXPECTED_OUTCOME = {DECISIONS_TOPIC: "alert"}
+EXPECTED_OUTCOME = {DECISIONS_TOPIC: Outcome.ALERT}
 
 
 def risky_merchant(rng: random.Random) -> str:

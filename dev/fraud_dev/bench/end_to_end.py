@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, Outcome
 from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals, sent_times
 from fraud_dev.bench.sampler import Sampler
 from fraud_dev.pipeline import (
@@ -222,7 +222,7 @@ def judge(
     checkpoint: dict,
     restarts: int,
 ) -> dict:
-    alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == "alert"}
+    alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == Outcome.ALERT}
     missing_alerts = len(alerted - arrivals.alerts.keys())
     alert_latency = latencies(arrivals.alerts, sent)
     complete = summary["produced"] == count and len(arrivals.decisions) >= count and missing_alerts == 0

@@ -38,6 +38,8 @@ from fraud_common.contract import (
     Alert,
     ContractError,
     Decision,
+    Outcome,
+    Transaction,
     encode,
     parse_transaction,
 )
@@ -87,9 +89,13 @@ def state_specs(ttl_seconds: int, decided_retention_seconds: int) -> list[ValueS
 
 @dataclass
 class Pending:
-    """A transaction waiting for its lookups and its score (stored as JSON)."""
+    """A transaction waiting for its lookups and its score.
 
-    transaction: dict[str, Any]
+    Stored as JSON (`dump`) whose `transaction` is the record as it came from Kafka (`Transaction.to_record`,
+    the id being the address), the shape checkpoints of every earlier version hold.
+    """
+
+    transaction: Transaction
     received_ms: int
     deadline_token: str = ""
     asked: list[str] = field(default_factory=list)
@@ -98,13 +104,25 @@ class Pending:
     scoring: bool = False
 
     @classmethod
-    def load(cls, value: dict[str, Any]) -> "Pending":
-        """Read stored state, also as an older version wrote it; fields this version lacks are ignored."""
-        known = {item.name for item in fields(cls)}
-        return cls(**{name: item for name, item in value.items() if name in known})
+    def load(cls, transaction_id: str, value: dict[str, Any]) -> Pending:
+        """Read stored state; fields this version does not know (from a newer one) are ignored."""
+        known = {item.name for item in fields(cls)} - {"transaction"}
+        return cls(
+            transaction=Transaction.from_record(transaction_id, value["transaction"]),
+            **{name: item for name, item in value.items() if name in known},
+        )
 
     def dump(self) -> dict[str, Any]:
-        return dict(vars(self))
+        """The JSON value to store; its lists and maps are copies, so later changes to this object do not leak in."""
+        return {
+            "transaction": self.transaction.to_record(),
+            "received_ms": self.received_ms,
+            "deadline_token": self.deadline_token,
+            "asked": list(self.asked),
+            "answers": {name: dict(values) for name, values in self.answers.items()},
+            "degraded": list(self.degraded),
+            "scoring": self.scoring,
+        }
 
     def missing(self) -> list[str]:
         """The lookups that have not answered."""
@@ -115,7 +133,7 @@ class Pending:
 class Verdict:
     """What the decision says beyond its outcome."""
 
-    outcome: str
+    outcome: Outcome
     score: ModelScore | None = None
     threshold: float | None = None
     threshold_source: str | None = None
@@ -167,7 +185,7 @@ class TransactionManager:
     def on_failure(self, context: MessageContext, message: Message, error: ContractError) -> None:
         """After a bug (effects undone, message dead-lettered): a transaction record still gets its decision."""
         if message.value_typename() == TRANSACTION_RECORD and self._first_record(context):
-            self._decide(context, None, Verdict("dead_letter", reason=error.reason))
+            self._decide(context, None, Verdict(Outcome.DEAD_LETTER, reason=error.reason))
 
     # -- the transaction -----------------------------------------------------------------------
     def _on_transaction(self, context: MessageContext, message: Message) -> None:
@@ -177,7 +195,7 @@ class TransactionManager:
         except ContractError as error:
             send_to_dead_letters(TRANSACTION_MANAGER, context, message, error)
             if self._first_record(context):
-                self._decide(context, None, Verdict("dead_letter", reason=error.reason))
+                self._decide(context, None, Verdict(Outcome.DEAD_LETTER, reason=error.reason))
             return
         if not self._accepts_new_record(context):
             send_to_dead_letters(
@@ -188,7 +206,7 @@ class TransactionManager:
             )
             return
         pending = Pending(
-            transaction=transaction.to_record(),
+            transaction=transaction,
             received_ms=self._clock_ms(),
             asked=[lookup.name for _, lookup in self._lookups],
         )
@@ -220,7 +238,7 @@ class TransactionManager:
     def _accepts_new_record(context: MessageContext) -> bool:
         """Nothing in flight, and no decision other than `dead_letter` (a corrected record may be replayed)."""
         decided = context.storage.decided
-        return context.storage.pending is None and (decided is None or decided.get("outcome") == "dead_letter")
+        return context.storage.pending is None and (decided is None or decided.get("outcome") == Outcome.DEAD_LETTER)
 
     @staticmethod
     def _status(context: MessageContext) -> str:
@@ -250,7 +268,7 @@ class TransactionManager:
 
     def _request_score(self, context: MessageContext, pending: Pending) -> None:
         """Send the model every value, by source; a lookup that did not answer counts as its fallback."""
-        values: dict[str, float] = {"transaction.amount": pending.transaction["amount"]}
+        values: dict[str, float] = {"transaction.amount": pending.transaction.amount}
         for name in pending.asked:
             for value, number in pending.answers.get(name, self._fallbacks.get(name, {})).items():
                 values[f"{name}.{value}"] = number
@@ -269,7 +287,7 @@ class TransactionManager:
             drop_unexpected(TRANSACTION_MANAGER, context, "premature_score", "score before the lookups")
             return
         threshold, source = self._threshold_for(pending, score)
-        outcome = "alert" if score.score >= threshold else "no_alert"
+        outcome = Outcome.ALERT if score.score >= threshold else Outcome.NO_ALERT
         self._decide(context, pending, Verdict(outcome, score, threshold, source))
 
     def _threshold_for(self, pending: Pending, score: ModelScore) -> tuple[float, str]:
@@ -284,12 +302,12 @@ class TransactionManager:
         if deadline is None:
             return
         value = context.storage.pending
-        pending = Pending.load(value) if value is not None else None
+        pending = Pending.load(context.address.id, value) if value is not None else None
         if pending is None or pending.deadline_token != deadline.token:
             drop_unexpected(TRANSACTION_MANAGER, context, "stale_deadline", "no pending transaction with this token")
             return
         if pending.scoring:
-            self._decide(context, pending, Verdict("expired", reason="deadline_passed: waiting for model_score"))
+            self._decide(context, pending, Verdict(Outcome.EXPIRED, reason="deadline_passed: waiting for model_score"))
             return
         late = pending.missing()
         pending.degraded.extend(late)
@@ -311,7 +329,7 @@ class TransactionManager:
             # Decided already (expired, or a duplicate reply), or never existed: nothing to join with.
             drop_unexpected(TRANSACTION_MANAGER, context, "late_reply", kind.TYPENAME)
             return None
-        return reply, Pending.load(value)
+        return reply, Pending.load(context.address.id, value)
 
     # -- the decision --------------------------------------------------------------------------
     def _decide(self, context: MessageContext, pending: Pending | None, verdict: Verdict) -> None:
@@ -335,12 +353,12 @@ class TransactionManager:
             threshold_source=verdict.threshold_source,
             features=dict(score.features) if score else {},
         )
-        context.storage.decided = {"outcome": verdict.outcome, "decided_at_ms": now}
+        context.storage.decided = {"outcome": verdict.outcome.value, "decided_at_ms": now}
         if pending is not None:
             del context.storage.pending
             if pending.deadline_token:  # state from before deadlines has none; the runtime refuses an empty one
                 context.cancel_delayed_message(pending.deadline_token)
-        if verdict.outcome == "alert" and pending is not None:
+        if verdict.outcome is Outcome.ALERT and pending is not None:
             self._emit_alert(context, pending, decision)
         if self._decisions_enabled:
             context.send_egress(
@@ -354,7 +372,7 @@ class TransactionManager:
         DECISIONS.labels(verdict.outcome, "true" if degraded else "false").inc()
         if decision.latency_ms is not None:
             DECISION_LATENCY.observe(decision.latency_ms / 1000.0)
-        if verdict.outcome in ("expired", "dead_letter"):
+        if verdict.outcome in (Outcome.EXPIRED, Outcome.DEAD_LETTER):
             log.warning(
                 "transaction decided without a score",
                 extra={"transaction_id": decision.transaction_id, "outcome": verdict.outcome, "reason": verdict.reason},
@@ -363,10 +381,10 @@ class TransactionManager:
     def _emit_alert(self, context: MessageContext, pending: Pending, decision: Decision) -> None:
         transaction = pending.transaction
         alert = Alert(
-            account=transaction["account"],
-            merchant=transaction["merchant"],
-            amount=transaction["amount"],
-            timestamp=transaction["timestamp"],
+            account=transaction.account,
+            merchant=transaction.merchant,
+            amount=transaction.amount,
+            timestamp=transaction.timestamp,
             transaction_id=decision.transaction_id,
             score=decision.score or 0.0,
             threshold=decision.threshold or 0.0,

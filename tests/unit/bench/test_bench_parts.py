@@ -14,6 +14,7 @@ import shutil
 import pytest
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_common.contract import Outcome
 from fraud_dev.bench import report
 from fraud_dev.bench.arrivals import Arrivals
 from fraud_dev.bench.dispatch import handler
@@ -69,14 +70,16 @@ def _arrivals(decided: dict[str, str], alerts: dict[str, int], at: int = 2000) -
 def test_a_rate_is_sustained_only_with_every_decision_every_alert_and_p99_within_a_second():
     sent = {"a": 1000, "b": 1000, "c": 1000}
     summary = {"produced": 3, "duplicates": []}
-    outcomes = {"a": "alert", "b": "no_alert", "c": "no_alert"}
+    outcomes = {"a": Outcome.ALERT, "b": Outcome.NO_ALERT, "c": Outcome.NO_ALERT}
     on_time = judge(10, 3, summary, sent, _arrivals(outcomes, {"a": 1500}), {}, {}, 0)
     assert on_time["kept_up"] and on_time["sustained"] and on_time["alert_latency"]["p99_ms"] == 500
     late = judge(10, 3, summary, sent, _arrivals(outcomes, {"a": 2500}), {}, {}, 0)
     assert late["kept_up"] and not late["sustained"]
-    alert_missing = judge(10, 3, summary, sent, _arrivals({**outcomes, "b": "alert"}, {"a": 1500}), {}, {}, 0)
+    alert_missing = judge(10, 3, summary, sent, _arrivals({**outcomes, "b": Outcome.ALERT}, {"a": 1500}), {}, {}, 0)
     assert not alert_missing["kept_up"] and alert_missing["missing_alerts"] == 1
-    undecided = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert"}, {"a": 1500}), {}, {}, 0)
+    undecided = judge(
+        10, 3, summary, sent, _arrivals({"a": Outcome.ALERT, "b": Outcome.NO_ALERT}, {"a": 1500}), {}, {}, 0
+    )
     assert not undecided["kept_up"] and not undecided["sustained"]
 
 

@@ -8,12 +8,13 @@ import json
 import pytest
 
 from fraud_common.contract import (
-    DECISION_OUTCOMES,
     Alert,
     ContractError,
     DeadLetterOrigin,
     Decision,
     NotReplayable,
+    Outcome,
+    Transaction,
     dead_letter,
     encode,
     format_alert,
@@ -34,6 +35,20 @@ WORKSHOP_RECORD = {
 def test_workshop_transaction_parses_unchanged():
     parsed = parse_transaction("9f8e7d", json.dumps(WORKSHOP_RECORD).encode())
     assert parsed.to_record() == WORKSHOP_RECORD and parsed.transaction_id == "9f8e7d"
+
+
+@pytest.mark.parametrize("traceparent", [None, "00-" + "a" * 32 + "-" + "b" * 16 + "-01"])
+def test_a_stored_transaction_record_reads_back_as_the_transaction_it_was(traceparent):
+    record = dict(WORKSHOP_RECORD, **({"traceparent": traceparent} if traceparent else {}))
+    parsed = parse_transaction("9f8e7d", json.dumps(record).encode())
+    assert Transaction.from_record("9f8e7d", parsed.to_record()) == parsed
+    assert parsed.traceparent == traceparent
+
+
+def test_the_outcomes_are_the_strings_consumers_of_decisions_read():
+    """The wire format of `decisions`: the enumeration must not change it."""
+    assert [outcome.value for outcome in Outcome] == ["alert", "no_alert", "dead_letter", "expired"]
+    assert json.loads(encode({"outcome": Outcome.DEAD_LETTER})) == {"outcome": "dead_letter"}
 
 
 @pytest.mark.parametrize("merchant", ["Hypergrid\n", "", " leading", "a" * 200, "Shop/1"])
@@ -186,9 +201,9 @@ def test_a_record_without_key_or_value_says_so():
 def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
     decision = Decision(
         "tx-1",
-        "no_alert",
+        Outcome.NO_ALERT,
         1764300000000,
-        WORKSHOP_RECORD,
+        Transaction.from_record("tx-1", WORKSHOP_RECORD),
         score=0.42,
         threshold=0.8,
         model_version="v1",
@@ -203,7 +218,6 @@ def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
         ["merchant_score"],
         None,
     )
-    assert value["outcome"] in DECISION_OUTCOMES
 
 
 @pytest.mark.parametrize(

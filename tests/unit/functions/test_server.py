@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_common.contract import Outcome
 from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.declarations import typenames
 from fraud_functions.messages import LookupQuery
@@ -242,7 +243,7 @@ def test_series_with_known_labels_exist_at_zero_before_their_first_event():
     }
     assert samples[("fraud_function_errors_total", (("function", "test/never-invoked"),))] == 0
     assert samples[("fraud_function_request_seconds_count", (("function", "test/never-invoked"),))] == 0
-    assert ("fraud_decisions_total", (("degraded", "false"), ("outcome", "expired"))) in samples
+    assert ("fraud_decisions_total", (("degraded", "false"), ("outcome", Outcome.EXPIRED))) in samples
 
 
 async def test_the_server_publishes_every_declared_functions_series(client):
