@@ -52,7 +52,7 @@ class RecordSource(Protocol):
 
 
 class KafkaUnavailable(RuntimeError):
-    """Kafka could not be reached within the connect timeout."""
+    """Kafka was not reached: not within the connect timeout, or a stop request came first."""
 
 
 class ProducerSink:
@@ -113,18 +113,20 @@ async def connect_with_retry(
     clock: Callable[[], float] = time.monotonic,
     initial_backoff: float = 0.5,
     max_backoff: float = 10.0,
-) -> T | None:
-    """Call `connect` until it succeeds; None if `stop` is set meanwhile.
+) -> T:
+    """Call `connect` until it succeeds.
 
-    Each failure prints one clear line on stderr; after `timeout` seconds it
-    raises KafkaUnavailable (the CLI turns that into a message and exit code).
+    Each failure prints one clear line on stderr. It gives up with KafkaUnavailable
+    (the CLI turns that into a message and a non-zero exit code) after `timeout`
+    seconds, or at once when `stop` is set before a connection is made: the
+    simulator then did nothing it was asked to, which is not a success.
     """
     deadline = clock() + timeout
     backoff = initial_backoff
     attempt = 0
     while True:
         if stop is not None and stop.is_set():
-            return None
+            raise KafkaUnavailable(f"{what}: stopped before Kafka was reached ({attempt} attempts)")
         attempt += 1
         try:
             return await connect()
