@@ -20,6 +20,7 @@ from fraud_dev.cluster.netns import NetworkNamespace
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.readiness import flink_job_running
+from fraud_dev.say import Say, say_to_stderr
 from fraud_dev.stack import kafka
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 from fraud_dev.stack.stack import (
@@ -27,8 +28,6 @@ from fraud_dev.stack.stack import (
     LAUNCHER,
     RUNTIME,
     LocalStack,
-    Say,
-    say_to_stderr,
 )
 
 
@@ -49,7 +48,9 @@ def resolve_classpaths(config: StackConfig) -> tuple[str, str]:
 class BesideStack(LocalStack):
     """The local stack's Kafka and StateFun runtime, started inside `netns`; the functions are the cluster's."""
 
-    def __init__(self, config: StackConfig, netns: NetworkNamespace, module_spec: str, say: Say = say_to_stderr):
+    def __init__(
+        self, config: StackConfig, netns: NetworkNamespace, module_spec: str, say: Say = say_to_stderr("stack")
+    ):
         super().__init__(config, simulator_args=None, say=say)
         self.netns = netns
         self.module_spec = module_spec

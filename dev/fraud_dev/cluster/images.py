@@ -25,10 +25,10 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from fraud_dev.cluster.config import REPO_ROOT
 from fraud_dev.cluster.netns import NetworkNamespace
+from fraud_dev.say import Say
 
 BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
 BASE_PACKAGES = ("python3-venv",)
@@ -49,8 +49,6 @@ TARGETS = {
     "simulator": "fraud-platform/simulator",
 }
 PIP_CONF = "[global]\nno-index = true\nfind-links = /wheels\n"
-
-Say = Callable[[str], None]
 
 
 class ImageError(RuntimeError):

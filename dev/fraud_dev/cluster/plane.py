@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -30,13 +29,9 @@ from fraud_dev.daemons import StateFile, is_running, mounts_under, processes_usi
 from fraud_dev.ports import PortsInUse
 from fraud_dev.process import Service, ServiceError
 from fraud_dev.readiness import http_ok
+from fraud_dev.say import Say, say_to_stderr
 
-Say = Callable[[str], None]
 CONTROL_PLANE_ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-
-
-def say_to_stderr(message: str) -> None:
-    print(f"[cluster] {message}", file=sys.stderr, flush=True)
 
 
 class ClusterError(RuntimeError):
@@ -59,7 +54,7 @@ class TeardownReport:
 
 
 class ControlPlane:
-    def __init__(self, config: ClusterConfig, nodes: NodeProvider | None = None, say: Say = say_to_stderr):
+    def __init__(self, config: ClusterConfig, nodes: NodeProvider | None = None, say: Say = say_to_stderr("cluster")):
         self.config = config
         self.nodes = nodes if nodes is not None else KwokNodes(config.kwok_nodes)
         self.say = say

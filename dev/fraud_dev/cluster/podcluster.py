@@ -22,7 +22,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import BinaryIO, Iterator, Mapping
 
 from fraud_dev.cluster.beside import BesideStack, resolve_classpaths
 from fraud_dev.cluster.client import Tool, helm
@@ -32,9 +32,9 @@ from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
 from fraud_dev.cluster.plane import ControlPlane
 from fraud_dev.cluster.realnode import CGROUP_FS, CGROUP_ROOT, RealNode
 from fraud_dev.daemons import mounts_under, processes_using
+from fraud_dev.say import Say
 from fraud_dev.stack.config import Ports, StackConfig
 
-Say = Callable[[str], None]
 # Written by containerd, runc, libcni, buildah and the kubelet when their defaults are used: inside the
 # namespace they are a tmpfs or bind mounts, so on the host none of them may appear (if absent before).
 DEFAULT_HOST_PATHS = (

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from fraud_dev.say import say_to_stderr
 from fraud_dev.stack.config import Ports, StackConfig
 from fraud_dev.stack.stack import LocalStack
 
@@ -33,5 +34,5 @@ def private_stack(
         service_env={**FAST_MERCHANT_SERVICE, **(service_env or {})},
         runtime_properties=dict(runtime_properties or {}),
     )
-    with LocalStack(config, simulator_args=None, say=lambda message: print(f"[stack] {message}")) as running:
+    with LocalStack(config, simulator_args=None, say=say_to_stderr("stack")) as running:
         yield running

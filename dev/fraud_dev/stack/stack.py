@@ -19,6 +19,7 @@ from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.process import Service
 from fraud_dev.readiness import flink_job_running, http_ok
+from fraud_dev.say import Say, say_to_stderr
 from fraud_dev.stack import kafka, observability
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 from fraud_functions import module_spec
@@ -26,11 +27,6 @@ from fraud_functions import module_spec
 RUNTIME = REPO_ROOT / "runtime"
 LAUNCHER = RUNTIME / "launcher"
 KAFKA_PROJECT = RUNTIME / "kafka"
-Say = Callable[[str], None]
-
-
-def say_to_stderr(message: str) -> None:
-    print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
 def prune_checkpoints(directory: Path, keep: int = 2) -> list[Path]:
@@ -52,7 +48,9 @@ def prune_checkpoints(directory: Path, keep: int = 2) -> list[Path]:
 class LocalStack:
     """The whole pipeline on this machine; use as a context manager or call start()/stop()."""
 
-    def __init__(self, config: StackConfig, simulator_args: Sequence[str] | None = None, say: Say = say_to_stderr):
+    def __init__(
+        self, config: StackConfig, simulator_args: Sequence[str] | None = None, say: Say = say_to_stderr("stack")
+    ):
         self.config = config
         self.simulator_args = simulator_args
         self.say = say
