@@ -121,8 +121,8 @@ OVERVIEW = Dashboard(
                         (ALERT_DECISIONS, "alert decisions"),
                         (rate("fraud_simulator_alerts_received_total"), "alerts read by the simulator"),
                     ),
-                    "Alerts decided by the functions and alerts a client read from `alerts` (visible after the checkpoint "
-                    "that commits them).",
+                    "Alerts decided by the functions and alerts a client read from `alerts` (visible after the "
+                    "checkpoint that commits them).",
                     "reqps",
                 ),
                 Panel(
@@ -282,7 +282,8 @@ FUNCTIONS = Dashboard(
                 Panel(
                     "Messages in (runtime)",
                     (("sum by (function) (statefun_function_inRate" + FN + ")", "{{function}}"),),
-                    "StateFun's per-function inbound rate (statefun_function_inRate, relabelled from the Flink reporter).",
+                    "StateFun's per-function inbound rate (statefun_function_inRate, relabelled from the Flink "
+                    "reporter).",
                     "reqps",
                 ),
                 Panel(
@@ -311,11 +312,13 @@ FUNCTIONS = Dashboard(
                     "Remote invocation latency",
                     (
                         (
-                            'max by (function) (statefun_function_remoteInvocationLatency{function=~"$function",quantile="0.95"})',
+                            "max by (function) "
+                            '(statefun_function_remoteInvocationLatency{function=~"$function",quantile="0.95"})',
                             "p95 {{function}}",
                         ),
                     ),
-                    "As the runtime measures it (a lifetime histogram: for SLOs use the function server's request latency).",
+                    "As the runtime measures it (a lifetime histogram: for SLOs use the function server's request "
+                    "latency).",
                     "ms",
                 ),
                 Panel(
@@ -575,8 +578,8 @@ KAFKA = Dashboard(
                             "{{topic}}/{{partition}}",
                         ),
                     ),
-                    "Records past the offset the ingresses last committed (on a completed checkpoint), per partition: what a "
-                    "restart would read again.",
+                    "Records past the offset the ingresses last committed (on a completed checkpoint), per "
+                    "partition: what a restart would read again.",
                     "short",
                     width=24,
                 ),
@@ -628,7 +631,8 @@ KAFKA = Dashboard(
                 Panel(
                     "Records to the egresses",
                     ((rate("statefun_function_outEgress", "function"), "{{function}}"),),
-                    "Records each function sent to the Kafka egresses (alerts, decisions, dead-letters), as StateFun counts them.",
+                    "Records each function sent to the Kafka egresses (alerts, decisions, dead-letters), as StateFun "
+                    "counts them.",
                     "reqps",
                 ),
                 Panel(
@@ -679,7 +683,8 @@ PODS = Dashboard(
                 Panel(
                     "Scrape targets up",
                     (("sum by (job) (up)", "{{job}}"),),
-                    "Targets Prometheus scrapes successfully, by job (FraudMetricsTargetDown fires on a platform target down).",
+                    "Targets Prometheus scrapes successfully, by job (FraudMetricsTargetDown fires on a platform "
+                    "target down).",
                     "short",
                     width=8,
                 ),
@@ -735,7 +740,8 @@ PODS = Dashboard(
                 Panel(
                     "Pod memory",
                     (('sum by (pod) (container_memory_working_set_bytes{container!=""})', "{{pod}}"),),
-                    f"{KUBERNETES_ONLY}: container working set from cAdvisor, against the limits of docs/kubernetes.md.",
+                    f"{KUBERNETES_ONLY}: container working set from cAdvisor, against the limits of "
+                    "docs/kubernetes.md.",
                     "bytes",
                 ),
                 Panel(

@@ -15,10 +15,11 @@ import base64
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 TRANSACTIONS_TOPIC = "transactions"
 CONFIRMED_TOPIC = "confirmed"

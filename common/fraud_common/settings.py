@@ -8,7 +8,8 @@ message that names the variable, not later with a confusing stack trace.
 from __future__ import annotations
 
 import os
-from typing import Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 T = TypeVar("T")
 

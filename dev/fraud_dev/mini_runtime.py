@@ -59,7 +59,7 @@ class MiniRuntime:
         target, address_id = batch[0].target, batch[0].id
         while True:
             response = FromFunction()
-            response.ParseFromString(await self.handler.handle_async(self._request(target, address_id, batch)))
+            response.ParseFromString(await self.handler.handle_async(self.request(target, address_id, batch)))
             if response.HasField("incomplete_invocation_context"):
                 self.missing_state_round_trips += 1
                 specs = self.registered.setdefault(target, {})
@@ -85,7 +85,8 @@ class MiniRuntime:
     def value_of(self, target: str, address_id: str, name: str) -> TypedValue | None:
         return self.state.get((target, address_id), {}).get(name)
 
-    def _request(self, target: str, address_id: str, batch: list[Envelope]) -> bytes:
+    def request(self, target: str, address_id: str, batch: list[Envelope]) -> bytes:
+        """The ToFunction request the runtime would send for this batch, with the address's stored state."""
         request = ToFunction()
         invocation = request.invocation
         namespace, kind = target.split("/")

@@ -7,7 +7,8 @@ import json
 import time
 import urllib.request
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -158,7 +159,7 @@ def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
 def function_metric(stack: LocalStack, name: str, labels: dict[str, str] | None = None) -> float:
     """Sum of a counter's samples on the function server, optionally filtered by labels."""
     url = f"http://127.0.0.1:{stack.config.ports.functions}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - localhost
+    with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
     total = 0.0
     for family in text_string_to_metric_families(text):
@@ -169,7 +170,7 @@ def function_metric(stack: LocalStack, name: str, labels: dict[str, str] | None 
 
 
 def flink(stack: LocalStack, path: str) -> Any:
-    with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.ports.flink_rest}{path}", timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.ports.flink_rest}{path}", timeout=5) as response:
         return json.loads(response.read())
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Mapping
 from contextlib import ExitStack
-from typing import ClassVar, Mapping, Self
+from typing import ClassVar, Self
 
 from fraud_common.settings import env_int
 from fraud_dev.prerequisites import PrerequisiteError

@@ -19,3 +19,7 @@ def say_to_stderr(harness: str) -> Say:
         print(f"[{harness}] {message}", file=sys.stderr, flush=True)
 
     return say
+
+
+STACK_SAYS = say_to_stderr("stack")  # the local stack, `make run` and the suites' private stacks
+CLUSTER_SAYS = say_to_stderr("cluster")  # the local Kubernetes control plane and the real node

@@ -50,7 +50,7 @@ def transaction(
     merchant: str = "Hypergrid",
     amount=950,
     timestamp: str = "2026-11-27T10:00:00",
-    raw: bytes | None | object = None,
+    raw: bytes | object | None = None,
 ) -> Envelope:
     """A `transactions` record (key = tx_id; None: no key) as the tolerant Kafka ingress delivers it.
 
@@ -68,7 +68,7 @@ def transaction(
     return Envelope(TRANSACTION_MANAGER, address, TRANSACTION_RECORD, payload)
 
 
-def confirmation(account: str | bytes | None, raw: bytes | None | object = None) -> Envelope:
+def confirmation(account: str | bytes | None, raw: bytes | object | None = None) -> Envelope:
     """A `confirmed` record (key = account) as the tolerant Kafka ingress delivers it."""
     value = None if raw is NO_VALUE else raw if raw is not None else json.dumps({"account": account}).encode()
     key = account.encode() if isinstance(account, str) else account

@@ -17,8 +17,9 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from statefun import ValueSpec
 
@@ -64,7 +65,7 @@ class Declared:
     takes: tuple[str, ...]
     answers: tuple[str, ...]
     state: Callable[[FunctionSettings], list[ValueSpec]]
-    factory: Callable[["Resources"], Any]
+    factory: Callable[[Resources], Any]
     ingress: Ingress | None = None
     lookup: Lookup | None = None
 

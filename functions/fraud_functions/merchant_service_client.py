@@ -14,8 +14,8 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
@@ -139,7 +139,7 @@ class MerchantServiceClient:
             async with self._session.get(url, timeout=self._timeout, headers=headers) as response:
                 body = await response.read()
                 status = response.status
-        except asyncio.TimeoutError:
+        except TimeoutError:
             MERCHANT_ATTEMPTS.labels("timeout").inc()
             raise _Transient("timeout") from None
         except aiohttp.ClientError as err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar, Type, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from statefun import Message, make_json_type, message_builder
 from statefun.core import Type as StatefunType
@@ -64,7 +64,7 @@ class JsonMessage:
         return value
 
     @classmethod
-    def from_dict(cls: Type[M], value: Any) -> M:
+    def from_dict(cls: type[M], value: Any) -> M:
         """Build the message from a decoded JSON value, checking names and basic types."""
         if not isinstance(value, dict):
             raise ContractError("malformed_message", f"{cls.TYPENAME} must be a JSON object")
@@ -80,7 +80,7 @@ class JsonMessage:
         """Subclasses verify field types; the base accepts anything."""
 
     @classmethod
-    def read(cls: Type[M], message: Message) -> M:
+    def read(cls: type[M], message: Message) -> M:
         """Decode a StateFun message of this type without ever raising anything but ContractError."""
         raw = message.raw_value()
         if raw is None:

@@ -5,8 +5,8 @@ codes), never ids. One process per container (ADR 0005), so the default
 registry is the whole truth.
 """
 
+from collections.abc import Iterable
 from functools import cache
-from typing import Iterable
 
 from prometheus_client import Counter, Histogram
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import argparse
 import string
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

@@ -184,7 +184,7 @@ def handle_failure(
     hook = MessageContext(sdk_context)
     try:
         on_failure(hook, message, error)
-    except Exception:  # noqa: BLE001 - a failing hook must not fail the job either
+    except Exception:  # a failing hook must not fail the job either
         hook.undo()
         log.exception("the failure hook failed too; its effects are undone", extra=log_context(function, hook))
     else:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -73,7 +73,7 @@ async def statefun(request: web.Request) -> web.Response:
     with request_duration(screened.typename).time():
         try:
             response = await request.app[HANDLER].handle_async(body)
-        except Exception:  # noqa: BLE001 - a bug past the screen and the guard: say so, keep serving
+        except Exception:  # a bug past the screen and the guard: say so, keep serving
             REJECTED_REQUESTS.labels("internal_error").inc()
             log.exception("request failed outside the functions", extra={"function": screened.typename})
             return web.Response(status=500, text="internal_error: see the function server's log\n")

@@ -6,9 +6,9 @@ chart's values. See docs/configuration.md for the full table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from fraud_common.settings import SettingsError, env_bool, env_float, env_int, env_str
 
@@ -42,7 +42,7 @@ class FunctionSettings:
     shutdown_timeout_seconds: float
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "FunctionSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FunctionSettings:
         strategy = env_str("MODEL_STRATEGY", "model-file", env)
         if strategy not in MODEL_STRATEGIES:
             raise SettingsError(f"MODEL_STRATEGY={strategy!r} is not one of {', '.join(MODEL_STRATEGIES)}")

@@ -8,8 +8,8 @@ component of the platform.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from fraud_common.settings import SettingsError, env_bool, env_float, env_int, env_str
 
@@ -37,7 +37,7 @@ class Settings:
     shutdown_timeout_seconds: float = 10.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from `env` (default: the process environment).
 
         Raises SettingsError naming the offending variable.

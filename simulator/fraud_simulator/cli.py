@@ -18,7 +18,7 @@ import random
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 from typing import Protocol, TextIO, TypeVar
 
@@ -392,10 +392,8 @@ async def _main_async(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
             loop.add_signal_handler(signum, stop.set)
-        except (NotImplementedError, RuntimeError):  # not on the main thread / platform
-            pass
     health = None
     if args.command == "run" and args.health_port:
         health = await start_health_server(args.health_host, args.health_port)

@@ -9,11 +9,13 @@ simulator routinely starts before Kafka is ready; that is not a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Protocol, TextIO, TypeVar
+from typing import Any, Protocol, TextIO, TypeVar
 
 from fraud_common.contract import ALERTS_TOPIC
 from fraud_common.kafka import stop_consumer, topic_partitions
@@ -130,7 +132,7 @@ async def connect_with_retry(
         attempt += 1
         try:
             return await connect()
-        except Exception as error:  # aiokafka raises several types for "no broker"
+        except Exception as error:  # noqa: BLE001 - aiokafka raises several types for "no broker"
             remaining = deadline - clock()
             if remaining <= 0:
                 raise KafkaUnavailable(f"{what}: Kafka not reachable after {attempt} attempts: {error}") from None
@@ -216,7 +218,5 @@ async def open_alert_consumer_at_end(bootstrap_servers: str, topic: str = ALERTS
 
 
 async def _quietly(closing: Awaitable[object]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already failing; the original error is the one to report
         await closing
-    except Exception:  # already failing; the original error is the one to report
-        pass

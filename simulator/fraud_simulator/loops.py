@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace

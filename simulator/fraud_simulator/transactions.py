@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from fraud_common.contract import Transaction
 from fraud_simulator.population import AccountPopulation, random_merchant

@@ -25,7 +25,6 @@ from fraud_dev.cluster.config import (
     ClusterPorts,
 )
 from fraud_dev.cluster.plane import ControlPlane
-from fraud_dev.say import say_to_stderr
 from tests.cluster.chart import create_restricted_namespace, delete_namespaces
 from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 
@@ -85,7 +84,7 @@ def deploy_tools() -> None:
 @pytest.fixture(scope="session")
 def cluster(built_tools, tmp_path_factory) -> Cluster:
     config = private_config(tmp_path_factory.mktemp("cluster"))
-    plane = ControlPlane(config, say=say_to_stderr("cluster"))
+    plane = ControlPlane(config)
     plane.up()
     try:
         yield Cluster(

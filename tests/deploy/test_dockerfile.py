@@ -128,7 +128,7 @@ def answers(process: subprocess.Popen, port: int, path: str, timeout: float = 30
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
                 return response.status == 200
         except OSError:
             time.sleep(0.2)

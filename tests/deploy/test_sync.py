@@ -29,7 +29,7 @@ def test_a_stale_copy_is_reported(tmp_path, monkeypatch):
     source = tmp_path / "module.yaml.tmpl"
     source.write_text("kind: changed\n", encoding="utf-8")
     monkeypatch.setattr(sync, "COPIES", {source: CHART / "files" / "module.yaml.tmpl"})
-    monkeypatch.setattr(sync, "generated", lambda: {})
+    monkeypatch.setattr(sync, "generated", dict)
     assert sync.stale() == ["charts/fraud-platform/files/module.yaml.tmpl"]
 
 
@@ -50,7 +50,8 @@ def python_rendered(values: dict, docs: list[dict]) -> str:
     env["KAFKA_BOOTSTRAP_SERVERS"] = (
         values["kafka"]["external"]["bootstrapServers"]
         or wiring.kafka_bootstrap(docs, "fraud")
-        or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:{values['kafka']['listener']['port']}"
+        or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:"
+        f"{values['kafka']['listener']['port']}"
     )
     done = subprocess.run(
         [

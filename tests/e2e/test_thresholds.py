@@ -1,4 +1,5 @@
-"""Per-account thresholds on the real runtime: the thresholds topic sets them, decisions use them, bad ones are dead letters."""
+"""Per-account thresholds on the real runtime: the thresholds topic sets them, decisions use them, bad ones are dead
+letters."""
 
 from __future__ import annotations
 

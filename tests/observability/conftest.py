@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pytest
 
 from fraud_dev.pipeline import Kafka
-from fraud_dev.say import say_to_stderr
 from fraud_dev.stack.config import Ports, StackConfig
 from fraud_dev.stack.private import FAST_MERCHANT_SERVICE
 from fraud_dev.stack.stack import LocalStack
@@ -66,7 +65,7 @@ def scenario(tmp_path_factory) -> Scenario:
         service_env=dict(FAST_MERCHANT_SERVICE),
         observability=True,
     )
-    with LocalStack(config, simulator_args=SIMULATOR_ARGS, say=say_to_stderr("stack")) as stack:
+    with LocalStack(config, simulator_args=SIMULATOR_ARGS) as stack:
         prometheus = Prometheus(config.ports.prometheus)
         started = time.time()
         wait_until(prometheus, "sum(fraud_decisions_total)", 100, timeout=120)

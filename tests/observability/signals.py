@@ -99,7 +99,7 @@ class Prometheus:
     def get(self, path: str, **params: str) -> dict | list:
         url = f"{self.base}/{path}?{urllib.parse.urlencode(params)}"
         try:
-            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=30) as response:
                 body = json.loads(response.read())
         except urllib.error.HTTPError as err:
             body = json.loads(err.read())

@@ -22,7 +22,7 @@ from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
 
-RESULTS: list["Result"] = []
+RESULTS: list[Result] = []
 RESULTS_FILE = REPO_ROOT / ".run" / "reliability" / "results.md"
 
 
@@ -103,7 +103,7 @@ def set_merchant_faults(stack: LocalStack, **faults: float) -> None:
         method="PUT",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"},
     )
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
+    with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
 

@@ -96,13 +96,18 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
     finally:
         os.kill(functions, signal.SIGCONT)
 
-    expected = {(TRANSACTIONS_TOPIC, *place): reason for place, (_, _, reason) in zip(tx_places, TRANSACTION_POISON)}
-    expected |= {(CONFIRMED_TOPIC, *place): reason for place, (_, _, reason) in zip(cf_places, CONFIRMATION_POISON)}
+    expected = {
+        (TRANSACTIONS_TOPIC, *place): reason
+        for place, (_, _, reason) in zip(tx_places, TRANSACTION_POISON, strict=True)
+    }
+    expected |= {
+        (CONFIRMED_TOPIC, *place): reason for place, (_, _, reason) in zip(cf_places, CONFIRMATION_POISON, strict=True)
+    }
     expected |= {(TRANSACTIONS_TOPIC, *place): "too_large" for place in batch_places}
     placeholder = {b"": "(empty key)", None: "(missing key)"}
     ids = {
         placeholder[key] + f" {TRANSACTIONS_TOPIC}/{p}/{o}" if key in placeholder else key.decode(errors="replace")
-        for (key, _), (p, o) in zip(tx_records, tx_places)
+        for (key, _), (p, o) in zip(tx_records, tx_places, strict=True)
     } | {batch_id}
 
     report = reader.collect(ids, timeout=180)

@@ -185,7 +185,9 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
     result = judge(
         rate, count, summary, sent, arrivals, load, checkpoints(stack), job_restarts(stack)[1] - restarts_before
     )
-    requests, messages = (after - before for after, before in zip(served(stack), (requests_before, messages_before)))
+    requests, messages = (
+        after - before for after, before in zip(served(stack), (requests_before, messages_before), strict=True)
+    )
     result["requests_per_transaction"] = round(requests / count, 2)
     result["messages_per_request"] = round(messages / requests, 2) if requests else None
     return result

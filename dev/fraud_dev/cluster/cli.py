@@ -19,9 +19,9 @@ from fraud_dev.cluster.config import ClusterConfig
 from fraud_dev.cluster.pki import PkiError
 from fraud_dev.cluster.plane import ClusterError, ControlPlane
 from fraud_dev.process import ServiceError
-from fraud_dev.say import say_to_stderr
+from fraud_dev.say import CLUSTER_SAYS
 
-say = say_to_stderr("cluster")
+say = CLUSTER_SAYS
 
 
 def _interrupt(signum: int, _: FrameType | None) -> None:

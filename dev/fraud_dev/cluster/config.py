@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import ClassVar
 
 from fraud_common.settings import env_int, env_str
 from fraud_dev.paths import CRDS_DIR, REPO_ROOT, TOOLS_BIN, TOOLS_INSTALL  # noqa: F401 - re-exported for the harness
@@ -41,7 +42,7 @@ class ClusterConfig:
     kwok_nodes: int = 1
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ClusterConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ClusterConfig:
         return cls(
             run_dir=Path(env_str("CLUSTER_RUN_DIR", str(REPO_ROOT / ".run" / "cluster"), env)).resolve(),
             ports=ClusterPorts.from_env(env),

@@ -249,7 +249,7 @@ class ImageBuilder:
     # -- plumbing -------------------------------------------------------------------------------
     def _run(self, argv: list[str], log: str) -> str:
         self.logs.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+        result = subprocess.run(argv, capture_output=True, text=True, check=False)
         with (self.logs / f"{log}.log").open("a", encoding="utf-8") as sink:
             sink.write(f"$ {' '.join(argv)}\n{result.stdout}{result.stderr}\n")
         if result.returncode != 0:
@@ -264,7 +264,7 @@ def import_into_containerd(archives: list[Path], ctr: list[str]) -> None:
     """`ctr images import` each archive into the k8s.io namespace (the one the CRI plugin serves)."""
     for archive in archives:
         result = subprocess.run(
-            [*ctr, "--namespace", "k8s.io", "images", "import", str(archive)],  # noqa: S603
+            [*ctr, "--namespace", "k8s.io", "images", "import", str(archive)],
             capture_output=True,
             text=True,
             check=False,

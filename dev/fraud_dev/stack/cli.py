@@ -16,11 +16,11 @@ from types import FrameType
 from fraud_common.settings import SettingsError
 from fraud_dev.prerequisites import PrerequisiteError
 from fraud_dev.process import ServiceError, log_tail
-from fraud_dev.say import say_to_stderr
+from fraud_dev.say import STACK_SAYS
 from fraud_dev.stack.config import StackConfig
 from fraud_dev.stack.stack import LocalStack
 
-say = say_to_stderr("stack")
+say = STACK_SAYS
 
 
 def _interrupt(signum: int, _: FrameType | None) -> None:

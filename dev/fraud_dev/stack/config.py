@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import ClassVar
 
 from fraud_common.settings import env_bool, env_str
 from fraud_dev.paths import REPO_ROOT
@@ -66,7 +67,7 @@ class StackConfig:
     observability: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         return cls(
             run_dir=Path(env_str("STACK_RUN_DIR", str(REPO_ROOT / ".run"), env)).resolve(),
             ports=Ports.from_env(env),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 from pathlib import Path
 
@@ -77,10 +78,8 @@ async def _create_topics(bootstrap: str) -> list[str]:
             NewTopic(name, partitions, 1) for name, partitions in TOPIC_PARTITIONS.items() if name not in existing
         ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
         return sorted(topic.name for topic in missing)
     finally:
         await admin.close()

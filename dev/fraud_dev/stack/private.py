@@ -5,11 +5,10 @@ It neither disturbs nor is disturbed by a `make run` on the same machine.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
 
-from fraud_dev.say import say_to_stderr
 from fraud_dev.stack.config import Ports, StackConfig
 from fraud_dev.stack.stack import LocalStack
 
@@ -34,5 +33,5 @@ def private_stack(
         service_env={**FAST_MERCHANT_SERVICE, **(service_env or {})},
         runtime_properties=dict(runtime_properties or {}),
     )
-    with LocalStack(config, simulator_args=None, say=say_to_stderr("stack")) as running:
+    with LocalStack(config, simulator_args=None) as running:
         yield running

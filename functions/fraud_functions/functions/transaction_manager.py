@@ -25,9 +25,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from statefun import Message, ValueSpec, kafka_egress_message, make_json_type
 

@@ -17,9 +17,10 @@ seen for the first time has no usual rate: its spike is its count.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from statefun import Message, ValueSpec, make_json_type
 

@@ -64,7 +64,7 @@ def test_percentiles_are_nearest_rank():
 
 
 def _arrivals(decided: dict[str, str], alerts: dict[str, int], at: int = 2000) -> Arrivals:
-    return Arrivals(decisions={tid: at for tid in decided}, outcomes=dict(decided), alerts=dict(alerts))
+    return Arrivals(decisions=dict.fromkeys(decided, at), outcomes=dict(decided), alerts=dict(alerts))
 
 
 def test_a_rate_is_sustained_only_with_every_decision_every_alert_and_p99_within_a_second():

@@ -78,7 +78,7 @@ def test_amounts_may_be_fractional_or_zero():
 
 
 def value_with(amount_literal: str) -> bytes:
-    return ('{"account":"a","merchant":"M","amount":%s,"timestamp":"2026-01-01"}' % amount_literal).encode()
+    return f'{{"account":"a","merchant":"M","amount":{amount_literal},"timestamp":"2026-01-01"}}'.encode()
 
 
 @pytest.mark.parametrize(

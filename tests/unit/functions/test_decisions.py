@@ -18,6 +18,7 @@ from fraud_functions.declarations import lookups
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import LookupAnswer, ModelInput
 from fraud_functions.metrics import DECISIONS, UNEXPECTED
+from tests.unit.counters import counted
 from tests.unit.functions.conftest import make_runtime
 
 
@@ -29,8 +30,8 @@ def dead_letter_reasons(runtime) -> list[str]:
     return [e.json()["reason"] for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
 
 
-def counted(outcome: Outcome, degraded: bool) -> float:
-    return DECISIONS.labels(outcome, "true" if degraded else "false")._value.get()
+def decided(outcome: Outcome, degraded: bool) -> float:
+    return counted(DECISIONS, outcome, "true" if degraded else "false")
 
 
 def reply(message, caller: str, tx_id: str) -> Envelope:
@@ -56,11 +57,11 @@ async def test_an_alert_and_a_pass_each_get_one_decision_keyed_by_transaction_id
 
 async def test_a_degraded_decision_that_suppressed_an_alert_is_visible_and_counted(settings):
     runtime = make_runtime(settings, ScriptedMerchantClient({}), merchant_fallback_score=50.0)
-    before = counted(Outcome.NO_ALERT, degraded=True)
+    before = decided(Outcome.NO_ALERT, degraded=True)
     await runtime.deliver(transaction("tx-deg", merchant="Down", amount=5))
     (decision,) = decisions(runtime)
     assert (decision["outcome"], decision["degraded"]) == (Outcome.NO_ALERT, ["merchant"])
-    assert counted(Outcome.NO_ALERT, degraded=True) == before + 1
+    assert decided(Outcome.NO_ALERT, degraded=True) == before + 1
 
 
 async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(runtime):
@@ -98,34 +99,34 @@ async def test_a_transaction_whose_score_never_comes_expires_at_the_second_deadl
         await runtime.invoke(
             [reply(LookupAnswer("tx-noscore", lookup.name, {}, lookup.name == "merchant"), typename, "tx-noscore")]
         )
-    before = counted(Outcome.EXPIRED, degraded=True)
+    before = decided(Outcome.EXPIRED, degraded=True)
     await runtime.fire_delayed()
     (decision,) = decisions(runtime)
     assert decision["outcome"] == Outcome.EXPIRED and decision["account"] == "0x00F3CD51"
     assert decision["reason"] == "deadline_passed: waiting for model_score"
     assert decision["degraded"] == ["merchant"]
     assert runtime.value_of(TRANSACTION_MANAGER, "tx-noscore", "pending") is None
-    assert counted(Outcome.EXPIRED, degraded=True) == before + 1
+    assert decided(Outcome.EXPIRED, degraded=True) == before + 1
 
 
 async def test_a_late_reply_after_expiry_changes_nothing(runtime):
     await runtime.invoke([transaction("tx-late")])
     await runtime.invoke([runtime.delayed.pop().envelope])  # deadline: scored with fallbacks, model never answers
     await runtime.fire_delayed()  # second deadline: expired
-    before = UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get()
+    before = counted(UNEXPECTED, TRANSACTION_MANAGER, "late_reply")
     await runtime.deliver(reply(LookupAnswer("tx-late", "fraud_count", {"count": 0}), FRAUD_COUNT, "tx-late"))
     assert [d["outcome"] for d in decisions(runtime)] == [Outcome.EXPIRED]
-    assert UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get() == before + 1
+    assert counted(UNEXPECTED, TRANSACTION_MANAGER, "late_reply") == before + 1
 
 
 async def test_a_stale_deadline_is_ignored(runtime):
     await runtime.invoke([transaction("tx-stale")])
     (deadline,) = runtime.delayed
     stale = Envelope(TRANSACTION_MANAGER, "tx-stale", deadline.envelope.typename, b'{"token": "someone-else"}')
-    before = UNEXPECTED.labels(TRANSACTION_MANAGER, "stale_deadline")._value.get()
+    before = counted(UNEXPECTED, TRANSACTION_MANAGER, "stale_deadline")
     await runtime.invoke([stale])
     assert decisions(runtime) == [] and runtime.value_of(TRANSACTION_MANAGER, "tx-stale", "pending") is not None
-    assert UNEXPECTED.labels(TRANSACTION_MANAGER, "stale_deadline")._value.get() == before + 1
+    assert counted(UNEXPECTED, TRANSACTION_MANAGER, "stale_deadline") == before + 1
 
 
 async def test_a_transaction_sent_again_after_its_decision_is_a_duplicate_not_a_second_score(runtime):
@@ -160,11 +161,11 @@ async def test_the_decided_id_is_remembered_for_the_retention_period(settings, m
 
 async def test_decisions_can_be_switched_off_but_alerts_and_metrics_stay(settings, merchants):
     runtime = make_runtime(settings, merchants, decisions_enabled=False)
-    before = counted(Outcome.ALERT, degraded=False)
+    before = decided(Outcome.ALERT, degraded=False)
     await runtime.deliver(transaction("tx-quiet"))
     assert decisions(runtime) == []
     assert [e.key for e in runtime.egress if e.egress != DEAD_LETTERS_EGRESS] == ["0x00F3CD51"]
-    assert counted(Outcome.ALERT, degraded=False) == before + 1
+    assert decided(Outcome.ALERT, degraded=False) == before + 1
 
 
 @pytest.mark.parametrize("key", [None, b""])

@@ -15,6 +15,7 @@ from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
 from fraud_functions.messages import LookupAnswer
 from fraud_functions.metrics import MERCHANT_LOOKUPS
 from fraud_functions.settings import FunctionSettings
+from tests.unit.counters import counted
 
 
 class Clock:
@@ -50,7 +51,7 @@ async def ask(runtime, name: str, tx_id: str = "t1") -> dict:
 
 
 def looked_up(source: str) -> float:
-    return MERCHANT_LOOKUPS.labels(source)._value.get()
+    return counted(MERCHANT_LOOKUPS, source)
 
 
 async def test_first_query_asks_the_service_then_the_cache_answers():

@@ -19,6 +19,7 @@ from fraud_functions.messages import LookupQuery
 from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
+from tests.unit.counters import counted
 
 
 @pytest.fixture
@@ -85,11 +86,11 @@ def untyped(body: bytes) -> bytes:
     ids=["empty", "garbage", "http", "no-invocation", "caller-without-type", "caller-without-id", "untyped"],
 )
 async def test_requests_the_sdk_could_not_handle_get_a_400_with_the_reason(client, body, reason):
-    before = REJECTED_REQUESTS.labels(reason)._value.get()
+    before = counted(REJECTED_REQUESTS, reason)
     response = await client.post("/statefun", data=body)
     assert response.status == 400
     assert (await response.text()).startswith(reason + ":")
-    assert REJECTED_REQUESTS.labels(reason)._value.get() == before + 1
+    assert counted(REJECTED_REQUESTS, reason) == before + 1
 
 
 async def test_a_batch_for_an_empty_id_is_dead_lettered_instead_of_failing(client):

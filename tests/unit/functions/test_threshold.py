@@ -1,4 +1,5 @@
-"""Per-account thresholds: set from the thresholds topic, asked for every transaction, deciding instead of the model's."""
+"""Per-account thresholds: set from the thresholds topic, asked for every transaction, deciding instead of the
+model's."""
 
 from __future__ import annotations
 

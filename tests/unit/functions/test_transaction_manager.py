@@ -23,6 +23,7 @@ from fraud_functions.functions.model import MODEL
 from fraud_functions.functions.transaction_manager import PENDING_TYPE
 from fraud_functions.messages import LookupAnswer, LookupQuery, ModelInput, ModelScore
 from fraud_functions.metrics import UNEXPECTED
+from tests.unit.counters import counted
 from tests.unit.functions.conftest import make_runtime
 
 
@@ -137,7 +138,7 @@ async def test_degraded_merchant_score_is_flagged_on_the_alert(settings):
 
 
 def _unexpected(reason: str) -> float:
-    return UNEXPECTED.labels(TRANSACTION_MANAGER, reason)._value.get()
+    return counted(UNEXPECTED, TRANSACTION_MANAGER, reason)
 
 
 async def test_late_reply_after_the_decision_is_counted_not_raised(runtime):
