@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeGuard
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -50,7 +51,7 @@ def spans_wanted() -> bool:
     return _enabled and _FORWARDED.get() is None
 
 
-def unsampled(traceparent: str | None) -> bool:
+def unsampled(traceparent: str | None) -> TypeGuard[str]:
     """Whether a well-formed traceparent says its trace is not sampled (the flags' lowest bit is off)."""
     return traceparent is not None and not int(traceparent[-2:], 16) & 1
 

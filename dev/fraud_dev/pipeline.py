@@ -18,7 +18,7 @@ from fraud_common.contract import Transaction
 from fraud_common.kafka import read_to_end, stop_consumer, topic_partitions
 from fraud_common.merchant_risk import risk_score
 from fraud_dev.stack.stack import LocalStack
-from fraud_functions.scoring import Model, load_model
+from fraud_functions.scoring import LogisticModel, load_logistic_model
 from fraud_functions.settings import FunctionSettings
 
 
@@ -35,9 +35,9 @@ def merchant_with_risk(low: int, high: int, prefix: str = "Shop") -> str:
     raise AssertionError(f"no merchant with risk in [{low}, {high}]")
 
 
-def shipped_model() -> Model:
-    settings = FunctionSettings.from_env({})
-    return load_model(settings.model_strategy, settings.model_path)
+def shipped_model() -> LogisticModel:
+    """The model file the functions load by default (MODEL_PATH unset)."""
+    return load_logistic_model(FunctionSettings.from_env({}).model_path)
 
 
 def expected_alert(transaction: Transaction, fraud_count: int = 0, spike: float = 1.0) -> bool:

@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -41,6 +42,16 @@ class LookupResult:
     score: float | None
     attempts: int
     error: str | None = None
+
+
+class MerchantScores(Protocol):
+    """What the functions need of merchant-service: a score per merchant, and a lifetime (the server's)."""
+
+    async def start(self) -> None: ...
+
+    async def score(self, merchant: str) -> LookupResult: ...
+
+    async def close(self) -> None: ...
 
 
 class _Permanent(Exception):

@@ -17,7 +17,7 @@ Only the SDK's public API is used: attribute access on its storage, and its cont
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -105,3 +105,7 @@ class MessageContext:
         """Drop the held effects and put the state back as it was before the message."""
         self._pending.clear()
         self.storage.undo()
+
+
+# What a function implements: it handles one message on the message's own context.
+Handler = Callable[[MessageContext, Message], Awaitable[None]]

@@ -51,7 +51,7 @@ class JsonMessage:
         """The message's field names, worked out once per class (dataclasses.fields walks them on every call)."""
         names = _FIELD_NAMES.get(cls)
         if names is None:
-            names = _FIELD_NAMES[cls] = tuple(item.name for item in fields(cls))  # type: ignore[arg-type]
+            names = _FIELD_NAMES[cls] = tuple(item.name for item in fields(cls))
         return names
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,7 +145,7 @@ class LookupAnswer(JsonMessage, typename="fraud/LookupAnswer"):
     degraded: bool = False
 
     def check(self) -> None:
-        _require(isinstance(self.lookup, str) and self.lookup, self.TYPENAME, "lookup must be a name")
+        _require(isinstance(self.lookup, str) and self.lookup != "", self.TYPENAME, "lookup must be a name")
         _require(_number_map(self.values), self.TYPENAME, "values must map names to numbers")
         _require(isinstance(self.degraded, bool), self.TYPENAME, "degraded must be a boolean")
 

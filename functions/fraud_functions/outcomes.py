@@ -31,14 +31,13 @@ from fraud_common.contract import (
 from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.declarations import ingress_topics
-from fraud_functions.message_context import MessageContext
+from fraud_functions.message_context import Handler, MessageContext
 from fraud_functions.messages import JsonMessage, outgoing
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, UNEXPECTED, messages
 
 log = logging.getLogger(__name__)
 TRACER = tracing.tracer("fraud_functions")
 
-Handler = Callable[[MessageContext, Message], Awaitable[None]]  # what a function implements
 SdkHandler = Callable[[Context, Message], Awaitable[None]]  # what the SDK calls
 FailureHook = Callable[[MessageContext, Message, ContractError], None]
 M = TypeVar("M", bound=JsonMessage)

@@ -40,8 +40,11 @@ class Scored:
 
 
 class Model(Protocol):
-    version: str
-    threshold: float
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def threshold(self) -> float: ...
 
     def sources(self) -> tuple[str, ...]: ...
 

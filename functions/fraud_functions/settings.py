@@ -85,7 +85,7 @@ class FunctionSettings:
         give up on a request the function is still (correctly) retrying.
         """
         backoffs = sum(
-            min(self.merchant_backoff_max_seconds, self.merchant_backoff_seconds * 2**attempt)
+            min(self.merchant_backoff_max_seconds, self.merchant_backoff_seconds * 2.0**attempt)
             for attempt in range(self.merchant_max_attempts - 1)
         )
         return self.merchant_max_attempts * self.merchant_timeout_seconds + backoffs

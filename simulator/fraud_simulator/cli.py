@@ -64,7 +64,9 @@ class Closable(Protocol):
 C = TypeVar("C", bound=Closable)
 
 
-def _number(kind: type, minimum: float | None = None, maximum: float | None = None) -> Callable[[str], float]:
+def _number(
+    kind: type[int] | type[float], minimum: float | None = None, maximum: float | None = None
+) -> Callable[[str], float]:
     def parse(raw: str) -> float:
         try:
             value = kind(raw)

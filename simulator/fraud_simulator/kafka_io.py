@@ -93,7 +93,7 @@ class ConsumerSource:
     def __init__(self, consumer: Any) -> None:
         self.consumer = consumer
 
-    async def __aiter__(self) -> AsyncIterator[ConsumedRecord]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[ConsumedRecord]:
         async for message in self.consumer:
             yield ConsumedRecord(key=message.key, value=message.value)
 

@@ -124,6 +124,6 @@ def labelled_scenario(
     ]
 
 
-def scenario_transactions(seed: int, count: int, **options) -> list[Transaction]:
+def scenario_transactions(seed: int, count: int) -> list[Transaction]:
     """The `count` transactions of scenario `seed`; the same arguments always give the same records."""
-    return [transaction for transaction, _ in labelled_scenario(seed, count, **options)]
+    return [transaction for transaction, _ in labelled_scenario(seed, count)]

@@ -12,6 +12,7 @@ would do with the FlinkDeployment and the Strimzi resources (none runs: they are
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from subprocess import CompletedProcess
@@ -66,7 +67,7 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(cluster) -> dict[str, Installed]:
+def installed(cluster) -> Iterator[dict[str, Installed]]:
     releases = {name: Release(f"ci-{name}", cluster.helm, cluster.kubectl) for name in CI}
     for name, release in releases.items():
         create_restricted_namespace(cluster.kubectl, release.namespace)

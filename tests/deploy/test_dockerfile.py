@@ -20,7 +20,9 @@ TEXT = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 IGNORE = (ROOT / ".dockerignore").read_text(encoding="utf-8")
 TRACKED = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
 ADR_0001 = (ROOT / "docs" / "adr" / "0001-statefun-runtime.md").read_text(encoding="utf-8")
-FLINK_VERSION = re.search(r"^# .*Flink (\d+\.\d+\.\d+)", ADR_0001, re.MULTILINE).group(1)
+FLINK_IN_ADR = re.search(r"^# .*Flink (\d+\.\d+\.\d+)", ADR_0001, re.MULTILINE)
+assert FLINK_IN_ADR is not None, "ADR 0001's title names the Flink version"
+FLINK_VERSION = FLINK_IN_ADR.group(1)
 VENV = ROOT / ".venv"
 # Each Python image: the env variable of its health port and the route its probes use.
 HEALTH = {

@@ -10,6 +10,7 @@ degraded decisions, 503s). The suite's real-stack tests then read what Prometheu
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -58,7 +59,7 @@ def wait_until(prometheus: Prometheus, expr: str, at_least: float, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def scenario(tmp_path_factory) -> Scenario:
+def scenario(tmp_path_factory) -> Iterator[Scenario]:
     config = StackConfig(
         run_dir=tmp_path_factory.mktemp("observability"),
         ports=Ports.free(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> LocalStack:
+def stack(tmp_path_factory) -> Iterator[LocalStack]:
     with private_stack(tmp_path_factory.mktemp("reliability")) as running:
         yield running
 

@@ -166,7 +166,7 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
         stack.config.bootstrap_servers, {DECISIONS_TOPIC: since[DECISIONS_TOPIC], ALERTS_TOPIC: since[ALERTS_TOPIC]}
     ).start()
     simulator = simulate(stack, seed, rate, seconds, drain)
-    pids = {service.name: service.pid for service in stack.services}
+    pids = {service.name: service.pid for service in stack.services if service.pid is not None}
     sampler = Sampler(
         {**pids, "simulator": simulator.pid, "benchmark (alert reader)": os.getpid()}, threads_of="statefun-runtime"
     )

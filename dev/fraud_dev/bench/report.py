@@ -77,6 +77,11 @@ def save(sections: dict[str, dict[str, Any]], machine_info: dict[str, Any]) -> d
     return results
 
 
+def _between_markers(block: str) -> Callable[[re.Match[str]], str]:
+    """A replacement keeping a generated block's two markers and putting `block` between them."""
+    return lambda found: found.group(1) + block + found.group(2)
+
+
 def render(results: dict[str, Any], path: Path = REPORT) -> None:
     """Replace each generated block of docs/benchmarks.md with its table."""
     text = path.read_text(encoding="utf-8")
@@ -84,8 +89,7 @@ def render(results: dict[str, Any], path: Path = REPORT) -> None:
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"docs/benchmarks.md has no generated:{name} block")
-        block = renderer(results)
-        text = pattern.sub(lambda found, block=block: found.group(1) + block + found.group(2), text)
+        text = pattern.sub(_between_markers(renderer(results)), text)
     path.write_text(text, encoding="utf-8")
 
 

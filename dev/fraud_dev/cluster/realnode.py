@@ -160,7 +160,7 @@ class RealNode:
     def cgroup_members(self) -> list[int]:
         """Every process in the node's cgroups: the pods' containers, which live in network and mount
         namespaces of their own, so only their cgroups say they belong to this node."""
-        pids = set()
+        pids: set[int] = set()
         for root in self.cgroups_made:
             for directory, _, _ in os.walk(root):  # cgroups vanish while it walks: os.walk skips them
                 with contextlib.suppress(OSError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,6 @@ from statefun import Message, ValueSpec, make_json_type
 
 from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
-from fraud_functions.merchant_service_client import MerchantServiceClient
 from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import LookupAnswer, LookupQuery
 from fraud_functions.metrics import MERCHANT_LOOKUPS
@@ -55,9 +55,9 @@ CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
     ),
 )
 class MerchantFunction:
-    def __init__(self, resources: Resources, clock_ms=lambda: int(time.time() * 1000)) -> None:
+    def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         settings = resources.settings
-        self._client: MerchantServiceClient = resources.merchant_client
+        self._client = resources.merchant_client
         self._cache_ttl_ms = settings.merchant_cache_ttl_seconds * 1000
         self._degraded_ttl_ms = settings.merchant_degraded_ttl_seconds * 1000
         self._fallback = settings.merchant_fallback_score
@@ -82,7 +82,7 @@ class MerchantFunction:
         merchant = context.address.id
         result = await self._client.score(merchant)
         degraded = result.score is None
-        score = self._fallback if degraded else result.score
+        score = self._fallback if result.score is None else result.score
         context.storage.cached = {"score": score, "degraded": degraded, "fetched_at_ms": self._clock_ms()}
         MERCHANT_LOOKUPS.labels("fallback" if degraded else "service").inc()
         if degraded:

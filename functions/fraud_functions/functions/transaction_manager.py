@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from statefun import Message, ValueSpec, kafka_egress_message, make_json_type
 
@@ -57,6 +57,7 @@ from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     TRANSACTION_RECORD,
     DecisionDeadline,
+    JsonMessage,
     LookupAnswer,
     LookupQuery,
     ModelInput,
@@ -76,6 +77,8 @@ log = logging.getLogger(__name__)
 PENDING_TYPE = make_json_type("fraud.state/PendingTransaction")
 DECIDED_TYPE = make_json_type("fraud.state/DecidedTransaction")
 
+
+M = TypeVar("M", bound=JsonMessage)
 
 DEFAULT_THRESHOLD = 0.8  # for a score from a model version that does not send its threshold
 
@@ -320,7 +323,7 @@ class TransactionManager:
         self._schedule_deadline(context, pending)
 
     @staticmethod
-    def _reply_with_pending(context: MessageContext, message: Message, kind):
+    def _reply_with_pending(context: MessageContext, message: Message, kind: type[M]) -> tuple[M, Pending] | None:
         """A readable reply and the transaction it belongs to, or None (counted) for either missing."""
         reply = read_message(TRANSACTION_MANAGER, context, message, kind)
         if reply is None:

@@ -150,13 +150,13 @@ class VelocityFunction:
                     context.send_after(expiry_delay(expiry), outgoing(VELOCITY, context.address.id, expiry))
                 reply_to_caller(context, LookupAnswer(query.transaction_id, "velocity", values(state, now)))
         elif message.is_type(ExpireVelocity.STATEFUN_TYPE):
-            if (expiry := read_message(VELOCITY, context, message, ExpireVelocity)) is None:
+            if (expired := read_message(VELOCITY, context, message, ExpireVelocity)) is None:
                 return
             state = context.storage.windows
             if state is None:
                 UNEXPECTED.labels(VELOCITY, "expire_without_state").inc()
                 return
-            remaining = expire(state, expiry)
+            remaining = expire(state, expired)
             if remaining is None:
                 del context.storage.windows
             else:

@@ -14,6 +14,7 @@ from fraud_functions.declarations import Resources, declared
 from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
 from fraud_functions.messages import LookupAnswer
 from fraud_functions.metrics import MERCHANT_LOOKUPS
+from fraud_functions.scoring import RandomModel
 from fraud_functions.settings import FunctionSettings
 from tests.unit.counters import counted
 
@@ -33,7 +34,9 @@ def merchant_runtime(client, clock, cache_ttl=3600, degraded_ttl=60, fallback=50
         merchant_degraded_ttl_seconds=degraded_ttl,
         merchant_fallback_score=fallback,
     )
-    merchant = MerchantFunction(Resources(settings=settings, merchant_client=client, model=None), clock_ms=clock)
+    merchant = MerchantFunction(
+        Resources(settings=settings, merchant_client=client, model=RandomModel()), clock_ms=clock
+    )
     functions = StatefulFunctions()
 
     async def invoke(context, message):

@@ -31,7 +31,7 @@ PEER = "test/peer"
 
 async def toy(context: MessageContext, message: Message) -> None:
     """Does what the message's text says, in order: set, del, bump, send, later, cancel, egress, fail."""
-    for step in message.as_string().split():
+    for step in (message.as_string() or "").split():
         if step == "set":
             context.storage.count = 7
         elif step == "bump":

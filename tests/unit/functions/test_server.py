@@ -173,7 +173,8 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
             self.busy = False
 
         async def score(self, merchant: str):
-            self.busy, _ = True, self.started.set()
+            self.busy = True
+            self.started.set()
             await asyncio.sleep(0.3)
             self.busy = False
             return await super().score(merchant)

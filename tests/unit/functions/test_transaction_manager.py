@@ -99,7 +99,8 @@ async def answer_all(
     for typename, lookup in lookups():
         if lookup.name == skip:
             continue
-        values = {"fraud_count": {"count": count}, "merchant": {"score": merchant_score}}.get(lookup.name, {})
+        answers: dict[str, dict[str, float]] = {"fraud_count": {"count": count}, "merchant": {"score": merchant_score}}
+        values = answers.get(lookup.name, {})
         sent = await runtime.invoke([answer(tx_id, lookup.name, values, caller=typename)])
     return sent
 
