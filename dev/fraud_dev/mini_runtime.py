@@ -52,7 +52,6 @@ class MiniRuntime:
     registered: dict[str, dict[str, FromFunction.PersistedValueSpec]] = field(default_factory=dict)
     egress: list[Egress] = field(default_factory=list)
     delayed: list[Delayed] = field(default_factory=list)
-    missing_state_round_trips: int = 0
 
     async def invoke(self, batch: list[Envelope]) -> list[Envelope]:
         """Send one batch (all to the same address) and apply its results; returns the outgoing messages."""
@@ -61,7 +60,6 @@ class MiniRuntime:
             response = FromFunction()
             response.ParseFromString(await self.handler.handle_async(self.request(target, address_id, batch)))
             if response.HasField("incomplete_invocation_context"):
-                self.missing_state_round_trips += 1
                 specs = self.registered.setdefault(target, {})
                 for spec in response.incomplete_invocation_context.missing_values:
                     specs[spec.state_name] = spec

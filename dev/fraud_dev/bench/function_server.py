@@ -131,10 +131,10 @@ def bare_stacks(port: int) -> dict[str, list[str]]:
     """The commands of the bare servers (dev/fraud_dev/bench/bare_servers.py) on `port`."""
     uvicorn = str(Path(sys.executable).with_name("uvicorn"))
     return {
-        "bare aiohttp": [sys.executable, "-m", "bench.bare_servers", "aiohttp", str(port)],
+        "bare aiohttp": [sys.executable, "-m", "fraud_dev.bench.bare_servers", "aiohttp", str(port)],
         "bare ASGI on uvicorn (httptools, uvloop)": [
             uvicorn,
-            "bench.bare_servers:asgi_app",
+            "fraud_dev.bench.bare_servers:asgi_app",
             "--port",
             str(port),
             "--loop",

@@ -360,7 +360,7 @@ class TransactionManager:
         context.storage.decided = {"outcome": verdict.outcome.value, "decided_at_ms": now}
         if pending is not None:
             del context.storage.pending
-            if pending.deadline_token:  # state from before deadlines has none; the runtime refuses an empty one
+            if pending.deadline_token:  # set before every store; the runtime fails the job on an empty one
                 context.cancel_delayed_message(pending.deadline_token)
         if verdict.outcome is Outcome.ALERT and pending is not None:
             self._emit_alert(context, pending, decision)

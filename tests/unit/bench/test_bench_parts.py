@@ -8,6 +8,7 @@ docs/benchmarks.md says they do.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import shutil
 
@@ -19,7 +20,7 @@ from fraud_dev.bench import report
 from fraud_dev.bench.arrivals import Arrivals
 from fraud_dev.bench.dispatch import handler
 from fraud_dev.bench.end_to_end import judge, keeps_up, percentile
-from fraud_dev.bench.function_server import batch_of
+from fraud_dev.bench.function_server import bare_stacks, batch_of
 from fraud_dev.bench.profile import summarize
 from fraud_dev.bench.request_mix import steady_state_mix
 from fraud_dev.bench.sampler import cpu_seconds, thread_group
@@ -137,3 +138,15 @@ def test_the_report_fills_every_generated_block_and_keeps_the_prose(tmp_path):
     )
     report.render(results, page)
     assert page.read_text() == text, "rendering twice changes nothing"
+
+
+def test_every_bare_server_command_names_a_module_and_app_that_exist():
+    """The bare servers run as `python -m MODULE` and `uvicorn MODULE:APP`: both must name what is there."""
+    commands = bare_stacks(8000).values()
+    targets = [argv[argv.index("-m") + 1] for argv in commands if "-m" in argv]
+    targets += [argument for argv in commands for argument in argv if ":" in argument and "/" not in argument]
+    assert len(targets) == len(commands)
+    for target in targets:
+        module, _, attribute = target.partition(":")
+        imported = importlib.import_module(module)
+        assert not attribute or callable(getattr(imported, attribute)), target
