@@ -96,9 +96,10 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
     finally:
         os.kill(functions, signal.SIGCONT)
 
+    poison_places = tx_places[: len(TRANSACTION_POISON)]  # the last record, with unknown fields, is no poison
     expected = {
         (TRANSACTIONS_TOPIC, *place): reason
-        for place, (_, _, reason) in zip(tx_places, TRANSACTION_POISON, strict=True)
+        for place, (_, _, reason) in zip(poison_places, TRANSACTION_POISON, strict=True)
     }
     expected |= {
         (CONFIRMED_TOPIC, *place): reason for place, (_, _, reason) in zip(cf_places, CONFIRMATION_POISON, strict=True)
