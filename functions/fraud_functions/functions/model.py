@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from statefun import Message
 
-from fraud_functions.addresses import NAMESPACE
+from fraud_common.contract import NAMESPACE
 from fraud_functions.declarations import Resources, declare
 from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import ModelInput, ModelScore

@@ -35,7 +35,7 @@ from statefun import Message, ValueSpec, kafka_egress_message, make_json_type
 from fraud_common.contract import (
     ALERTS_TOPIC,
     DECISIONS_TOPIC,
-    TRANSACTIONS_TOPIC,
+    TRANSACTION_RECORD,
     Alert,
     ContractError,
     Decision,
@@ -51,11 +51,10 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
     TRANSACTION_MANAGER,
 )
-from fraud_functions.declarations import Ingress, Resources, declare
+from fraud_functions.declarations import Resources, declare
 from fraud_functions.functions.model import MODEL
 from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
-    TRANSACTION_RECORD,
     DecisionDeadline,
     JsonMessage,
     LookupAnswer,
@@ -156,7 +155,6 @@ class Verdict:
     ),
     answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
-    ingress=Ingress(TRANSACTIONS_TOPIC, TRANSACTION_RECORD),
 )
 class TransactionManager:
     def __init__(

@@ -24,7 +24,7 @@ from typing import Any
 
 from statefun import Message, ValueSpec, make_json_type
 
-from fraud_functions.addresses import NAMESPACE
+from fraud_common.contract import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
 from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
