@@ -44,7 +44,7 @@ async def why_not(connection: KafkaConnection, timeout_ms: int = 5000) -> str:
             reasons.append(f"{server} refused the credentials: {err}")
         except ssl.SSLCertVerificationError as err:
             reasons.append(f"{server}: its TLS certificate is not trusted ({err.verify_message})")
-        except (ssl.SSLError, KafkaError, OSError, asyncio.TimeoutError, ValueError) as err:
+        except (TimeoutError, ssl.SSLError, KafkaError, OSError, ValueError) as err:
             reasons.append(f"{server}: {type(err).__name__} {err}".rstrip())
         else:
             conn.close()

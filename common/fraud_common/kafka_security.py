@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
@@ -86,7 +87,7 @@ class KafkaSecurity:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "KafkaSecurity":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> KafkaSecurity:
         """The settings of `env` (default: the process environment), checked; SettingsError names the variables."""
         security = read_settings(cls, env)
         problems = security.problems()
@@ -166,7 +167,7 @@ class KafkaSecurity:
             if path is not None:
                 _readable(Path(str(path)), variable)
         try:
-            return create_ssl_context(
+            context: ssl.SSLContext = create_ssl_context(
                 cafile=self.ssl_ca_file, certfile=self.ssl_certificate_file, keyfile=self.ssl_key_file
             )
         except (ssl.SSLError, ValueError) as err:
@@ -175,6 +176,7 @@ class KafkaSecurity:
                 f"{self.ssl_certificate_file}, KAFKA_SSL_KEY_FILE {self.ssl_key_file}) are not usable PEM: "
                 f"{type(err).__name__} {getattr(err, 'reason', None) or ''}".rstrip()
             ) from None
+        return context
 
 
 def _readable(path: Path, variable: str) -> None:
@@ -210,7 +212,7 @@ class KafkaConnection:
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @classmethod
-    def from_env(cls, bootstrap_servers: str, env: Mapping[str, str] | None = None) -> "KafkaConnection":
+    def from_env(cls, bootstrap_servers: str, env: Mapping[str, str] | None = None) -> KafkaConnection:
         return cls(bootstrap_servers, KafkaSecurity.from_env(env))
 
     def options(self) -> dict[str, Any]:

@@ -21,8 +21,9 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, TextIO
 
 from aiokafka import AIOKafkaProducer
 
@@ -53,10 +54,10 @@ async def read_dead_letters(kafka: KafkaConnection) -> list[dict[str, Any]]:
 
 
 async def replay(
-    kafka: KafkaConnection, selection: Selection, to_topic: str | None, dry_run: bool, out=sys.stdout
-) -> Counter:
+    kafka: KafkaConnection, selection: Selection, to_topic: str | None, dry_run: bool, out: TextIO = sys.stdout
+) -> Counter[str]:
     """Replay the selected dead letters; returns counts of replayed, skipped and unmatched letters."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     producer = (
         None
         if dry_run

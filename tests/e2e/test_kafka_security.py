@@ -61,8 +61,10 @@ def secrets_in_logs(stack) -> list[str]:
 def test_a_client_with_a_wrong_password_is_refused_and_told_why(stack, tmp_path):
     wrong = written(tmp_path / "password", WRONG_PASSWORD)
     result = subprocess.run(
-        [sys.executable, "-m", "fraud_simulator", "run", "--bootstrap-servers", stack.config.bootstrap_servers]
-        + ["--connect-timeout", "3", "--max-transactions", "1", "--status-interval", "0"],
+        [
+            *(sys.executable, "-m", "fraud_simulator", "run", "--bootstrap-servers", stack.config.bootstrap_servers),
+            *("--connect-timeout", "3", "--max-transactions", "1", "--status-interval", "0"),
+        ],
         env={**os.environ, **stack.config.kafka_env("simulator"), "KAFKA_SASL_PASSWORD_FILE": str(wrong)},
         capture_output=True,
         text=True,

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import yaml
 
@@ -70,8 +70,8 @@ def kafka_users_file(access: Sequence[KafkaAccess]) -> str:
             acls.append(strimzi_acl(acl.resource_type, name, acl.pattern, acl.operations))
         users[entry.component] = {"groupSetting": entry.group_setting, "acls": acls}
     comment = (
-        "# Each component's Kafka rights (fraud_common.contract.kafka_access): a group ACL's name is the chart's value\n"
-        "# of the component's group setting (templates/kafka-users.yaml).\n"
+        "# Each component's Kafka rights: a group ACL's name is the chart's value of the component's group\n"
+        "# setting (templates/kafka-users.yaml).\n"
     )
     return (
         header("fraud_dev.generate.chart", "fraud_common.contract.kafka_access")

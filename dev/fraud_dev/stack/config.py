@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 from fraud_common.kafka_security import KafkaConnection
 from fraud_common.settings import read_settings, setting
@@ -67,7 +67,7 @@ class StackConfig:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         config = read_settings(cls, env)
         return replace(config, run_dir=config.run_dir.resolve(), ports=Ports.from_env(env))
 

@@ -6,9 +6,10 @@ Plaintext by default; with KAFKA_SECURITY=sasl_ssl secured as fraud_dev.stack.ka
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -121,10 +122,8 @@ async def _create_topics(connection: KafkaConnection) -> list[str]:
     try:
         missing = missing_topics(set(await admin.list_topics()))
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
         return sorted(topic.name for topic in missing)
     finally:
         await admin.close()

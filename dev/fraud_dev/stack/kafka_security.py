@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from aiokafka import AIOKafkaClient
 from aiokafka.protocol.admin import CreateAclsRequest

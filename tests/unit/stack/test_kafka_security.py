@@ -58,9 +58,8 @@ def test_format_adds_each_user_as_a_scram_credential(tmp_path):
 
 def test_an_argfile_keeps_the_passwords_off_the_command_line(tmp_path):
     argfile = tmp_path / "format.args"
-    assert (
-        kafka.write_argfile(argfile, ["-cp", "a.jar", "--add-scram", "SCRAM-SHA-512=[name=x,password=y]"]) == f"@{argfile}"
-    )
+    arguments = ["-cp", "a.jar", "--add-scram", "SCRAM-SHA-512=[name=x,password=y]"]
+    assert kafka.write_argfile(argfile, arguments) == f"@{argfile}"
     assert argfile.read_text().splitlines() == [
         '"-cp"',
         '"a.jar"',
