@@ -186,22 +186,25 @@ STATEFUN_TRANSACTIONAL_ID_PREFIX = "feedback-union -> functions -> "
 class KafkaAccess:
     """What one component does on Kafka, and so exactly what its Kafka user may do: read `reads` (through the
     consumer group its setting `group_setting` names, if any), write `writes` (in Kafka transactions whose ids
-    start with `transactional_id_prefix`, if set). The chart's KafkaUsers and the local broker's ACLs are made
-    from `KAFKA_ACCESS`; nothing else is granted."""
+    start with `transactional_id_prefix`, if set), or only watch the lag of that group on `lag_of`. The chart's
+    KafkaUsers and the local broker's ACLs are made from `KAFKA_ACCESS`; nothing else is granted."""
 
     component: str
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     group_setting: str | None = None
     transactional_id_prefix: str | None = None
+    lag_of: tuple[str, ...] = ()
 
     def acls(self, group: str | None) -> tuple[Acl, ...]:
         """The grants, in Strimzi's terms (Read and Write imply Describe in Kafka; it is spelled out, as
         Strimzi's examples do); `group` is the name the component's group setting has where it runs."""
         if (group is None) != (self.group_setting is None):
-            raise ValueError(f"{self.component}: a group name exactly when it reads through a group")
+            raise ValueError(f"{self.component}: a group name exactly when it uses a group")
         grants = [Acl("topic", name, ("Read", "Describe")) for name in self.reads]
-        grants += [Acl("group", group, ("Read",))] if group is not None else []
+        grants += [Acl("topic", name, ("Describe",)) for name in self.lag_of]
+        if group is not None:
+            grants.append(Acl("group", group, ("Read",) if self.reads else ("Describe",)))
         grants += [Acl("topic", name, ("Write", "Describe")) for name in self.writes]
         if self.transactional_id_prefix is not None:
             grants += [
@@ -229,10 +232,9 @@ def declare_access(topics: Sequence[Topic], *entries: KafkaAccess) -> tuple[Kafk
     problems += [f"component {name} is declared twice" for name in sorted({n for n in names if names.count(n) > 1})]
     known = {item.name for item in topics}
     for entry in entries:
-        problems += [
-            f"{entry.component}: no topic {name}" for name in (*entry.reads, *entry.writes) if name not in known
-        ]
-        if entry.group_setting is not None and not entry.reads:
+        used = (*entry.reads, *entry.writes, *entry.lag_of)
+        problems += [f"{entry.component}: no topic {name}" for name in used if name not in known]
+        if entry.group_setting is not None and not (entry.reads or entry.lag_of):
             problems.append(f"{entry.component} has a consumer group but reads nothing")
         if entry.group_setting is not None and not SETTING_NAME.fullmatch(entry.group_setting):
             problems.append(f"{entry.component}: {entry.group_setting!r} is not a setting name")
@@ -247,7 +249,8 @@ def kafka_access(topics: Sequence[Topic]) -> tuple[KafkaAccess, ...]:
     """Who uses Kafka, and for what. The runtime reads every topic an ingress reads and writes every topic an
     egress writes (exactly-once: in transactions); the simulator writes the pipeline's input and reads the
     alerts it prints and confirms; `helm test`'s smoke test sends one transaction and waits for its decision
-    or alert (without a group, from positions it pins itself)."""
+    or alert (without a group, from positions it pins itself); KEDA, when it scales the runtime, reads how far the
+    runtime's group lags behind `transactions`."""
     return declare_access(
         topics,
         KafkaAccess(
@@ -264,6 +267,7 @@ def kafka_access(topics: Sequence[Topic]) -> tuple[KafkaAccess, ...]:
             group_setting="SIMULATOR_GROUP",
         ),
         KafkaAccess("smoke-test", reads=(DECISIONS_TOPIC, ALERTS_TOPIC), writes=(TRANSACTIONS_TOPIC,)),
+        KafkaAccess("keda", lag_of=(TRANSACTIONS_TOPIC,), group_setting="KAFKA_CONSUMER_GROUP"),
     )
 
 

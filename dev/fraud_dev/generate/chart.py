@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from fraud_common.contract import KafkaAccess, Topic, kafka_access
+from fraud_dev.stack.kafka_security import group_setting
 
 CHART = Path("charts") / "fraud-platform"
 FILES = CHART / "files"
@@ -68,10 +69,13 @@ def kafka_users_file(access: Sequence[KafkaAccess]) -> str:
         for acl in entry.acls("" if entry.group_setting else None):
             name = None if acl.resource_type in ("group", "cluster") else acl.name
             acls.append(strimzi_acl(acl.resource_type, name, acl.pattern, acl.operations))
-        users[entry.component] = {"groupSetting": entry.group_setting, "acls": acls}
+        group = None
+        if entry.group_setting is not None:
+            group = {"setting": entry.group_setting, "default": group_setting(entry.group_setting).default}
+        users[entry.component] = {"group": group, "acls": acls}
     comment = (
         "# Each component's Kafka rights: a group ACL's name is the chart's value of the component's group\n"
-        "# setting (templates/kafka-users.yaml).\n"
+        "# setting, or that setting's default (templates/kafka-users.yaml).\n"
     )
     return (
         header("fraud_dev.generate.chart", "fraud_common.contract.kafka_access")

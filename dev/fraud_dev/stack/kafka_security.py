@@ -27,7 +27,7 @@ from aiokafka.protocol.admin import CreateAclsRequest
 
 from fraud_common.contract import KAFKA_ACCESS, Acl, KafkaAccess
 from fraud_common.kafka_security import KafkaConnection, KafkaSecurity
-from fraud_common.settings import declared_settings
+from fraud_common.settings import Setting, declared_settings
 from fraud_dev import module_spec, pki
 from fraud_dev.prerequisites import PrerequisiteError
 from fraud_simulator.settings import SimulatorSettings
@@ -55,16 +55,18 @@ def users() -> tuple[str, ...]:
     return (ADMIN, *(entry.component for entry in KAFKA_ACCESS))
 
 
-def group_of(entry: KafkaAccess, env: Mapping[str, str]) -> str | None:
-    """The consumer group the component uses here: its group setting read from `env` (declared by the
-    runtime's module spec or the simulator, with their defaults)."""
-    if entry.group_setting is None:
-        return None
+def group_setting(variable: str) -> Setting:
+    """The declaration of a consumer group setting: the runtime's module spec's or the simulator's."""
     for settings in (module_spec.ModuleSpecSettings, SimulatorSettings):
         for _, declared in declared_settings(settings):
-            if declared.variable == entry.group_setting:
-                return str(declared.read(env))
-    raise LookupError(f"{entry.component}: no setting {entry.group_setting} declares its consumer group")
+            if declared.variable == variable:
+                return declared
+    raise LookupError(f"no setting {variable} declares a consumer group")
+
+
+def group_of(entry: KafkaAccess, env: Mapping[str, str]) -> str | None:
+    """The consumer group the component uses here: its group setting read from `env`."""
+    return None if entry.group_setting is None else str(group_setting(entry.group_setting).read(env))
 
 
 @dataclass(frozen=True)

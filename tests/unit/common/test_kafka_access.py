@@ -48,14 +48,21 @@ def test_the_smoke_test_sends_a_transaction_and_reads_the_outcome_without_a_grou
     }
 
 
+def test_keda_only_sees_how_far_the_runtimes_group_lags_on_transactions():
+    assert grants("keda", "fraud-statefun") == {
+        Acl("topic", "transactions", ("Describe",)),
+        Acl("group", "fraud-statefun", ("Describe",)),
+    }
+
+
 def test_no_other_component_has_a_kafka_user():
-    assert [entry.component for entry in KAFKA_ACCESS] == ["statefun-runtime", "simulator", "smoke-test"]
+    assert [entry.component for entry in KAFKA_ACCESS] == ["statefun-runtime", "simulator", "smoke-test", "keda"]
 
 
 def test_a_group_name_is_given_exactly_for_a_component_that_reads_through_one():
-    with pytest.raises(ValueError, match="a group name exactly when"):
+    with pytest.raises(ValueError, match="a group name exactly when it uses a group"):
         grants("smoke-test", "some-group")
-    with pytest.raises(ValueError, match="a group name exactly when"):
+    with pytest.raises(ValueError, match="a group name exactly when it uses a group"):
         grants("simulator", None)
 
 

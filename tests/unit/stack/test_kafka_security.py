@@ -79,8 +79,8 @@ def test_data_formatted_in_one_mode_is_refused_in_the_other(tmp_path):
 
 
 def test_each_consumer_group_is_the_one_its_setting_names_here():
-    runtime, simulator, smoke = KAFKA_ACCESS
-    assert group_of(runtime, {}) == "fraud-statefun"
+    runtime, simulator, smoke, keda = KAFKA_ACCESS
+    assert group_of(runtime, {}) == group_of(keda, {}) == "fraud-statefun"
     assert group_of(runtime, {"KAFKA_CONSUMER_GROUP": "other"}) == "other"
     assert group_of(simulator, {"SIMULATOR_GROUP": "sim-2"}) == "sim-2"
     assert group_of(smoke, {}) is None
