@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from fraud_dev.generate.files import diff, helm_files, stale, write
-from tests.deploy import wiring
+from tests.deploy import kafka_clients, wiring
 from tests.deploy.tools import (
     CHART,
     CI_VALUES,
@@ -44,6 +44,7 @@ def python_rendered(values: dict, docs: list[dict]) -> str:
     env["FUNCTIONS_ENDPOINT"] = (
         f"http://{service['metadata']['name']}.fraud.svc:{service['spec']['ports'][0]['port']}/statefun"
     )
+    env.update(kafka_clients.expected_env(values, "statefun-runtime"))
     env["KAFKA_BOOTSTRAP_SERVERS"] = (
         values["kafka"]["external"]["bootstrapServers"]
         or wiring.kafka_bootstrap(docs, "fraud")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from fraud_common.contract import TOPICS
-from tests.deploy import apps, wiring
+from tests.deploy import apps, kafka_clients, wiring
 from tests.deploy.skaffold_config import artifact_images
 from tests.deploy.tools import CI_VALUES, ROOT, merged_values
 
@@ -44,7 +44,17 @@ def external_names(values: dict) -> dict[str, set[str]]:
     if storage["type"] == "s3":
         secrets.add(storage["s3"]["credentialsSecret"]["name"])
     claims = {storage["pvc"]["existingClaim"]} - {""}
-    return {"Secret": secrets, "PersistentVolumeClaim": claims}
+    kafka = values["kafka"]
+    if kafka["external"]["bootstrapServers"]:
+        security = kafka["external"]["security"]
+        secrets |= {security["caSecret"]["name"]} | {
+            name
+            for credentials in security["credentials"].values()
+            for name in (credentials["secretName"], credentials["certificateSecret"])
+        }
+    else:  # Strimzi makes its cluster CA's Secret with the Kafka (this release's, or the one clusterName names)
+        secrets.add(f"{kafka['clusterName'] or 'fraud-kafka'}-cluster-ca-cert")
+    return {"Secret": secrets - {""}, "PersistentVolumeClaim": claims}
 
 
 def all_checks(docs: list[dict], values: dict) -> list[str]:
@@ -60,6 +70,8 @@ def all_checks(docs: list[dict], values: dict) -> list[str]:
         *wiring.check_images_are_artifacts(ours(docs), artifact_images()),
         *wiring.check_probes(ours(docs), apps.routes_by_image(values), apps.flink_routes),
         *wiring.check_references(docs, external_names(values)),
+        *kafka_clients.check_python_clients(docs, values),
+        *kafka_clients.check_runtime_credentials(docs),
         *wiring.check_flink_version(docs, ADR_0001, ADR_0003),
         *wiring.check_flink_configuration(docs, FLINK_CONF, FLINK_CONF_EXCEPTIONS),
         *wiring.check_java_options(docs, JVM_OPTIONS, JAVA_OPTS_KEY),

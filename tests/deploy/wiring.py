@@ -129,26 +129,29 @@ def check_functions_endpoint(docs: list[Doc], namespace: str, paths: set[str]) -
 
 
 def kafka_bootstrap(docs: list[Doc], namespace: str) -> str | None:
-    """host:port of the rendered Strimzi cluster's plain internal listener, or None without one."""
+    """host:port of the rendered Strimzi cluster's internal TLS listener that authenticates its clients, or None
+    without one."""
     clusters = of_kind(docs, "Kafka")
     if not clusters:
         return None
     (kafka,) = clusters
-    plain = [
+    secured = [
         listener
         for listener in kafka["spec"]["kafka"]["listeners"]
-        if listener["type"] == "internal" and not listener["tls"]
+        if listener["type"] == "internal" and listener["tls"] and listener.get("authentication")
     ]
-    if not plain:
+    if not secured:
         return None
-    return f"{kafka['metadata']['name']}-kafka-bootstrap.{namespace}.svc:{plain[0]['port']}"
+    return f"{kafka['metadata']['name']}-kafka-bootstrap.{namespace}.svc:{secured[0]['port']}"
 
 
 def check_kafka_bootstrap(docs: list[Doc], namespace: str) -> Problems:
     """Every Kafka address (module spec, env, KEDA) is the Strimzi cluster's bootstrap Service and listener."""
     expected = kafka_bootstrap(docs, namespace)
     if expected is None:
-        return [] if not of_kind(docs, "Kafka") else ["the Kafka cluster has no plain internal listener"]
+        return (
+            [] if not of_kind(docs, "Kafka") else ["the Kafka cluster has no internal TLS listener with authentication"]
+        )
     used = [
         (f"module spec {d['spec']['id']}", d["spec"]["address"]) for d in module_spec(docs) if "address" in d["spec"]
     ]
@@ -249,6 +252,8 @@ def check_references(docs: list[Doc], external: Mapping[str, set[str]]) -> Probl
         kind: {d["metadata"]["name"] for d in of_kind(docs, kind)}
         for kind in ("ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim", "Role")
     }
+    # Strimzi's User Operator writes each KafkaUser's credentials into a Secret of the user's name.
+    rendered["Secret"] |= {d["metadata"]["name"] for d in of_kind(docs, "KafkaUser")}
     wanted: list[tuple[str, str, str]] = []
     for owner, template in pod_templates(docs):
         spec = template.get("spec", {})

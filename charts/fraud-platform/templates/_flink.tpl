@@ -101,6 +101,10 @@ spec:
         - name: flink-data
           mountPath: {{ $sf.storage.mountPath }}
         {{- end }}
+        {{- if eq .component "taskmanager" }}
+        # The Kafka credentials, read by the ingresses' and egresses' clients (the module spec names these files).
+        {{- include "fraud.kafkaClientMounts" (dict "root" $root "component" "statefun-runtime") | nindent 8 }}
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
@@ -115,5 +119,8 @@ spec:
     - name: flink-data
       persistentVolumeClaim:
         claimName: {{ include "fraud.statefunClaimName" $root }}
+    {{- end }}
+    {{- if eq .component "taskmanager" }}
+    {{- include "fraud.kafkaClientVolumes" (dict "root" $root "component" "statefun-runtime") | nindent 4 }}
     {{- end }}
 {{- end }}

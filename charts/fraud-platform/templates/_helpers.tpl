@@ -46,7 +46,7 @@ http://{{ include "fraud.functionsName" . }}.{{ .Release.Namespace }}.svc:{{ .Va
 http://{{ include "fraud.merchantName" . }}.{{ .Release.Namespace }}.svc:{{ .Values.merchantService.port }}
 {{- end }}
 
-{{/* Strimzi names the bootstrap Service <cluster>-kafka-bootstrap. */}}
+{{/* Strimzi names the bootstrap Service <cluster>-kafka-bootstrap; the chart's clients use its TLS listener. */}}
 {{- define "fraud.kafkaBootstrap" -}}
 {{- if .Values.kafka.external.bootstrapServers -}}
 {{ .Values.kafka.external.bootstrapServers }}
@@ -91,7 +91,7 @@ with every ${NAME} replaced. Same result as `python -m fraud_dev.module_spec` fo
 (tests/deploy checks it); a placeholder the chart has no value for fails the render.
 */}}
 {{- define "fraud.moduleSpec" -}}
-{{- $values := merge (dict "FUNCTIONS_ENDPOINT" (include "fraud.functionsEndpoint" .) "KAFKA_BOOTSTRAP_SERVERS" (include "fraud.kafkaBootstrap" .)) .Values.statefun.moduleSpec -}}
+{{- $values := merge (dict "FUNCTIONS_ENDPOINT" (include "fraud.functionsEndpoint" .) "KAFKA_BOOTSTRAP_SERVERS" (include "fraud.kafkaBootstrap" .) "KAFKA_CLIENT_PROPERTIES" (include "fraud.kafkaClientProperties" .)) .Values.statefun.moduleSpec -}}
 {{- $spec := .Files.Get "files/module.yaml.tmpl" -}}
 {{- range $name, $value := $values }}
 {{- $spec = replace (printf "${%s}" $name) (toString $value) $spec }}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from statefun import ValueSpec
 
-from fraud_common.contract import Topic
+from fraud_common.contract import KafkaAccess, Topic, kafka_access
 from fraud_common.kafka_security import KafkaSecurity
 from fraud_common.logs import LOG_LEVEL
 from fraud_common.settings import Setting, declared_settings
@@ -27,6 +27,7 @@ from merchant_service.settings import Settings as MerchantServiceSettings
 
 ARCHITECTURE = Path("docs") / "architecture.md"
 CONFIGURATION = Path("docs") / "configuration.md"
+SECURITY = Path("docs") / "security.md"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -110,6 +111,32 @@ def architecture(root: Path, functions: Sequence[Declared], topics: Sequence[Top
         {"functions": function_table(functions, topics), "topics": topic_table(topics)},
         str(ARCHITECTURE),
     )
+
+
+def access_table(access: Sequence[KafkaAccess]) -> str:
+    """Each component's Kafka rights: what its KafkaUser (and its local user) may do, nothing else."""
+    rows = []
+    for entry in access:
+        group = f"`{entry.group_setting}`'s value" if entry.group_setting else "-"
+        if entry.group_setting:
+            group += ": Read" if entry.reads else ": Describe"
+        transactions = f"prefix `{entry.transactional_id_prefix.strip()}`" if entry.transactional_id_prefix else "-"
+        rows.append(
+            [
+                f"`{entry.component}`",
+                code(entry.reads),
+                code(entry.writes),
+                code(entry.lag_of),
+                group,
+                transactions + (", IdempotentWrite on the cluster" if entry.transactional_id_prefix else ""),
+            ]
+        )
+    header = ("component", "reads (Read, Describe)", "writes (Write, Describe)", "lag of (Describe)", "group")
+    return table((*header, "transactional ids (Write, Describe)"), rows)
+
+
+def security(root: Path, topics: Sequence[Topic]) -> str:
+    return fill(read_text(root / SECURITY), {"kafka-users": access_table(kafka_access(topics))}, str(SECURITY))
 
 
 def configuration(root: Path, sections: Sequence[Section] = SECTIONS) -> str:

@@ -59,6 +59,7 @@ def python_files(root: Path, declarations: Declarations) -> Files:
         **chart_files(root, declarations.topics, module_spec, boards),
         docs.ARCHITECTURE: docs.architecture(root, declarations.functions, declarations.topics),
         docs.CONFIGURATION: docs.configuration(root),
+        docs.SECURITY: docs.security(root, declarations.topics),
     }
 
 

@@ -22,13 +22,15 @@ from fraud_functions.messages import LookupAnswer, LookupQuery
 from tests.support.generator_tree import READ_TOPIC, copy_generator_tree, taking
 
 WRITTEN_TOPIC = Topic("audits", key="account", value="`Audit`", partitions=3, egress=Egress())
-# A topic the runtime reads or writes is one more its Kafka user may read or write (files/kafka-users.yaml).
+# A topic the runtime reads or writes is one more its Kafka user may read or write (files/kafka-users.yaml and
+# docs/security.md's table of rights).
 TOPIC_FILES = {
     MODULE_SPEC,
     FILES / "module.yaml.tmpl",
     FILES / "topics.yaml",
     FILES / "kafka-users.yaml",
     docs.ARCHITECTURE,
+    docs.SECURITY,
 }
 
 
