@@ -59,6 +59,15 @@ def prerequisite_secrets(values: Mapping[str, Any], namespace: str) -> list[Doc]
     if storage["type"] == "s3":
         keys = storage["s3"]["credentialsSecret"]
         secrets.append((keys["name"], {keys["accessKeyIdKey"]: "local", keys["secretAccessKeyKey"]: "local-secret"}))
+    kafka = values["kafka"]["external"]
+    if kafka["bootstrapServers"]:  # a Kafka of the user's own: its Secrets are the user's too
+        security = kafka["security"]
+        for component, credentials in security["credentials"].items():
+            if credentials["secretName"]:
+                login = {credentials["usernameKey"]: component, credentials["passwordKey"]: "local-password"}
+                secrets.append((credentials["secretName"], login))
+        if security["caSecret"]["name"]:
+            secrets.append((security["caSecret"]["name"], {security["caSecret"]["key"]: "not a certificate here"}))
     return [
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}, "stringData": data}
         for name, data in secrets

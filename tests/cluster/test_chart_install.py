@@ -1,13 +1,14 @@
-"""`helm install` of the chart with every values file of charts/fraud-platform/ci, each into a namespace of
-its own that enforces Pod Security `restricted`, all at once; then what the real API server, controllers,
+"""`helm install` of the chart with every values file of charts/fraud-platform/ci, each into a namespace of its
+own that enforces Pod Security `restricted`, all at once; then what the real API server, controllers,
 scheduler and kwok made of each release.
 
-Proved here: every object is accepted (CRD schemas, admission, RBAC objects, validation) without a
-warning, and stored as the chart set it; Deployments reach their replicas on kwok nodes with the right
-images and their Services find them; the HPAs reach their targets' scale subresource; the pods the Flink
-operator would create pass Pod Security; the `helm test` pod is admitted and scheduled.
-Not proved here: that any container works (none runs: kwok reports pods Running), or what the operators
-would do with the FlinkDeployment and the Strimzi resources (none runs: they are only stored).
+Proved here: every object is accepted (CRD schemas, admission, RBAC objects, validation) without a warning,
+and stored as the chart set it (the Kafka's TLS listener with SCRAM or mutual TLS and the KafkaUsers' ACLs by
+Strimzi's CRDs); the pods mount the Kafka credentials as the chart says; Deployments reach their replicas on
+kwok nodes with the right images and their Services find them; the HPAs reach their targets' scale
+subresource; the pods the Flink operator would create pass Pod Security; the `helm test` pod is admitted and
+scheduled. Not proved here: that any container works (none runs: kwok reports pods Running), or what the
+operators would do with the FlinkDeployment and the Strimzi resources (none runs: they are only stored).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tests.cluster.chart import (
     service_problems,
     wait_for,
 )
+from tests.deploy import kafka_clients
 from tests.deploy.tools import CI_VALUES, merged_values
 
 CI = {path.name.removesuffix("-values.yaml"): path for path in CI_VALUES}
@@ -166,6 +168,22 @@ def test_every_hpa_reaches_its_targets_scale_subresource(installed, name):
         return found
 
     assert wait_for(problems, timeout=60) == []
+
+
+@pytest.mark.parametrize("name", WITH_APP)
+def test_the_pods_mount_the_kafka_credentials_as_the_chart_says(installed, helm_tests, name):
+    """The pods the API server holds (the simulator's, made by its ReplicaSet, and the helm test pod) connect as
+    the values say (tests/deploy/kafka_clients.expected_env: Strimzi's user and CA, or the user's Secrets) and
+    every file they name comes from a Secret volume; the stored FlinkDeployment's TaskManagers mount every file
+    the stored module spec names. No operator runs here, so Strimzi's Secrets themselves do not exist."""
+    release = installed[name].release
+    pods = release.items("pods")
+    clients = [pod for pod in pods if {c["name"] for c in pod["spec"]["containers"]} & {"simulator", "smoke"}]
+    assert len(clients) == 1 + int(VALUES[name]["simulator"]["enabled"]), [p["metadata"]["name"] for p in pods]
+    assert kafka_clients.check_python_clients(clients, VALUES[name]) == []
+    manifest = release.manifest()
+    stored = list(release.stored([d for d in manifest if d["kind"] in ("FlinkDeployment", "ConfigMap")]).values())
+    assert kafka_clients.check_runtime_credentials(stored) == []
 
 
 @pytest.mark.parametrize("name", WITH_APP)

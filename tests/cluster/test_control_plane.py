@@ -18,6 +18,7 @@ OPERATOR_CRDS = {
     "flinkstatesnapshots.flink.apache.org",
     "kafkas.kafka.strimzi.io",
     "kafkatopics.kafka.strimzi.io",
+    "kafkausers.kafka.strimzi.io",
     "kafkanodepools.kafka.strimzi.io",
     "podmonitors.monitoring.coreos.com",
     "servicemonitors.monitoring.coreos.com",
