@@ -54,7 +54,7 @@ def kustomization_of(tmp_path, components: list[str], tree: Path = KUSTOMIZE):
 @pytest.mark.parametrize("component", sync.COMPONENTS, ids=lambda c: c.name)
 def test_base_plus_each_component_is_the_chart_with_that_feature(tmp_path, component):
     built = objects(documents(build(kustomization_of(tmp_path, [component.name]))))
-    assert built == objects(sync.render({**sync.BASE_SETTINGS, **component.settings}))
+    assert built == objects(sync.for_kustomize(sync.render({**sync.BASE_SETTINGS, **component.settings})))
 
 
 def test_all_components_together_are_the_chart_with_every_feature(tmp_path):
@@ -62,11 +62,11 @@ def test_all_components_together_are_the_chart_with_every_feature(tmp_path):
     for component in sync.COMPONENTS:
         settings.update(component.settings)
     built = objects(documents(build(kustomization_of(tmp_path, [c.name for c in sync.COMPONENTS]))))
-    assert built == objects(sync.render(settings))
+    assert built == objects(sync.for_kustomize(sync.render(settings)))
 
 
 def test_kafka_is_the_charts_kafka():
-    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(sync.render(sync.KAFKA_SETTINGS))
+    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(sync.for_kustomize(sync.render(sync.KAFKA_SETTINGS)))
 
 
 def test_a_drifted_component_is_caught(tmp_path):
@@ -79,7 +79,7 @@ def test_a_drifted_component_is_caught(tmp_path):
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     built = objects(documents(build(kustomization_of(overlay, ["monitoring"], copy))))
-    assert built != objects(sync.render({**sync.BASE_SETTINGS, "monitoring.enabled": "true"}))
+    assert built != objects(sync.for_kustomize(sync.render({**sync.BASE_SETTINGS, "monitoring.enabled": "true"})))
 
 
 def test_an_overlay_patching_a_missing_resource_fails(tmp_path):
