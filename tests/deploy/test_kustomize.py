@@ -66,7 +66,9 @@ def test_all_components_together_are_the_chart_with_every_feature(tmp_path):
 
 
 def test_kafka_is_the_charts_kafka():
-    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(sync.for_kustomize(sync.render(sync.KAFKA_SETTINGS)))
+    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(
+        sync.for_kustomize(sync.render(sync.KAFKA_SETTINGS))
+    )
 
 
 def test_a_drifted_component_is_caught(tmp_path):
