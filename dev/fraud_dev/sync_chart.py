@@ -6,7 +6,9 @@
    observability/dashboards/*.json, observability/kafka/jmx-exporter.yaml (the broker's JMX exporter rules),
    and observability/relabel.yaml in prometheus-operator's spelling
    (files/metric-relabelings.yaml).
-2. The kustomize tree, generated from the chart (`helm template`), so the two cannot drift:
+2. The values reference table of the chart's README, from values.schema.json and values.yaml
+   (fraud_dev.chart_reference).
+3. The kustomize tree, generated from the chart (`helm template`), so the two cannot drift:
    kustomize/base (the app), kustomize/kafka (the Strimzi resources) and one component per
    opt-in feature, made of the resources the feature adds and delete patches for those it removes.
    The overlays under kustomize/overlays are written by hand and only patch what these produce.
@@ -17,6 +19,7 @@ tests/deploy/test_sync.py fails when any of it is out of date. `--check` reports
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from fraud_dev import chart_reference
 from fraud_dev.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -51,6 +55,7 @@ COPIES.update(
 )
 # observability/relabel.yaml in prometheus-operator's spelling (metricRelabelings of a PodMonitor).
 RELABELINGS = CHART / "files" / "metric-relabelings.yaml"
+README = CHART / "README.md"
 CAMEL_CASE = {"source_labels": "sourceLabels", "target_label": "targetLabel"}
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -207,6 +212,13 @@ def relabelings() -> str:
     )
 
 
+def readme() -> str:
+    """The chart's README with the values reference generated from the schema and values.yaml."""
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    return chart_reference.with_reference(README.read_text(encoding="utf-8"), chart_reference.markdown(schema, values))
+
+
 def stale() -> list[str]:
     """Paths (relative to the repository) that `make sync-chart` would change."""
     out = [
@@ -216,6 +228,8 @@ def stale() -> list[str]:
     ]
     if not RELABELINGS.exists() or RELABELINGS.read_text(encoding="utf-8") != relabelings():
         out.append(str(RELABELINGS.relative_to(ROOT)))
+    if README.read_text(encoding="utf-8") != readme():
+        out.append(str(README.relative_to(ROOT)))
     out += [
         str(path.relative_to(ROOT))
         for path, text in generated().items()
@@ -229,6 +243,7 @@ def write() -> None:
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, copy)
     RELABELINGS.write_text(relabelings(), encoding="utf-8")
+    README.write_text(readme(), encoding="utf-8")
     for path, text in generated().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -186,13 +186,20 @@ priorityClassName: {{ . | quote }}
 {{- end }}
 {{- end }}
 
-{{/* A Python workload's ServiceAccount: <fullname>-<component> when created, else the name given, else default. */}}
+{{/* A Python workload's ServiceAccount: <fullname>-<component> when created, else the name given; nothing (the
+namespace's default, as chart 0.1.0 ran them) when neither. */}}
 {{- define "fraud.serviceAccountName" -}}
 {{- $sa := .values.serviceAccount -}}
 {{- if $sa.create -}}
 {{ $sa.name | default .name }}
 {{- else -}}
-{{ $sa.name | default "default" }}
+{{ $sa.name }}
+{{- end }}
+{{- end }}
+
+{{- define "fraud.serviceAccountField" -}}
+{{- with include "fraud.serviceAccountName" . }}
+serviceAccountName: {{ . | quote }}
 {{- end }}
 {{- end }}
 

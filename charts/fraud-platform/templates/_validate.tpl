@@ -43,6 +43,9 @@ so nothing may keep them apart and a drain must be able to move them together.
 {{- with dig "podAntiAffinity" "requiredDuringSchedulingIgnoredDuringExecution" nil $sf.affinity }}
 {{- fail "statefun.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution could keep Flink pods on different nodes, but the ReadWriteOnce checkpoint claim makes them share one (a pod elsewhere hangs in ContainerCreating, Multi-Attach): use preferredDuringSchedulingIgnoredDuringExecution, or shared storage (statefun.storage.pvc.accessModes [ReadWriteMany] or statefun.storage.type=s3)" }}
 {{- end }}
+{{- with dig "podAffinity" "requiredDuringSchedulingIgnoredDuringExecution" nil $sf.affinity }}
+{{- fail "statefun.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution beside the chart's own term (the Flink pods of the release on one node, for the ReadWriteOnce checkpoint claim) would leave them Pending: the scheduler looks for one pod that matches every required term, and none does: use preferredDuringSchedulingIgnoredDuringExecution, or shared storage (statefun.storage.pvc.accessModes [ReadWriteMany] or statefun.storage.type=s3)" }}
+{{- end }}
 {{- range $key := list "jobManagerPdb" "taskManagerPdb" }}
 {{- $value := (index $sf $key).maxUnavailable }}
 {{- if and (not (kindIs "invalid" $value)) (ne (toString $value) "100%") }}
