@@ -12,7 +12,7 @@ from tests.deploy.kubeconform import validate
 from tests.deploy.skaffold_config import SCHEMA, SKAFFOLD_YAML, artifact_images, render
 from tests.deploy.tools import ROOT, documents, run, tool
 
-PROFILES = [(), ("kind",), ("minikube",), ("kustomize",), ("kind", "kustomize")]
+PROFILES = [(), ("kind",), ("minikube",), ("kustomize",), ("kind", "kustomize"), ("kind", "monitoring")]
 
 
 def schema_check(text: str):

@@ -4,11 +4,13 @@ Python renderer's, and the kustomize tree is what the chart generates."""
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 
 import pytest
 
+from fraud_dev import chart_reference
 from fraud_dev import sync_chart as sync
 from tests.deploy import wiring
 from tests.deploy.tools import (
@@ -38,6 +40,40 @@ def test_a_hand_edited_generated_file_is_reported(monkeypatch):
     edited = {path: text + ("# edited\n" if path.name == "fraud-platform.yaml" else "") for path, text in real.items()}
     monkeypatch.setattr(sync, "generated", lambda: edited)
     assert sync.stale() == ["kustomize/base/fraud-platform.yaml"]
+
+
+def test_the_values_reference_documents_every_value_of_the_schema_with_its_default(values):
+    """Each leaf of values.yaml is a row (or inside one), with the default values.yaml gives it."""
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    rows = {row.key: row for row in chart_reference.rows(schema, values)}
+    assert rows["statefun.storage.pvc.accessModes"].default == '`["ReadWriteOnce"]`'
+    assert rows["statefun.taskManagerPdb.maxUnavailable"].default == "unset"
+
+    def leaves(node: dict, path: str = "") -> list[str]:
+        if isinstance(node, dict) and node:
+            return [leaf for key, child in node.items() for leaf in leaves(child, f"{path}.{key}".lstrip("."))]
+        return [path]
+
+    uncovered = [leaf for leaf in leaves(values) if not any(leaf == k or leaf.startswith(f"{k}.") for k in rows)]
+    assert uncovered == []
+    assert chart_reference.BEGIN in (CHART / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_value_without_a_description_fails_the_reference(values):
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    del schema["properties"]["kafka"]["properties"]["replicas"]["description"]
+    with pytest.raises(chart_reference.UndescribedValues, match="kafka.replicas"):
+        chart_reference.rows(schema, values)
+
+
+def test_a_reference_that_differs_from_the_schema_is_reported(monkeypatch):
+    """As when the schema or values.yaml changed without `make sync-chart`, or the table was edited by hand."""
+    real = chart_reference.markdown
+    monkeypatch.setattr(
+        sync.chart_reference, "markdown", lambda schema, values: real(schema, values).replace("kafka.replicas", "x")
+    )
+    monkeypatch.setattr(sync, "generated", lambda: {})
+    assert sync.stale() == ["charts/fraud-platform/README.md"]
 
 
 def python_rendered(values: dict, docs: list[dict]) -> str:
