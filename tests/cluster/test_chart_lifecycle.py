@@ -15,10 +15,9 @@ from tests.cluster.chart import (
     create_restricted_namespace,
     delete_namespaces,
     deployment_problems,
-    drift,
     expected_replicas,
-    key,
     namespace_contents,
+    stored_problems,
     wait_for,
 )
 from tests.deploy.tools import CHART, CI_VALUES
@@ -36,8 +35,7 @@ def settle(release: Release) -> list[str]:
     manifest = release.manifest()
     expected = expected_replicas(manifest)
     problems = wait_for(lambda: deployment_problems(release, expected), timeout=90)
-    stored = release.stored(manifest)
-    return problems + [f"{key(doc)} {p}" for doc in manifest for p in drift(doc, stored.get(key(doc), {}))]
+    return problems + stored_problems(release, manifest)
 
 
 def flink_generation(release: Release) -> int:

@@ -13,11 +13,11 @@ from tests.cluster.chart import (
     create_restricted_namespace,
     delete_namespaces,
     deployment_problems,
-    drift,
     expected_replicas,
     key,
     namespace_contents,
     service_problems,
+    stored_problems,
     wait_for,
 )
 from tests.deploy.tools import CI_VALUES
@@ -55,8 +55,7 @@ def test_two_releases_install_side_by_side_and_leave_each_other_alone(cluster):
         manifests = {name: release.manifest() for name, release in releases.items()}
         assert not {key(d) for d in manifests["fraud"]} & {key(d) for d in manifests["payments"]}
         for name, release in releases.items():
-            stored = release.stored(manifests[name])
-            assert [f"{key(d)} {p}" for d in manifests[name] for p in drift(d, stored.get(key(d), {}))] == [], name
+            assert stored_problems(release, manifests[name]) == [], name
 
         anyone = releases["fraud"]  # items() lists the whole namespace
         expected = {**expected_replicas(manifests["fraud"]), **expected_replicas(manifests["payments"])}
@@ -74,8 +73,7 @@ def test_two_releases_install_side_by_side_and_leave_each_other_alone(cluster):
             return sorted(str(i) for i in contents if i[1].startswith(("payments", "sh.helm.release.v1.payments.")))
 
         assert wait_for(payments_left, timeout=60) == []
-        stored = releases["fraud"].stored(manifests["fraud"])
-        assert [f"{key(d)} {p}" for d in manifests["fraud"] for p in drift(d, stored.get(key(d), {}))] == []
+        assert stored_problems(releases["fraud"], manifests["fraud"]) == []
         assert wait_for(lambda: deployment_problems(anyone, expected_replicas(manifests["fraud"])), timeout=60) == []
     finally:
         for name in NAMES:
