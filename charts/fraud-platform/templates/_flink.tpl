@@ -166,8 +166,9 @@ being drained, so a budget of one at a time would block the drain for good (docs
 {{/*
 spec.taskManager.replicas. With an autoscaler (HPA or KEDA) the count it set is kept: on `helm upgrade` the chart
 renders the live FlinkDeployment's count, so an upgrade neither resets the autoscaler nor restarts the job for it.
-statefun.taskManager.replicas is then only the count of a first install (the field must exist: the scale
-subresource the autoscaler reads fails on a FlinkDeployment without it). `helm template` sees no cluster.
+statefun.taskManager.replicas is then only the count of a first install (the field must exist: on a FlinkDeployment
+without it the scale subresource the autoscaler reads answers `the spec replicas field ".spec.taskManager.replicas"
+does not exist`). `helm template` sees no cluster.
 */}}
 {{- define "fraud.taskManagerReplicas" -}}
 {{- $sf := .Values.statefun }}
