@@ -218,7 +218,7 @@ deny contains msg if {
 
 # A ReadWriteOnce claim is attached to one node at a time: every Flink pod that mounts it must be held on one
 # node (a required pod affinity to the deployment's Flink pods on kubernetes.io/hostname), or a pod placed
-# elsewhere hangs in ContainerCreating (Multi-Attach). docs/adr/0010.
+# elsewhere hangs in ContainerCreating (Multi-Attach). docs/adr/0011.
 deny contains msg if {
 	some d in docs
 	d.kind == "FlinkDeployment"

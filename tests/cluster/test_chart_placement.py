@@ -1,5 +1,5 @@
 """Where the real kube-scheduler puts the Flink pods the operator would make from the chart's FlinkDeployment
-(docs/adr/0010), on four kwok nodes: two JobManagers and three TaskManagers, created at once from the pod
+(docs/adr/0011), on four kwok nodes: two JobManagers and three TaskManagers, created at once from the pod
 templates with the FlinkDeployment's image. With the default ReadWriteOnce claim they all land on one node;
 with S3 storage each component spreads over several. And why the chart refuses a required pod affinity of the
 user's beside its own: such a pod stays Pending.

@@ -1,5 +1,5 @@
 """Fail-closed rendering: every combination of values that would render valid objects which then hang or break
-on a cluster fails `helm template` with a message that says what to set (templates/_validate.tpl, docs/adr/0010);
+on a cluster fails `helm template` with a message that says what to set (templates/_validate.tpl, docs/adr/0011);
 the same values with that setting render. Also the minimum versions: Kubernetes by the chart's kubeVersion, the
 operators' APIs when helm knows what the cluster serves (`--api-versions` stands in for a cluster here)."""
 

@@ -126,7 +126,7 @@ spec:
 
 {{/*
 "true" when every Flink pod of the release must run on one node: the checkpoint claim is ReadWriteOnce, which a
-node attaches alone, so a pod on another node would hang in ContainerCreating (Multi-Attach). docs/adr/0010.
+node attaches alone, so a pod on another node would hang in ContainerCreating (Multi-Attach). docs/adr/0011.
 */}}
 {{- define "fraud.flinkColocated" -}}
 {{- $s := .Values.statefun.storage -}}
@@ -153,7 +153,7 @@ whose own labels match its affinity term may start where nothing matches yet); e
 {{/*
 maxUnavailable of one Flink component's PodDisruptionBudget (`pdb`: statefun.jobManagerPdb or taskManagerPdb).
 Unset, it is 1 with shared storage and 100% with co-located pods: their replacements can only start on the node
-being drained, so a budget of one at a time would block the drain for good (docs/adr/0010).
+being drained, so a budget of one at a time would block the drain for good (docs/adr/0011).
 */}}
 {{- define "fraud.flinkMaxUnavailable" -}}
 {{- $value := .pdb.maxUnavailable }}

@@ -26,7 +26,7 @@ about network policies live with them (_networkpolicy.tpl); the values schema ch
 {{- end }}
 
 {{/*
-Checkpoint storage against where the Flink pods may run (docs/adr/0010): with ReadWriteOnce they share one node,
+Checkpoint storage against where the Flink pods may run (docs/adr/0011): with ReadWriteOnce they share one node,
 so nothing may keep them apart and a drain must be able to move them together.
 */}}
 {{- define "fraud.validate.storage" -}}
