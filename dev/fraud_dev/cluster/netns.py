@@ -25,10 +25,10 @@ import signal
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from fraud_dev.daemons import ProcessRecord, is_running, start_ticks
 
@@ -95,7 +95,7 @@ class NetworkNamespace:
     def create(self) -> None:
         """Start the holder, then give the namespace its interfaces, routes, sysctls and mounts."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        holder = subprocess.Popen(  # noqa: S603 - fixed argv
+        holder = subprocess.Popen(
             ["unshare", "--net", "--mount", "--propagation", "private", "sleep", "infinity"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -123,10 +123,8 @@ class NetworkNamespace:
             os.killpg(self.holder.pid, signal.SIGKILL)
             deadline = time.monotonic() + 10
             while is_running(self.holder) and time.monotonic() < deadline:
-                try:
+                with suppress(ChildProcessError):
                     os.waitpid(self.holder.pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
                 time.sleep(0.05)
         left = [f"pid {pid} still in the namespace" for pid in self.members()]
         for path in reversed(self.made_mount_points):
@@ -148,9 +146,13 @@ class NetworkNamespace:
             return []
         found = []
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) not in (os.getpid(), self.holder.pid):
-                if _namespace_inode(entry.name) == target and not _is_zombie(int(entry.name)):
-                    found.append(int(entry.name))
+            if (
+                entry.name.isdigit()
+                and int(entry.name) not in (os.getpid(), self.holder.pid)
+                and _namespace_inode(entry.name) == target
+                and not _is_zombie(int(entry.name))
+            ):
+                found.append(int(entry.name))
         return found
 
     def kill_members(self, timeout: float) -> None:
@@ -167,7 +169,7 @@ class NetworkNamespace:
             self.argv(argv, Path("/")),
             input=input,
             capture_output=True,
-            text=True,  # noqa: S603
+            text=True,
             check=False,
             timeout=120,
         )
@@ -236,10 +238,8 @@ def terminate(find: Callable[[], list[int]], timeout: float) -> None:
     """SIGTERM every process `find` names, then SIGKILL what is still there after `timeout`."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         for pid in find():
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + wait
         while find() and time.monotonic() < deadline:
             time.sleep(0.1)
