@@ -112,7 +112,7 @@ def test_a_users_required_pod_affinity_beside_the_charts_leaves_the_pod_pending(
 
     def not_refused() -> list[str]:
         status = cluster.kubectl.json("get", "pod", name, "-n", NAMESPACE)["status"]
-        condition = next((c for c in status.get("conditions", []) if c["type"] == "PodScheduled"), {})
+        condition: dict[str, str] = next((c for c in status.get("conditions", []) if c["type"] == "PodScheduled"), {})
         refused = condition.get("reason") == "Unschedulable" and "affinity" in condition.get("message", "")
         return [] if refused else [str(condition)]
 

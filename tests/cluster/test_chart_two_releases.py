@@ -48,7 +48,7 @@ def test_two_releases_install_side_by_side_and_leave_each_other_alone(cluster):
     releases = {name: Release(NAMESPACE, cluster.helm, cluster.kubectl, name=name) for name in NAMES}
     try:
         with ThreadPoolExecutor(len(NAMES)) as pool:
-            installs = dict(zip(NAMES, pool.map(lambda r: r.install("-f", str(KIND)), releases.values())))
+            installs = dict(zip(NAMES, pool.map(lambda r: r.install("-f", str(KIND)), releases.values()), strict=True))
         for name, result in installs.items():
             assert result.returncode == 0, f"{name}: {result.stderr}"
             assert "Warning" not in result.stderr, f"{name}: {result.stderr}"

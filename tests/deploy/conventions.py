@@ -7,7 +7,8 @@ holds; the tests run each on real renders and on deliberately broken copies, so 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from tests.deploy.wiring import Doc, Problems, of_kind, pod_templates, selects
 
