@@ -90,8 +90,8 @@ test-cluster-plane: $(STAMP) tools tools-cluster ## The chart on the local contr
 test-cluster-pods: $(STAMP) jvm-tools tools tools-cluster tools-node ## The chart in real pods on a real kubelet, in a network namespace of its own.
 	$(PYTEST) tests/cluster_pods
 
-# Kubernetes packaging (docs/kubernetes.md): checks without a cluster, skaffold dev, and the chart's derived files.
-.PHONY: verify-deploy dev sync-chart
+# Kubernetes packaging (docs/kubernetes.md): checks without a cluster, skaffold dev.
+.PHONY: verify-deploy dev
 
 verify-deploy: $(STAMP) tools ## Lint, render, validate and wire-check the chart, kustomize, skaffold.yaml and Dockerfile.
 	$(PYTEST) -m deploy tests/deploy
@@ -99,8 +99,17 @@ verify-deploy: $(STAMP) tools ## Lint, render, validate and wire-check the chart
 dev: tools ## skaffold dev on kind (operators, Kafka, the app; PROFILES=minikube or kind,kustomize,...).
 	PATH="$(CURDIR)/.cache/tools/bin:$$PATH" skaffold dev --profile $(or $(PROFILES),kind) --port-forward
 
-sync-chart: $(STAMP) tools ## Copy runtime/conf into the chart and regenerate kustomize/ from it.
-	$(PY) dev/fraud_dev/sync_chart.py
+# Every file made from a declaration (dev/fraud_dev/generate): the module spec template, the chart's copies and
+# topics, kustomize/, the docs' function, topic and configuration tables. check-generated changes nothing.
+.PHONY: generate sync-chart check-generated
+
+generate: $(STAMP) tools ## Write every generated file from its declaration (topics, functions, settings, the chart).
+	$(PY) -m fraud_dev.generate
+
+sync-chart: generate ## The former name of `make generate`.
+
+check-generated: $(STAMP) ## Fail, with a diff, when a generated file differs from what `make generate` writes (all but kustomize/, which needs helm).
+	$(PY) -m fraud_dev.generate --check --without-helm
 
 # Benchmarks (docs/benchmarks.md): figures, not tests. BENCH=function-server|sdk|end-to-end runs one part.
 .PHONY: bench

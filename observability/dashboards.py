@@ -1,8 +1,7 @@
 """The Grafana dashboards as code: the one source of observability/dashboards/*.json.
 
-`python -m observability.dashboards` writes the JSON (checked in: Grafana, the chart's ConfigMaps
-and the local checks read it); `--check` lists what is out of date (tests/observability/test_sources.py
-fails on drift). Built with grafana-foundation-sdk, Grafana's own typed builders, so a field Grafana
+`make generate` writes the JSON (checked in: Grafana, the chart's ConfigMaps and the local checks read it),
+and `make test` fails when it is out of date (fraud_dev.generate). Built with grafana-foundation-sdk, Grafana's own typed builders, so a field Grafana
 does not know fails here rather than in a browser.
 
 Every panel must show data on the local stack (tests/observability/test_stack_signals.py runs each
@@ -14,9 +13,7 @@ system shows zero, not "No data".
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -801,25 +798,3 @@ def build(spec: Dashboard) -> dict:
 def rendered() -> dict[Path, str]:
     """Each dashboard's file and its JSON text."""
     return {OUT / f"{spec.uid}.json": json.dumps(build(spec), indent=2, sort_keys=True) + "\n" for spec in DASHBOARDS}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--check", action="store_true", help="list dashboards whose JSON is out of date, change nothing"
-    )
-    args = parser.parse_args(argv)
-    files = rendered()
-    stale = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
-    if args.check:
-        for path in stale:
-            print(f"out of date: {path.relative_to(OUT.parents[1])} (run `python -m observability.dashboards`)")
-        return 1 if stale else 0
-    OUT.mkdir(exist_ok=True)
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The Kafka contract of the pipeline: topics, record shapes and validation.
+"""The Kafka contract of the pipeline: the topics (declared once, in TOPICS), record shapes and validation.
 
 One module says what a valid record is, so the functions (which must dead-letter
 bad input instead of raising), the simulator (which produces and reads records)
@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+# The StateFun namespace of everything the runtime and the functions name: functions, record types, ingresses
+# and egresses (lower-case letters only, so it also reads well in Flink's metric names).
+NAMESPACE = "fraud"
+
 TRANSACTIONS_TOPIC = "transactions"
 CONFIRMED_TOPIC = "confirmed"
 ALERTS_TOPIC = "alerts"
@@ -26,17 +30,145 @@ DEAD_LETTERS_TOPIC = "dead-letters"
 DECISIONS_TOPIC = "decisions"
 THRESHOLDS_TOPIC = "thresholds"
 
-# Every topic the pipeline uses, with its partition count: the one list that the local stack
-# creates and the Kubernetes chart's KafkaTopics must match. Partitions bound the parallelism a
-# larger deployment can use for each topic; dead letters are rare and kept in order.
-TOPIC_PARTITIONS = {
-    TRANSACTIONS_TOPIC: 4,
-    CONFIRMED_TOPIC: 4,
-    ALERTS_TOPIC: 4,
-    DECISIONS_TOPIC: 4,
-    THRESHOLDS_TOPIC: 4,
-    DEAD_LETTERS_TOPIC: 1,
-}
+# The type names the Kafka ingresses give their records (the module spec's `valueType`): raw bytes, which the
+# function validates with this module.
+TRANSACTION_RECORD = f"{NAMESPACE}/Transaction"
+CONFIRM_FRAUD_RECORD = f"{NAMESPACE}/ConfirmFraud"
+THRESHOLD_RECORD = f"{NAMESPACE}/ThresholdRecord"
+
+# Topic names that are legal for Kafka, in a StateFun id ("fraud/<topic>") and as a KafkaTopic's Kubernetes name:
+# lower case, digits, dots and dashes.
+TOPIC_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,99}$")
+SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """The runtime reads the topic: every record reaches the function `target` (its type name) at the address
+    of the record's key, as raw bytes typed `record_type`."""
+
+    record_type: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Egress:
+    """The runtime writes the topic, through an egress of the topic's id, with Kafka transactions (exactly-once);
+    `delivery_setting` names the module-spec setting that may choose at-least-once for it instead."""
+
+    delivery_setting: str | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One Kafka topic of the pipeline, declared once: the module spec's ingresses and egresses, the chart's
+    KafkaTopics, the local broker's topics and the docs' topic table are all generated from `TOPICS`."""
+
+    name: str
+    key: str
+    value: str
+    partitions: int
+    ingress: Ingress | None = None
+    egress: Egress | None = None
+
+    @property
+    def id(self) -> str:
+        """The StateFun id of its ingress or egress."""
+        return f"{NAMESPACE}/{self.name}"
+
+
+def declare_topics(*topics: Topic) -> tuple[Topic, ...]:
+    """The topics, checked: unique legal names, at least one partition, read or written by the runtime (one
+    of the two), record types and targets in the namespace, each record type from one topic only."""
+    problems = []
+    names = [topic.name for topic in topics]
+    problems += [f"topic {name} is declared twice" for name in sorted({n for n in names if names.count(n) > 1})]
+    for topic in topics:
+        if not TOPIC_NAME.fullmatch(topic.name):
+            problems.append(f"topic {topic.name!r} is not a lower-case Kafka topic name")
+        if topic.partitions < 1:
+            problems.append(f"topic {topic.name} has {topic.partitions} partitions")
+        if (topic.ingress is None) == (topic.egress is None):
+            problems.append(f"topic {topic.name} must be either read (ingress) or written (egress) by the runtime")
+        if topic.ingress is not None:
+            for name in (topic.ingress.record_type, topic.ingress.target):
+                if not name.startswith(f"{NAMESPACE}/"):
+                    problems.append(f"topic {topic.name}: {name} is outside the namespace {NAMESPACE}")
+        if topic.egress is not None and topic.egress.delivery_setting is not None:
+            if not SETTING_NAME.fullmatch(topic.egress.delivery_setting):
+                problems.append(f"topic {topic.name}: {topic.egress.delivery_setting!r} is not a setting name")
+    record_types = [topic.ingress.record_type for topic in topics if topic.ingress is not None]
+    problems += [
+        f"record type {name} comes from two topics" for name in {n for n in record_types if record_types.count(n) > 1}
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return topics
+
+
+# Every topic the pipeline uses. Partitions bound the parallelism a larger deployment can use for each topic;
+# dead letters are rare and kept in order.
+TOPICS = declare_topics(
+    Topic(
+        TRANSACTIONS_TOPIC,
+        key="transaction id",
+        value="`Transaction`: `{account, merchant, amount, timestamp}` (extra fields ignored)",
+        partitions=4,
+        ingress=Ingress(TRANSACTION_RECORD, target=f"{NAMESPACE}/transaction-manager"),
+    ),
+    Topic(
+        CONFIRMED_TOPIC,
+        key="account",
+        value="`Confirmation`: `{account}`, the same account as the key",
+        partitions=4,
+        ingress=Ingress(CONFIRM_FRAUD_RECORD, target=f"{NAMESPACE}/fraud-count"),
+    ),
+    Topic(
+        THRESHOLDS_TOPIC,
+        key="account",
+        value="`AccountThreshold`: `{account, threshold}`, threshold 1..100",
+        partitions=4,
+        ingress=Ingress(THRESHOLD_RECORD, target=f"{NAMESPACE}/threshold"),
+    ),
+    Topic(
+        ALERTS_TOPIC,
+        key="account",
+        value="`Alert`: the transaction's four fields, then why (score, threshold, model version, reasons)",
+        partitions=4,
+        # at-least-once serves consumers that cannot read transaction markers (the workshop's kafka-python).
+        egress=Egress(delivery_setting="ALERTS_DELIVERY"),
+    ),
+    Topic(
+        DECISIONS_TOPIC,
+        key="transaction id",
+        value="`Decision`: one per transaction, `alert`, `no_alert`, `dead_letter` or `expired`, and why",
+        partitions=4,
+        egress=Egress(),
+    ),
+    Topic(
+        DEAD_LETTERS_TOPIC,
+        key="the function's address (the record's key, or its position when it had none)",
+        value="`dead_letter`: the reason, where it came from and the original bytes",
+        partitions=1,
+        egress=Egress(),
+    ),
+)
+
+
+def topic(name: str) -> Topic:
+    """The declaration of topic `name`; KeyError for a topic the pipeline does not have."""
+    for item in TOPICS:
+        if item.name == name:
+            return item
+    raise KeyError(f"no topic {name} in fraud_common.contract.TOPICS")
+
+
+def egress_id(name: str) -> str:
+    """The id of the egress that writes topic `name`, checked to be one the runtime has."""
+    if topic(name).egress is None:
+        raise KeyError(f"topic {name} has no egress: the runtime reads it")
+    return topic(name).id
+
 
 MAX_RECORD_BYTES = 64 * 1024
 MAX_ID_LENGTH = 128

@@ -13,7 +13,9 @@ import sys
 from datetime import datetime, timezone
 from typing import TextIO
 
-from fraud_common.settings import env_str
+from fraud_common.settings import Setting
+
+LOG_LEVEL = Setting("LOG_LEVEL", "INFO", "log level of the JSON logs (`DEBUG`, `INFO`, `WARNING`, `ERROR`; any case)")
 
 # Attributes every LogRecord has; anything else passed via `extra=` is context.
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -43,7 +45,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(component: str, stream: TextIO | None = None) -> None:
-    """Route all logging to `stream` (default stdout) as JSON; LOG_LEVEL sets the level (default INFO).
+    """Route all logging to `stream` (default stdout) as JSON at the level LOG_LEVEL sets.
 
     A command whose stdout is its product (the simulator's alert lines) passes stderr.
     """
@@ -51,4 +53,4 @@ def configure_logging(component: str, stream: TextIO | None = None) -> None:
     handler.setFormatter(JsonFormatter(component))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(env_str("LOG_LEVEL", "INFO").upper())
+    root.setLevel(LOG_LEVEL.read().upper())

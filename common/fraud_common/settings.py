@@ -1,4 +1,4 @@
-"""Typed readers for environment variables.
+"""Typed readers for environment variables, and the declarations every setting is read through.
 
 Every setting of every component comes from the environment so that the same
 code runs on a laptop and in a pod. A wrong value must fail at start-up with a
@@ -8,9 +8,12 @@ message that names the variable, not later with a confusing stack trace.
 from __future__ import annotations
 
 import os
-from typing import Callable, Mapping, TypeVar
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping, TypeVar
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 class SettingsError(ValueError):
@@ -90,3 +93,129 @@ def _check_bounds(name: str, value: float, minimum: float | None, maximum: float
         raise SettingsError(f"{name}={value} is below the minimum {minimum}")
     if maximum is not None and value > maximum:
         raise SettingsError(f"{name}={value} is above the maximum {maximum}")
+
+
+# ---------------------------------------------------------------- declared settings
+# Each variable is declared once, with its default and what it means: the settings classes read through the
+# declarations, and docs/configuration.md is generated from them (`make generate`), so neither a default nor a
+# meaning is ever written twice.
+
+_SETTING = "fraud_common.setting"
+_READERS: dict[type, Callable[..., Any]] = {str: env_str, int: env_int, float: env_float, bool: env_bool}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, its default, what it means and which values it accepts.
+
+    `kind` parses the value (str, int, float, bool or Path; the default's kind unless given). A setting whose
+    default is None is optional: None when unset, and with `zero_is_unset` when 0 too. `shown_default` is how
+    the docs show a default that is absent or computed (a packaged path, "one second's worth").
+    """
+
+    variable: str
+    default: Any
+    meaning: str
+    kind: type | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    zero_is_unset: bool = False
+    shown_default: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is None:  # the default's kind; text for an optional setting without one
+            inferred = str if self.default is None else Path if isinstance(self.default, Path) else type(self.default)
+            object.__setattr__(self, "kind", inferred)
+        if self.kind not in _READERS and self.kind is not Path:
+            raise TypeError(f"{self.variable}: no reader for {self.kind.__name__}")
+        if self.zero_is_unset and not self.optional:
+            raise TypeError(f"{self.variable}: only an optional setting can read 0 as unset")
+
+    @property
+    def optional(self) -> bool:
+        """Without a default the setting is None when unset."""
+        return self.default is None
+
+    def read(self, env: Mapping[str, str] | None = None) -> Any:
+        """The value from `env` (default: the process environment); SettingsError names the variable."""
+        if self.optional and env_str(self.variable, "", env) == "":
+            return None
+        if self.kind is Path:
+            return Path(env_str(self.variable, str(self.default), env))
+        value = _READERS[self.kind](self.variable, self.kind() if self.default is None else self.default, env)
+        if self.zero_is_unset and value == 0:
+            return None
+        if self.kind in (int, float):
+            _check_bounds(self.variable, value, self.minimum, self.maximum)
+        if self.choices and value not in self.choices:
+            raise SettingsError(f"{self.variable}={value!r} is not one of {', '.join(self.choices)}")
+        return value
+
+    def accepts(self) -> str:
+        """The values it accepts, for the docs: choices, bounds or the kind."""
+        if self.choices:
+            return ", ".join(f"`{choice}`" for choice in self.choices)
+        if self.kind is bool:
+            return "`true`, `false`"
+        low, high = (None if bound is None else _shown(bound) for bound in (self.minimum, self.maximum))
+        if low is not None and high is not None:
+            return f"{low}..{high}"
+        if low is not None:
+            return f"≥ {low}"
+        if high is not None:
+            return f"≤ {high}"
+        return {int: "an integer", float: "a number", Path: "a path"}.get(self.kind, "a string")
+
+    def documented_default(self) -> str:
+        if self.shown_default is not None:
+            return self.shown_default
+        return f"`{_shown(self.default)}`"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def setting(
+    variable: str,
+    default: Any,
+    meaning: str,
+    *,
+    kind: type | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] = (),
+    zero_is_unset: bool = False,
+    shown_default: str | None = None,
+) -> Any:
+    """A dataclass field read from `variable` by `read_settings`: the default, its meaning and bounds, once.
+
+    The kind is the default's type unless given; a None default makes the setting optional (None when unset).
+    """
+    declared = Setting(
+        variable,
+        default,
+        meaning,
+        kind=kind,
+        minimum=minimum,
+        maximum=maximum,
+        choices=choices,
+        zero_is_unset=zero_is_unset,
+        shown_default=shown_default,
+    )
+    return field(default=default, metadata={_SETTING: declared})
+
+
+def declared_settings(cls: type) -> tuple[tuple[str, Setting], ...]:
+    """(field name, setting) of every field of a settings dataclass declared with `setting()`, in field order."""
+    return tuple((item.name, item.metadata[_SETTING]) for item in fields(cls) if _SETTING in item.metadata)
+
+
+def read_settings(cls: type[S], env: Mapping[str, str] | None = None) -> S:
+    """An instance of `cls` with every declared field read from `env` (default: the process environment)."""
+    return cls(**{name: declared.read(env) for name, declared in declared_settings(cls)})

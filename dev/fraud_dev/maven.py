@@ -11,13 +11,20 @@ MAVEN_REPO_LOCAL); later runs work offline in a few seconds or not at all.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 from pathlib import Path
 
+from fraud_common.settings import Setting
 from fraud_dev.prerequisites import PrerequisiteError, maven_executable
 
 log = logging.getLogger(__name__)
+
+MAVEN_REPO_LOCAL = Setting(
+    "MAVEN_REPO_LOCAL",
+    None,
+    "where Maven keeps the jars",
+    shown_default="Maven's default (`~/.m2/repository`)",
+)
 
 
 def _newest_input(project: Path) -> float:
@@ -39,7 +46,7 @@ def classpath(project: Path, output: Path, log_file: Path) -> str:
             extra={"project": str(project), "log": str(log_file)},
         )
         command = [maven_executable(), "-B", "-q", "-f", str(project / "pom.xml"), "package"]
-        repo = os.environ.get("MAVEN_REPO_LOCAL")
+        repo = MAVEN_REPO_LOCAL.read()
         if repo:
             command.insert(1, f"-Dmaven.repo.local={repo}")
         log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """Ports: a set of named ports, each set by an environment variable, and the checks around them.
 
 The local stack's ports (`stack.config.Ports`) and the control plane's (`cluster.config.ClusterPorts`)
-are both a `PortSet`: defaults as dataclass fields, `VARIABLES` naming the variable of each, `from_env`
-reading them, `check_free` refusing to start anything while one is taken.
+are both a `PortSet`: each field a `port(...)` naming its variable, default and meaning (docs/configuration.md
+is generated from them), `from_env` reading them, `check_free` refusing to start anything while one is taken.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import socket
 from contextlib import ExitStack
-from typing import ClassVar, Mapping, Self
+from typing import Any, Mapping, Self
 
-from fraud_common.settings import env_int
+from fraud_common.settings import declared_settings, read_settings, setting
 from fraud_dev.prerequisites import PrerequisiteError
 
 
@@ -20,21 +20,22 @@ class PortsInUse(PrerequisiteError):
     """A port a harness needs is taken; the message names the variable that moves it."""
 
 
+def port(variable: str, default: int, meaning: str) -> Any:
+    """A PortSet field: the port `variable` sets, `default` when unset."""
+    return setting(variable, default, meaning, minimum=1, maximum=65535)
+
+
 @dataclasses.dataclass(frozen=True)
 class PortSet:
-    # field name -> the environment variable that sets it (for messages that say how to fix a clash)
-    VARIABLES: ClassVar[Mapping[str, str]] = {}
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Field name -> the environment variable that sets it (for messages that say how to fix a clash)."""
+        return {name: declared.variable for name, declared in declared_settings(cls)}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         """Each port from its variable (the default when unset), checked to be a port number."""
-        defaults = cls()
-        return cls(
-            **{
-                name: env_int(variable, getattr(defaults, name), env, minimum=1, maximum=65535)
-                for name, variable in cls.VARIABLES.items()
-            }
-        )
+        return read_settings(cls, env)
 
     @classmethod
     def free(cls) -> Self:
@@ -42,7 +43,7 @@ class PortSet:
         Every socket is held until all are chosen, so no two fields get the same port."""
         with ExitStack() as holders:
             ports = {}
-            for name in cls.VARIABLES:
+            for name in cls.variables():
                 holder = holders.enter_context(socket.socket())
                 holder.bind(("127.0.0.1", 0))
                 ports[name] = holder.getsockname()[1]
@@ -50,10 +51,11 @@ class PortSet:
 
     def check_free(self, hint: str = "another `make run`?") -> None:
         """Every port must be free before anything starts, or a half-started harness would be left behind."""
+        variables = self.variables()
         taken = [
-            f"{port} ({self.VARIABLES[name]})"
-            for name, port in dataclasses.asdict(self).items()
-            if not port_is_free(port)
+            f"{number} ({variables[name]})"
+            for name, number in dataclasses.asdict(self).items()
+            if not port_is_free(number)
         ]
         if taken:
             raise PortsInUse(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+from fraud_common.settings import Setting
+
+JAVA_HOME = Setting("JAVA_HOME", None, "the JDK (11 to 21, 17 recommended)", shown_default="the `java` on PATH")
 SUPPORTED_JAVA = range(11, 22)  # Flink 1.16 runs on 11 and, with jvm-options.txt, on 17; 21 untested but close
 
 
@@ -17,7 +19,7 @@ class PrerequisiteError(RuntimeError):
 
 def java_executable() -> str:
     """JAVA_HOME's java if set, else the one on PATH, checked to be a supported version."""
-    home = os.environ.get("JAVA_HOME")
+    home = JAVA_HOME.read()
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).exists():
         raise PrerequisiteError(

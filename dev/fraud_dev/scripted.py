@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 
+from fraud_common.contract import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.mini_runtime import Envelope
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.merchant_service_client import LookupResult
-from fraud_functions.messages import (
-    CONFIRM_FRAUD_RECORD,
-    TRANSACTION_RECORD,
-    LookupQuery,
-)
+from fraud_functions.messages import LookupQuery
 
 
 class ScriptedMerchantClient:

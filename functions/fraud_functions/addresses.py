@@ -1,17 +1,15 @@
 """Names the runtime and the functions must agree on: the namespace and the egresses.
 
-The functions themselves are declared in their modules (fraud_functions.declarations);
-transaction-manager's name is here too because logs and traces name its address
-as the transaction id. The module spec (runtime/conf/module.yaml.tmpl) refers to
-the same names; a contract test keeps the two in step.
+The functions themselves are declared in their modules (fraud_functions.declarations), the topics and
+their ingresses and egresses in `fraud_common.contract.TOPICS`, from which the module spec is generated
+(`make generate`); transaction-manager's name is here too because logs and traces name its address as the
+transaction id.
 """
 
-NAMESPACE = "fraud"
+from fraud_common.contract import ALERTS_TOPIC, DEAD_LETTERS_TOPIC, DECISIONS_TOPIC, NAMESPACE, egress_id
 
 TRANSACTION_MANAGER = f"{NAMESPACE}/transaction-manager"
 
-ALERTS_EGRESS = f"{NAMESPACE}/alerts"
-DECISIONS_EGRESS = f"{NAMESPACE}/decisions"
-DEAD_LETTERS_EGRESS = f"{NAMESPACE}/dead-letters"
-
-ALL_EGRESSES = (ALERTS_EGRESS, DECISIONS_EGRESS, DEAD_LETTERS_EGRESS)
+ALERTS_EGRESS = egress_id(ALERTS_TOPIC)
+DECISIONS_EGRESS = egress_id(DECISIONS_TOPIC)
+DEAD_LETTERS_EGRESS = egress_id(DEAD_LETTERS_TOPIC)

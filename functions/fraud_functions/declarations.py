@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from statefun import Context, Message, ValueSpec
 
-from fraud_common.contract import Transaction
+from fraud_common.contract import TOPICS, Topic, Transaction
 from fraud_functions.settings import FunctionSettings
 
 Handler = Callable[[Context, Message], Awaitable[None]]
@@ -50,14 +50,6 @@ class Lookup:
 
 
 @dataclass(frozen=True)
-class Ingress:
-    """The Kafka topic a function reads, and the type its records arrive as (the module spec's `valueType`)."""
-
-    topic: str
-    record_type: str
-
-
-@dataclass(frozen=True)
 class Declared:
     """One remote function: everything the server, the runtime's module spec and the docs need to know."""
 
@@ -67,8 +59,11 @@ class Declared:
     answers: tuple[str, ...]
     state: Callable[[FunctionSettings], list[ValueSpec]]
     factory: Callable[["Resources"], Any]
-    ingress: Ingress | None = None
     lookup: Lookup | None = None
+
+    def topics(self) -> tuple[Topic, ...]:
+        """The Kafka topics whose records the runtime's ingresses hand this function (fraud_common.contract)."""
+        return tuple(topic for topic in TOPICS if topic.ingress is not None and topic.ingress.target == self.typename)
 
 
 @dataclass(frozen=True)
@@ -91,7 +86,6 @@ def declare(
     takes: Sequence[str],
     answers: Sequence[str] = (),
     state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
-    ingress: Ingress | None = None,
     lookup: Lookup | None = None,
 ):
     """Class decorator: the class is the function's handler, built as `cls(resources)`."""
@@ -99,9 +93,7 @@ def declare(
     def register(cls):
         if typename in _DECLARED and _DECLARED[typename].factory is not cls:
             raise ValueError(f"{typename} is declared twice")
-        if ingress is not None and ingress.record_type not in takes:
-            raise ValueError(f"{typename} reads {ingress.topic} as {ingress.record_type}, which it does not take")
-        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls, ingress, lookup)
+        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls, lookup)
         return cls
 
     return register
@@ -109,12 +101,30 @@ def declare(
 
 @functools.cache
 def declared() -> tuple[Declared, ...]:
-    """Every function, in type-name order, after importing every module of `fraud_functions.functions` (once)."""
+    """Every function, in type-name order, after importing every module of `fraud_functions.functions` (once);
+    checked against the topics, so that every ingress has a function that takes its records."""
     from fraud_functions import functions
 
     for module in pkgutil.iter_modules(functions.__path__):
         importlib.import_module(f"{functions.__name__}.{module.name}")
-    return tuple(_DECLARED[name] for name in sorted(_DECLARED))
+    everything = tuple(_DECLARED[name] for name in sorted(_DECLARED))
+    check_ingresses(TOPICS, everything)
+    return everything
+
+
+def check_ingresses(topics: Sequence[Topic], functions: Sequence[Declared]) -> None:
+    """Each topic's ingress targets a declared function that takes the topic's record type."""
+    by_name = {item.typename: item for item in functions}
+    for topic in topics:
+        if topic.ingress is None:
+            continue
+        target = by_name.get(topic.ingress.target)
+        if target is None:
+            raise ValueError(f"topic {topic.name} targets {topic.ingress.target}, which no function declares")
+        if topic.ingress.record_type not in target.takes:
+            raise ValueError(
+                f"topic {topic.name} hands {target.typename} {topic.ingress.record_type}, which it does not take"
+            )
 
 
 @functools.cache
@@ -125,47 +135,10 @@ def typenames() -> tuple[str, ...]:
 @functools.cache
 def ingress_topics() -> dict[str, str]:
     """Record type → the Kafka topic such records come from."""
-    return {item.ingress.record_type: item.ingress.topic for item in declared() if item.ingress}
+    return {topic.ingress.record_type: topic.name for topic in TOPICS if topic.ingress is not None}
 
 
 @functools.cache
 def lookups() -> tuple[tuple[str, Lookup], ...]:
     """(typename, lookup) of every declared lookup function, in type-name order."""
     return tuple((item.typename, item.lookup) for item in declared() if item.lookup is not None)
-
-
-def markdown_table() -> str:
-    """The docs' function table (docs/architecture.md), generated from the declarations."""
-    settings = FunctionSettings.from_env({})
-    rows = [
-        "| function | what it does | takes | answers | state (TTL) | reads Kafka topic |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for item in declared():
-        state = ", ".join(f"`{spec.name}` ({_ttl(spec)})" for spec in item.state(settings)) or "none"
-        rows.append(
-            f"| `{item.typename}` | {item.summary} | {', '.join(f'`{t}`' for t in item.takes)} | "
-            f"{', '.join(f'`{t}`' for t in item.answers) or '-'} | {state} | "
-            f"{f'`{item.ingress.topic}`' if item.ingress else '-'} |"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def _ttl(spec: ValueSpec) -> str:
-    if not spec.duration:
-        return "no TTL"
-    seconds = spec.duration // 1000
-    return (
-        f"{seconds // 3600} h"
-        if seconds % 3600 == 0
-        else f"{seconds // 60} min"
-        if seconds % 60 == 0
-        else f"{seconds} s"
-    )
-
-
-if __name__ == "__main__":
-    # Run as a script this file is `__main__`, not the module the functions register with: ask that one.
-    from fraud_functions import declarations
-
-    print(declarations.markdown_table(), end="")

@@ -1,8 +1,8 @@
 """Typed messages exchanged between the functions (StateFun custom JSON types).
 
 Two kinds of input exist. Records from Kafka ingresses arrive as raw bytes under
-the ingress `valueType` (`fraud/Transaction`, `fraud/ConfirmFraud`) and are
-validated by `fraud_common.contract`. Messages between functions are written by
+the ingress `valueType` (`fraud/Transaction`, `fraud/ConfirmFraud`, ...: the record
+types of `fraud_common.contract.TOPICS`) and are validated by `fraud_common.contract`. Messages between functions are written by
 this package, but are still parsed defensively: a message that cannot be read
 raises `ContractError`, which the callers turn into a metric, never a crash.
 """
@@ -18,11 +18,6 @@ from statefun.core import Type as StatefunType
 
 from fraud_common.contract import ContractError
 from fraud_common.tracing import current_traceparent
-
-# valueType of the Kafka ingresses: raw record bytes, validated by the contract.
-TRANSACTION_RECORD = "fraud/Transaction"
-CONFIRM_FRAUD_RECORD = "fraud/ConfirmFraud"
-THRESHOLD_RECORD = "fraud/ThresholdRecord"
 
 M = TypeVar("M", bound="JsonMessage")
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from fraud_common.settings import SettingsError, env_float, env_int, env_str
+from fraud_common.settings import read_settings, setting
 
 # Each account is a bisect entry in memory; a million is plenty for any load test.
 MAX_ACCOUNTS = 1_000_000
@@ -18,37 +18,107 @@ MAX_ACCOUNTS = 1_000_000
 
 @dataclass(frozen=True)
 class SimulatorSettings:
-    """Every knob of the simulator; see docs/simulator.md for the meaning of each."""
+    """Every knob of the simulator, declared once: docs/configuration.md's table is generated from here.
 
-    bootstrap_servers: str = "localhost:9092"
-    rate: float = 10.0
-    burst: float | None = None  # None: one second's worth of tokens, see effective_burst
-    accounts: int = 10_000
-    skew: float = 0.8
-    seed: int | None = None
-    group: str = "fraud-simulator"
-    confirm_share: float = 0.05
-    compromised_share: float = 0.004
-    threshold_share: float = 0.001
-    confirm_cooldown: float = 1800.0
-    status_interval: float = 5.0
-    max_transactions: int | None = None
-    drain_seconds: float = 5.0
-    connect_timeout: float = 60.0
-    scenario_count: int = 100
-    scenario_timeout: float = 30.0
-    health_host: str = "127.0.0.1"
-    health_port: int = 0  # 0: no health server
-    smoke_topic: str = "decisions"
-    smoke_timeout: float = 180.0
+    The CLI's flags take these values as their defaults (`fraud-simulator <command> --help` names each flag).
+    """
 
-
-def _optional_int(name: str, env: Mapping[str, str] | None, minimum: int | None = None) -> int | None:
-    """An integer setting where "unset" is meaningful (no seed, no limit)."""
-    raw = env_str(name, "", env)
-    if raw == "":
-        return None
-    return env_int(name, 0, {name: raw}, minimum=minimum)
+    bootstrap_servers: str = setting("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092", "Kafka brokers")
+    rate: float = setting("SIMULATOR_RATE", 10.0, "transactions per second", minimum=0.001)
+    burst: float | None = setting(
+        "SIMULATOR_BURST",
+        None,
+        "token bucket size",
+        kind=float,
+        minimum=1.0,
+        zero_is_unset=True,
+        shown_default="one second's worth, at least 1 (`0` or unset)",
+    )
+    accounts: int = setting(
+        "SIMULATOR_ACCOUNTS", 10_000, "account population, `run` only", minimum=1, maximum=MAX_ACCOUNTS
+    )
+    skew: float = setting(
+        "SIMULATOR_SKEW", 0.8, "Zipf exponent of the accounts; `0` = uniform, `run` only", minimum=0.0
+    )
+    seed: int | None = setting(
+        "SIMULATOR_SEED",
+        None,
+        "seeds accounts, merchants, amounts and confirmation decisions",
+        kind=int,
+        shown_default="random (`run`), `0` (`scenario`)",
+    )
+    group: str = setting("SIMULATOR_GROUP", "fraud-simulator", "consumer group for `alerts` (`run`)")
+    confirm_share: float = setting(
+        "SIMULATOR_CONFIRM_SHARE", 0.05, "share of alerts confirmed as fraud", minimum=0.0, maximum=1.0
+    )
+    compromised_share: float = setting(
+        "SIMULATOR_COMPROMISED_SHARE",
+        0.004,
+        "chance that a transaction starts a compromised card's burst: 4-8 transactions of 200-1000 USD from one "
+        "card (picked uniformly), interleaved with the rest; scenario mode uses the same share",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    threshold_share: float = setting(
+        "SIMULATOR_THRESHOLD_SHARE",
+        0.001,
+        "chance that, after a transaction, its account sets its own alert threshold: a `thresholds` record "
+        '`{"account", "threshold"}` with a threshold drawn from 60-95 (the contract accepts 1-100), `run` only',
+        minimum=0.0,
+        maximum=1.0,
+    )
+    confirm_cooldown: float = setting(
+        "SIMULATOR_CONFIRM_COOLDOWN",
+        1800.0,
+        "seconds before the same account is confirmed again (match the pipeline's FRAUD_WINDOW_SECONDS), `run` only",
+        minimum=0.0,
+    )
+    status_interval: float = setting(
+        "SIMULATOR_STATUS_INTERVAL", 5.0, "seconds between status lines; `0` = off", minimum=0.0
+    )
+    max_transactions: int | None = setting(
+        "SIMULATOR_MAX_TRANSACTIONS",
+        None,
+        "stop `run` after this many",
+        kind=int,
+        minimum=0,
+        zero_is_unset=True,
+        shown_default="unlimited (`0` or unset)",
+    )
+    drain_seconds: float = setting(
+        "SIMULATOR_DRAIN_SECONDS",
+        5.0,
+        "after the last of SIMULATOR_MAX_TRANSACTIONS, read alerts this long",
+        minimum=0.0,
+    )
+    connect_timeout: float = setting(
+        "SIMULATOR_CONNECT_TIMEOUT",
+        60.0,
+        "retry connecting at start (0.5 s backoff doubling to 10 s) this long",
+        minimum=0.0,
+    )
+    scenario_count: int = setting("SIMULATOR_SCENARIO_COUNT", 100, "transactions in a `scenario`", minimum=0)
+    scenario_timeout: float = setting(
+        "SIMULATOR_SCENARIO_TIMEOUT", 30.0, "seconds a `scenario` collects alerts after producing", minimum=0.0
+    )
+    health_host: str = setting(
+        "SIMULATOR_HEALTH_HOST", "127.0.0.1", "the address of the health server (`0.0.0.0` in a pod)"
+    )
+    health_port: int = setting(
+        "SIMULATOR_HEALTH_PORT",
+        0,
+        "serve `/healthz` and `/metrics` on this port (`0`: no health server), `run` only",
+        minimum=0,
+        maximum=65535,
+    )
+    smoke_topic: str = setting(
+        "SIMULATOR_SMOKE_TOPIC",
+        "decisions",
+        "what `smoke` waits on: `decisions` (key = transaction id) or `alerts` (key = account)",
+    )
+    smoke_timeout: float = setting(
+        "SIMULATOR_SMOKE_TIMEOUT", 180.0, "seconds `smoke` waits for the record before it fails", minimum=0.0
+    )
 
 
 def effective_burst(rate: float, burst: float | None) -> float:
@@ -64,33 +134,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> SimulatorSettings:
 
     `env` defaults to os.environ; tests pass a dict instead of patching the process.
     """
-    rate = env_float("SIMULATOR_RATE", 10.0, env, minimum=0.001)
-    burst: float | None = env_float("SIMULATOR_BURST", 0.0, env, minimum=0.0)
-    if burst == 0.0:
-        burst = None
-    elif burst is not None and burst < 1.0:
-        raise SettingsError(f"SIMULATOR_BURST={burst} is below the minimum 1 (0 means one second's worth)")
-    max_transactions = _optional_int("SIMULATOR_MAX_TRANSACTIONS", env, minimum=0)
-    return SimulatorSettings(
-        bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092", env),
-        rate=rate,
-        burst=burst,
-        accounts=env_int("SIMULATOR_ACCOUNTS", 10_000, env, minimum=1, maximum=MAX_ACCOUNTS),
-        skew=env_float("SIMULATOR_SKEW", 0.8, env, minimum=0.0),
-        seed=_optional_int("SIMULATOR_SEED", env),
-        group=env_str("SIMULATOR_GROUP", "fraud-simulator", env),
-        confirm_share=env_float("SIMULATOR_CONFIRM_SHARE", 0.05, env, minimum=0.0, maximum=1.0),
-        compromised_share=env_float("SIMULATOR_COMPROMISED_SHARE", 0.004, env, minimum=0.0, maximum=1.0),
-        threshold_share=env_float("SIMULATOR_THRESHOLD_SHARE", 0.001, env, minimum=0.0, maximum=1.0),
-        confirm_cooldown=env_float("SIMULATOR_CONFIRM_COOLDOWN", 1800.0, env, minimum=0.0),
-        status_interval=env_float("SIMULATOR_STATUS_INTERVAL", 5.0, env, minimum=0.0),
-        max_transactions=None if max_transactions == 0 else max_transactions,
-        drain_seconds=env_float("SIMULATOR_DRAIN_SECONDS", 5.0, env, minimum=0.0),
-        connect_timeout=env_float("SIMULATOR_CONNECT_TIMEOUT", 60.0, env, minimum=0.0),
-        scenario_count=env_int("SIMULATOR_SCENARIO_COUNT", 100, env, minimum=0),
-        scenario_timeout=env_float("SIMULATOR_SCENARIO_TIMEOUT", 30.0, env, minimum=0.0),
-        health_host=env_str("SIMULATOR_HEALTH_HOST", "127.0.0.1", env),
-        health_port=env_int("SIMULATOR_HEALTH_PORT", 0, env, minimum=0, maximum=65535),
-        smoke_topic=env_str("SIMULATOR_SMOKE_TOPIC", "decisions", env),
-        smoke_timeout=env_float("SIMULATOR_SMOKE_TIMEOUT", 180.0, env, minimum=0.0),
-    )
+    return read_settings(SimulatorSettings, env)

@@ -50,7 +50,7 @@ def test_up_then_down_from_separate_commands_leaves_nothing(built_tools, tmp_pat
         **os.environ,
         "CLUSTER_RUN_DIR": str(run_dir),
         "TOOLS_BIN": str(TOOLS_CACHE / "bin"),
-        **{variable: str(getattr(ports, name)) for name, variable in ports.VARIABLES.items()},
+        **{variable: str(getattr(ports, name)) for name, variable in ports.variables().items()},
     }
     existed_before = {path for path in HOST_PATHS if path.exists()}
 
@@ -70,7 +70,7 @@ def test_up_then_down_from_separate_commands_leaves_nothing(built_tools, tmp_pat
     assert mounts_under(run_dir) == []
     assert not run_dir.exists()
     assert {path for path in HOST_PATHS if path.exists()} == existed_before
-    assert all(port_is_free(getattr(ports, name)) for name in ports.VARIABLES)
+    assert all(port_is_free(getattr(ports, name)) for name in ports.variables())
 
 
 def test_down_without_a_plane_is_harmless(tmp_path):

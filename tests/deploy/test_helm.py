@@ -46,7 +46,7 @@ def test_lint_fails_on_a_broken_template(tmp_path):
         ("statefun.upgradeMode=stateless", "upgradeMode"),  # losing state on upgrade is not an option
         ("functions.port=0", "port"),
         ("statefun.storage.type=nfs", "type"),
-        ("kafka.topics.alerts=0", "alerts"),
+        ("kafka.topics.alerts=8", "topics"),  # the topics come from the contract (files/topics.yaml), not values
         ("functions.replicaz=3", "replicaz"),  # unknown keys are typos
     ],
 )

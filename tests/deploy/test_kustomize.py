@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fraud_dev import sync_chart as sync
+from fraud_dev.generate import kustomize
 from tests.deploy.kubeconform import validate
-from tests.deploy.tools import KUSTOMIZE, documents, run, tool
+from tests.deploy.tools import CHART, KUSTOMIZE, documents, run, tool
 
 OVERLAYS = sorted(p for p in (KUSTOMIZE / "overlays").iterdir() if (p / "kustomization.yaml").exists())
 
@@ -26,7 +26,7 @@ def objects(docs: list[dict]) -> dict[tuple[str, str, str], dict]:
     found = {}
     for doc in docs:
         doc["metadata"].pop("namespace", None)
-        found[sync.key(doc)] = doc
+        found[kustomize.key(doc)] = doc
     return found
 
 
@@ -51,22 +51,22 @@ def kustomization_of(tmp_path, components: list[str], tree: Path = KUSTOMIZE):
     return tmp_path
 
 
-@pytest.mark.parametrize("component", sync.COMPONENTS, ids=lambda c: c.name)
+@pytest.mark.parametrize("component", kustomize.COMPONENTS, ids=lambda c: c.name)
 def test_base_plus_each_component_is_the_chart_with_that_feature(tmp_path, component):
     built = objects(documents(build(kustomization_of(tmp_path, [component.name]))))
-    assert built == objects(sync.render({**sync.BASE_SETTINGS, **component.settings}))
+    assert built == objects(kustomize.render({**kustomize.BASE_SETTINGS, **component.settings}, CHART))
 
 
 def test_all_components_together_are_the_chart_with_every_feature(tmp_path):
-    settings = {**sync.BASE_SETTINGS}
-    for component in sync.COMPONENTS:
+    settings = {**kustomize.BASE_SETTINGS}
+    for component in kustomize.COMPONENTS:
         settings.update(component.settings)
-    built = objects(documents(build(kustomization_of(tmp_path, [c.name for c in sync.COMPONENTS]))))
-    assert built == objects(sync.render(settings))
+    built = objects(documents(build(kustomization_of(tmp_path, [c.name for c in kustomize.COMPONENTS]))))
+    assert built == objects(kustomize.render(settings, CHART))
 
 
 def test_kafka_is_the_charts_kafka():
-    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(sync.render(sync.KAFKA_SETTINGS))
+    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(kustomize.render(kustomize.KAFKA_SETTINGS, CHART))
 
 
 def test_a_drifted_component_is_caught(tmp_path):
@@ -79,7 +79,7 @@ def test_a_drifted_component_is_caught(tmp_path):
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     built = objects(documents(build(kustomization_of(overlay, ["monitoring"], copy))))
-    assert built != objects(sync.render({**sync.BASE_SETTINGS, "monitoring.enabled": "true"}))
+    assert built != objects(kustomize.render({**kustomize.BASE_SETTINGS, "monitoring.enabled": "true"}, CHART))
 
 
 def test_an_overlay_patching_a_missing_resource_fails(tmp_path):

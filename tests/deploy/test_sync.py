@@ -1,5 +1,5 @@
-"""Single sources stay single: the chart's copies equal runtime/conf, the chart's module spec equals the
-Python renderer's, and the kustomize tree is what the chart generates."""
+"""Single sources stay single: the kustomize tree is what the chart generates, the chart's module spec is the
+Python renderer's for the same values, and the chart refuses values that would make them differ."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from fraud_dev import sync_chart as sync
+from fraud_dev.generate.files import diff, helm_files, stale, write
 from tests.deploy import wiring
 from tests.deploy.tools import (
     CHART,
@@ -21,27 +21,24 @@ from tests.deploy.tools import (
 )
 
 
-def test_the_chart_copies_and_the_kustomize_tree_are_up_to_date():
-    assert sync.stale() == [], "run `make sync-chart`"
+def test_the_kustomize_tree_is_what_the_chart_generates():
+    """The part of `make generate` that needs helm (the rest is checked by tests/unit/test_generated.py)."""
+    files = helm_files(ROOT)
+    out_of_date = stale(ROOT, files)
+    assert out_of_date == [], "run `make generate`:\n" + "".join(diff(ROOT, path, files[path]) for path in out_of_date)
 
 
-def test_a_stale_copy_is_reported(tmp_path, monkeypatch):
-    source = tmp_path / "module.yaml.tmpl"
-    source.write_text("kind: changed\n", encoding="utf-8")
-    monkeypatch.setattr(sync, "COPIES", {source: CHART / "files" / "module.yaml.tmpl"})
-    monkeypatch.setattr(sync, "generated", lambda: {})
-    assert sync.stale() == ["charts/fraud-platform/files/module.yaml.tmpl"]
-
-
-def test_a_hand_edited_generated_file_is_reported(monkeypatch):
-    real = sync.generated()
-    edited = {path: text + ("# edited\n" if path.name == "fraud-platform.yaml" else "") for path, text in real.items()}
-    monkeypatch.setattr(sync, "generated", lambda: edited)
-    assert sync.stale() == ["kustomize/base/fraud-platform.yaml"]
+def test_a_hand_edited_kustomize_file_is_reported(tmp_path):
+    files = helm_files(ROOT)
+    write(tmp_path, files)
+    edited = tmp_path / "kustomize" / "base" / "fraud-platform.yaml"
+    edited.write_text(edited.read_text() + "# edited\n")
+    assert stale(tmp_path, files) == [edited.relative_to(tmp_path)]
+    assert "-# edited" in diff(tmp_path, edited.relative_to(tmp_path), files[edited.relative_to(tmp_path)])
 
 
 def python_rendered(values: dict, docs: list[dict]) -> str:
-    """What `python -m fraud_functions.module_spec` prints for the chart's values (same template source)."""
+    """What `python -m fraud_dev.module_spec` prints for the chart's values (same template source)."""
     env = {name: str(value) for name, value in values["statefun"]["moduleSpec"].items()}
     service = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"].endswith("-functions"))
     env["FUNCTIONS_ENDPOINT"] = (
@@ -53,13 +50,7 @@ def python_rendered(values: dict, docs: list[dict]) -> str:
         or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:{values['kafka']['listener']['port']}"
     )
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fraud_functions.module_spec",
-            "--template",
-            str(ROOT / "runtime" / "conf" / "module.yaml.tmpl"),
-        ],
+        [sys.executable, "-m", "fraud_dev.module_spec"],
         env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,

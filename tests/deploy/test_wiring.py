@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from fraud_common.contract import TOPIC_PARTITIONS
+from fraud_common.contract import TOPICS
 from tests.deploy import apps, wiring
 from tests.deploy.skaffold_config import artifact_images
 from tests.deploy.tools import CI_VALUES, ROOT, merged_values
@@ -49,11 +49,7 @@ def external_names(values: dict) -> dict[str, set[str]]:
 
 def all_checks(docs: list[dict], values: dict) -> list[str]:
     kafka = values["kafka"]
-    topics = (
-        wiring.check_topics(docs, TOPIC_PARTITIONS)
-        if kafka["create"] and not kafka["external"]["bootstrapServers"]
-        else []
-    )
+    topics = wiring.check_topics(docs, TOPICS) if kafka["create"] and not kafka["external"]["bootstrapServers"] else []
     if not values["app"]["enabled"]:
         return topics
     functions_paths = apps.all_routes(apps.functions_app())
@@ -185,7 +181,7 @@ def test_a_flink_version_other_than_the_adrs_is_caught(docs):
 def test_topics_other_than_the_contracts_are_caught(docs):
     docs[:] = [d for d in docs if not (d["kind"] == "KafkaTopic" and d["metadata"]["name"] == "decisions")]
     first(docs, "KafkaTopic", "alerts")["spec"]["partitions"] = 8
-    assert len(wiring.check_topics(docs, TOPIC_PARTITIONS)) == 1
+    assert len(wiring.check_topics(docs, TOPICS)) == 1
 
 
 def test_a_flink_key_missing_or_changed_is_caught(docs):

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from fraud_common.contract import Topic
+
 Doc = dict[str, Any]
 Problems = list[str]
 
@@ -299,16 +301,17 @@ def check_flink_version(docs: list[Doc], adr_0001: str, adr_0003: str) -> Proble
     return problems
 
 
-def check_topics(docs: list[Doc], contract: Mapping[str, int]) -> Problems:
-    """The rendered KafkaTopics are exactly the contract's topics with its partition counts."""
+def check_topics(docs: list[Doc], topics: Iterable[Topic]) -> Problems:
+    """The rendered KafkaTopics are exactly the contract's topics with their partition counts."""
     rendered = {
         t["spec"].get("topicName", t["metadata"]["name"]): t["spec"]["partitions"] for t in of_kind(docs, "KafkaTopic")
     }
-    if rendered == dict(contract):
+    declared = {topic.name: topic.partitions for topic in topics}
+    if rendered == declared:
         return []
     return [
-        f"KafkaTopics {dict(sorted(rendered.items()))} differ from fraud_common.contract.TOPIC_PARTITIONS "
-        f"{dict(sorted(contract.items()))}"
+        f"KafkaTopics {dict(sorted(rendered.items()))} differ from fraud_common.contract.TOPICS "
+        f"{dict(sorted(declared.items()))}"
     ]
 
 

@@ -4,7 +4,9 @@ observability/relabel.yaml -> the local Prometheus (metric_relabel_configs) and 
 (files/metric-relabelings.yaml, camelCase); observability/alerts.yaml -> the local Prometheus and the
 chart's PrometheusRule (files/alerts.yaml); observability/dashboards.py -> observability/dashboards/*.json
 -> the chart's ConfigMaps (files/dashboards/) and the local Grafana's provider. Rendered through helm
-where the chart is involved, so a template that drops or changes a rule fails too.
+where the chart is involved, so a template that drops or changes a rule fails too. That the generated
+files themselves (the JSON, the chart's copies) are up to date is `make generate`'s check
+(tests/unit/generate/test_generated.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,27 +30,12 @@ from fraud_dev.stack.observability import (
     prometheus_config,
     relabel_rules,
 )
-from observability import dashboards
 from tests.observability.signals import metric_names
 
 CHART = REPO_ROOT / "charts" / "fraud-platform"
 HELM = REPO_ROOT / ".cache" / "tools" / "bin" / "helm"
 SNAKE_CASE = {"sourceLabels": "source_labels", "targetLabel": "target_label"}
 KAFKA_RULES = KAFKA_AGENT / "jmx-exporter.yaml"
-
-
-def test_the_checked_in_dashboards_are_what_the_source_generates():
-    done = subprocess.run(
-        [sys.executable, "-m", "observability.dashboards", "--check"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(path.name for path in DASHBOARDS.glob("*.json")) == sorted(
-        f"{d.uid}.json" for d in dashboards.DASHBOARDS
-    )
 
 
 def test_every_panel_queries_the_prometheus_datasource_by_its_fixed_uid():

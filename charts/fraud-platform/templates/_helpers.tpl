@@ -86,8 +86,8 @@ topologySpreadConstraints:
 {{- end }}
 
 {{/*
-The module spec: files/module.yaml.tmpl (a copy of runtime/conf/module.yaml.tmpl, `make sync-chart`)
-with every ${NAME} replaced. Same result as `python -m fraud_functions.module_spec` for the same values
+The module spec: files/module.yaml.tmpl (runtime/conf/module.yaml.tmpl, both written by `make generate`)
+with every ${NAME} replaced. Same result as `python -m fraud_dev.module_spec` for the same values
 (tests/deploy checks it); a placeholder the chart has no value for fails the render.
 */}}
 {{- define "fraud.moduleSpec" -}}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC
+from fraud_dev import module_spec
 from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals, sent_times
 from fraud_dev.bench.sampler import Sampler
 from fraud_dev.pipeline import (
@@ -42,7 +43,6 @@ from fraud_dev.pipeline import (
 )
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
-from fraud_functions import module_spec
 
 RATES = (100, 200, 300, 400, 500, 700, 1000)
 HEADLINE_RATE = 500

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import Mapping
 
-from fraud_common.settings import env_int, env_str
+from fraud_common.settings import read_settings, setting
 from fraud_dev.paths import CRDS_DIR, REPO_ROOT, TOOLS_BIN, TOOLS_INSTALL  # noqa: F401 - re-exported for the harness
-from fraud_dev.ports import PortSet
+from fraud_dev.ports import PortSet, port
 
 
 @dataclass(frozen=True)
@@ -16,37 +16,36 @@ class ClusterPorts(PortSet):
     """Defaults clear of the local stack's 8000/8081/8090/9092/9093/9249 and of Kubernetes' usual ports,
     so `make run` and a kind/kubeadm cluster can share the machine."""
 
-    apiserver: int = 16443
-    etcd: int = 12379
-    etcd_peer: int = 12380
-    controller_manager: int = 12257
-    scheduler: int = 12259
-    kwok: int = 12247
-
-    VARIABLES: ClassVar[Mapping[str, str]] = {
-        "apiserver": "CLUSTER_APISERVER_PORT",
-        "etcd": "CLUSTER_ETCD_PORT",
-        "etcd_peer": "CLUSTER_ETCD_PEER_PORT",
-        "controller_manager": "CLUSTER_CONTROLLER_MANAGER_PORT",
-        "scheduler": "CLUSTER_SCHEDULER_PORT",
-        "kwok": "CLUSTER_KWOK_PORT",
-    }
+    apiserver: int = port("CLUSTER_APISERVER_PORT", 16443, "kube-apiserver")
+    etcd: int = port("CLUSTER_ETCD_PORT", 12379, "etcd's clients")
+    etcd_peer: int = port("CLUSTER_ETCD_PEER_PORT", 12380, "etcd's peers")
+    controller_manager: int = port("CLUSTER_CONTROLLER_MANAGER_PORT", 12257, "kube-controller-manager (secure port)")
+    scheduler: int = port("CLUSTER_SCHEDULER_PORT", 12259, "kube-scheduler (secure port)")
+    kwok: int = port("CLUSTER_KWOK_PORT", 12247, "kwok's metrics and health")
 
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    run_dir: Path
-    ports: ClusterPorts
-    tools_bin: Path
-    kwok_nodes: int = 1
+    run_dir: Path = setting(
+        "CLUSTER_RUN_DIR",
+        REPO_ROOT / ".run" / "cluster",
+        "the control plane's certificates, kubeconfig, etcd data and logs",
+        shown_default="`.run/cluster` in the repository",
+    )
+    ports: ClusterPorts = field(default_factory=ClusterPorts)
+    tools_bin: Path = setting(
+        "TOOLS_BIN", TOOLS_BIN, "where the pinned binaries are", shown_default="`.cache/tools/bin` in the repository"
+    )
+    kwok_nodes: int = setting("CLUSTER_KWOK_NODES", 1, "how many fake (kwok) nodes", minimum=1, maximum=50)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "ClusterConfig":
-        return cls(
-            run_dir=Path(env_str("CLUSTER_RUN_DIR", str(REPO_ROOT / ".run" / "cluster"), env)).resolve(),
+        config = read_settings(cls, env)
+        return replace(
+            config,
+            run_dir=config.run_dir.resolve(),
+            tools_bin=config.tools_bin.resolve(),
             ports=ClusterPorts.from_env(env),
-            tools_bin=Path(env_str("TOOLS_BIN", str(TOOLS_BIN), env)).resolve(),
-            kwok_nodes=env_int("CLUSTER_KWOK_NODES", 1, env, minimum=1, maximum=50),
         )
 
     @property

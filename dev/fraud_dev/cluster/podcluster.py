@@ -82,7 +82,9 @@ class PodCluster:
         self.plane_config = ClusterConfig(
             run_dir=self.run_dir / "plane", ports=ClusterPorts(), tools_bin=self.tools_bin
         )
-        self.stack_config = StackConfig(run_dir=self.run_dir / "stack", ports=Ports(kafka=self.spec.kafka_port))
+        self.stack_config = StackConfig(
+            run_dir=self.run_dir / "stack", ports=Ports(kafka=self.spec.kafka_port), observability=False
+        )
         self.node: RealNode | None = None
         self.plane: ControlPlane | None = None
         self.stack: BesideStack | None = None

@@ -2,78 +2,65 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import Mapping
 
-from fraud_common.settings import env_bool, env_str
+from fraud_common.settings import read_settings, setting
 from fraud_dev.paths import REPO_ROOT
-from fraud_dev.ports import PortSet
+from fraud_dev.ports import PortSet, port
 
 
 @dataclass(frozen=True)
 class Ports(PortSet):
-    kafka: int = 9092
-    kafka_controller: int = 9093
-    merchant_service: int = 8090
-    functions: int = 8000
-    flink_rest: int = 8081
-    flink_metrics: int = 9249
+    kafka: int = port("KAFKA_PORT", 9092, "the Kafka broker")
+    kafka_controller: int = port("KAFKA_CONTROLLER_PORT", 9093, "the broker's KRaft controller")
+    merchant_service: int = port("MERCHANT_SERVICE_PORT", 8090, "merchant-service")
+    functions: int = port("FUNCTIONS_PORT", 8000, "the function server")
+    flink_rest: int = port("FLINK_REST_PORT", 8081, "Flink's web UI and REST API")
+    flink_metrics: int = port("PROMETHEUS_PORT", 9249, "the runtime's Prometheus reporter")
     # The telemetry stack (fraud_dev.stack.observability) and the simulator's /metrics.
-    simulator: int = 8082
-    kafka_metrics: int = 9404
-    prometheus: int = 9090
-    otel_collector: int = 4318
-    otel_collector_metrics: int = 8888
-    jaeger_otlp: int = 14318
-    jaeger_query: int = 16686
-    jaeger_query_grpc: int = 16685
-    jaeger_metrics: int = 14269
-    grafana: int = 3000
-
-    VARIABLES: ClassVar[Mapping[str, str]] = {
-        "kafka": "KAFKA_PORT",
-        "kafka_controller": "KAFKA_CONTROLLER_PORT",
-        "merchant_service": "MERCHANT_SERVICE_PORT",
-        "functions": "FUNCTIONS_PORT",
-        "flink_rest": "FLINK_REST_PORT",
-        "flink_metrics": "PROMETHEUS_PORT",
-        "simulator": "SIMULATOR_METRICS_PORT",
-        "kafka_metrics": "KAFKA_METRICS_PORT",
-        "prometheus": "PROMETHEUS_SERVER_PORT",
-        "otel_collector": "OTEL_COLLECTOR_PORT",
-        "otel_collector_metrics": "OTEL_COLLECTOR_METRICS_PORT",
-        "jaeger_otlp": "JAEGER_OTLP_PORT",
-        "jaeger_query": "JAEGER_QUERY_PORT",
-        "jaeger_query_grpc": "JAEGER_QUERY_GRPC_PORT",
-        "jaeger_metrics": "JAEGER_METRICS_PORT",
-        "grafana": "GRAFANA_PORT",
-    }
+    simulator: int = port(
+        "SIMULATOR_METRICS_PORT", 8082, "the simulator's `/metrics` (the stack sets its SIMULATOR_HEALTH_PORT)"
+    )
+    kafka_metrics: int = port("KAFKA_METRICS_PORT", 9404, "the broker's metrics (the JMX exporter's agent)")
+    prometheus: int = port("PROMETHEUS_SERVER_PORT", 9090, "the local Prometheus")
+    otel_collector: int = port("OTEL_COLLECTOR_PORT", 4318, "the OpenTelemetry Collector's OTLP/HTTP receiver")
+    otel_collector_metrics: int = port("OTEL_COLLECTOR_METRICS_PORT", 8888, "the collector's own metrics")
+    jaeger_otlp: int = port("JAEGER_OTLP_PORT", 14318, "Jaeger's OTLP/HTTP receiver (the collector sends there)")
+    jaeger_query: int = port("JAEGER_QUERY_PORT", 16686, "Jaeger's query API and UI (HTTP)")
+    jaeger_query_grpc: int = port("JAEGER_QUERY_GRPC_PORT", 16685, "Jaeger's query API (gRPC)")
+    jaeger_metrics: int = port("JAEGER_METRICS_PORT", 14269, "Jaeger's own metrics")
+    grafana: int = port("GRAFANA_PORT", 3000, "Grafana, started only when a `grafana` binary is on PATH")
 
 
 @dataclass(frozen=True)
 class StackConfig:
-    run_dir: Path
-    ports: Ports
-    runtime_heap: str = "768m"
-    kafka_heap: str = "512m"
+    run_dir: Path = setting(
+        "STACK_RUN_DIR",
+        REPO_ROOT / ".run",
+        "logs, Kafka data, checkpoints, the rendered module spec, Prometheus data",
+        shown_default="`.run` in the repository",
+    )
+    ports: Ports = field(default_factory=Ports)
+    runtime_heap: str = setting("STATEFUN_HEAP", "768m", "the StateFun runtime's JVM heap")
+    kafka_heap: str = setting("KAFKA_HEAP", "512m", "the Kafka broker's JVM heap")
     # Extra environment for the Python services (e.g. a short fraud window in tests).
     service_env: dict[str, str] = field(default_factory=dict)
     # Flink or StateFun keys over runtime/conf (the launcher's -Dkey=value), e.g. a benchmark's checkpoint interval.
     runtime_properties: dict[str, str] = field(default_factory=dict)
     # Prometheus, the OpenTelemetry Collector and Jaeger beside the pipeline (fraud_dev.stack.observability):
-    # on for `make run`, off for the private stacks of the end-to-end and reliability tests.
-    observability: bool = False
+    # on for `make run` (the variable's default), off for the private stacks of the end-to-end and reliability tests.
+    observability: bool = setting(
+        "STACK_OBSERVABILITY",
+        True,
+        "start Prometheus, the OpenTelemetry Collector and Jaeger beside the pipeline (docs/observability.md)",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
-        return cls(
-            run_dir=Path(env_str("STACK_RUN_DIR", str(REPO_ROOT / ".run"), env)).resolve(),
-            ports=Ports.from_env(env),
-            runtime_heap=env_str("STATEFUN_HEAP", "768m", env),
-            kafka_heap=env_str("KAFKA_HEAP", "512m", env),
-            observability=env_bool("STACK_OBSERVABILITY", True, env),
-        )
+        config = read_settings(cls, env)
+        return replace(config, run_dir=config.run_dir.resolve(), ports=Ports.from_env(env))
 
     @property
     def logs(self) -> Path:

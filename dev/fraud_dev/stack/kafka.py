@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from typing import Sequence
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from fraud_common.contract import TOPIC_PARTITIONS
+from fraud_common.contract import TOPICS, Topic
 from fraud_dev.process import Service
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 
@@ -68,14 +69,16 @@ def broker(config: StackConfig, java: str, classpath: str) -> Service:
     )
 
 
+def missing_topics(existing: set[str], topics: Sequence[Topic] = TOPICS) -> list[NewTopic]:
+    """The contract's topics the broker does not have yet, with their partitions (one replica: one broker)."""
+    return [NewTopic(topic.name, topic.partitions, 1) for topic in topics if topic.name not in existing]
+
+
 async def _create_topics(bootstrap: str) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(name, partitions, 1) for name, partitions in TOPIC_PARTITIONS.items() if name not in existing
-        ]
+        missing = missing_topics(set(await admin.list_topics()))
         if missing:
             try:
                 await admin.create_topics(missing)

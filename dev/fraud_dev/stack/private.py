@@ -32,6 +32,7 @@ def private_stack(
         ports=Ports.free(),
         service_env={**FAST_MERCHANT_SERVICE, **(service_env or {})},
         runtime_properties=dict(runtime_properties or {}),
+        observability=False,
     )
     with LocalStack(config, simulator_args=None, say=lambda message: print(f"[stack] {message}")) as running:
         yield running

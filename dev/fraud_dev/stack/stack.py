@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from fraud_dev import module_spec
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.process import Service
 from fraud_dev.readiness import flink_job_running, http_ok
 from fraud_dev.stack import kafka, observability
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
-from fraud_functions import module_spec
 
 RUNTIME = REPO_ROOT / "runtime"
 LAUNCHER = RUNTIME / "launcher"
@@ -211,11 +211,8 @@ class LocalStack:
     def _runtime(self, java: str, runtime_cp: str, env: dict[str, str]) -> Service:
         module = self.config.run_dir / "conf" / "module.yaml"
         module.parent.mkdir(parents=True, exist_ok=True)
-        template = module_spec.DEFAULT_TEMPLATE.read_text(encoding="utf-8")
         # Settings given in the shell (e.g. ALERTS_DELIVERY) count too; the stack's own addresses win.
-        module.write_text(
-            module_spec.render(template, module_spec.placeholders({**os.environ, **env})), encoding="utf-8"
-        )
+        module.write_text(module_spec.rendered({**os.environ, **env}), encoding="utf-8")
         checkpoints: Path = self.config.run_dir / "checkpoints"
         prune_checkpoints(checkpoints)
         return Service(

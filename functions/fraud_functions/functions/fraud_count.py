@@ -16,13 +16,12 @@ from datetime import timedelta
 
 from statefun import Context, IntType, Message, ValueSpec
 
-from fraud_common.contract import CONFIRMED_TOPIC, ContractError, parse_confirmation
+from fraud_common.contract import CONFIRM_FRAUD_RECORD, ContractError, parse_confirmation
 from fraud_common.envelope import parse_record
 from fraud_functions.addresses import NAMESPACE
-from fraud_functions.declarations import Ingress, Lookup, Resources, declare
+from fraud_functions.declarations import Lookup, Resources, declare
 from fraud_functions.legacy import FRAUD_COUNT_LOOKUP, FraudCount, QueryFraud
 from fraud_functions.messages import (
-    CONFIRM_FRAUD_RECORD,
     ExpireFraud,
     LookupAnswer,
     LookupQuery,
@@ -48,7 +47,6 @@ FRAUD_COUNT = f"{NAMESPACE}/fraud-count"
     answers=(LookupAnswer.TYPENAME, FraudCount.TYPENAME),
     # No TTL: the delayed expiries bring the count back to zero, and zero deletes it.
     state=lambda settings: [ValueSpec(name="count", type=IntType)],
-    ingress=Ingress(CONFIRMED_TOPIC, CONFIRM_FRAUD_RECORD),
     lookup=Lookup(
         FRAUD_COUNT_LOOKUP,
         key=lambda transaction: transaction.account,

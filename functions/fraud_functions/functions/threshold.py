@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from statefun import Context, FloatType, Message, ValueSpec
 
-from fraud_common.contract import THRESHOLDS_TOPIC, ContractError, parse_threshold
+from fraud_common.contract import THRESHOLD_RECORD, ContractError, parse_threshold
 from fraud_common.envelope import parse_record
 from fraud_functions.addresses import NAMESPACE
-from fraud_functions.declarations import Ingress, Lookup, Resources, declare
-from fraud_functions.messages import THRESHOLD_RECORD, LookupAnswer, LookupQuery
+from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.messages import LookupAnswer, LookupQuery
 from fraud_functions.outcomes import (
     read_request,
     reject_unknown_type,
@@ -42,7 +42,6 @@ THRESHOLD = f"{NAMESPACE}/threshold"
             name="threshold", type=FloatType, expire_after_write=timedelta(seconds=settings.threshold_ttl_seconds)
         )
     ],
-    ingress=Ingress(THRESHOLDS_TOPIC, THRESHOLD_RECORD),
     # No answer by the deadline: no custom threshold, the model's decides.
     lookup=Lookup(
         "threshold",

@@ -34,7 +34,7 @@ from statefun import Context, Message, ValueSpec, kafka_egress_message, make_jso
 from fraud_common.contract import (
     ALERTS_TOPIC,
     DECISIONS_TOPIC,
-    TRANSACTIONS_TOPIC,
+    TRANSACTION_RECORD,
     Alert,
     ContractError,
     Decision,
@@ -48,11 +48,10 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
     TRANSACTION_MANAGER,
 )
-from fraud_functions.declarations import Ingress, Resources, declare
+from fraud_functions.declarations import Resources, declare
 from fraud_functions.functions.model import MODEL
 from fraud_functions.legacy import FraudCount, MerchantScore, pending_from_old_shape
 from fraud_functions.messages import (
-    TRANSACTION_RECORD,
     DecisionDeadline,
     LookupAnswer,
     LookupQuery,
@@ -137,7 +136,6 @@ class Verdict:
     ),
     answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
-    ingress=Ingress(TRANSACTIONS_TOPIC, TRANSACTION_RECORD),
 )
 class TransactionManager:
     def __init__(

@@ -8,19 +8,28 @@ import json
 import pytest
 
 from fraud_common.contract import (
+    ALERTS_TOPIC,
+    DEAD_LETTERS_TOPIC,
     DECISION_OUTCOMES,
+    TOPICS,
     Alert,
     ContractError,
     DeadLetterOrigin,
     Decision,
+    Egress,
+    Ingress,
     NotReplayable,
+    Topic,
     dead_letter,
+    declare_topics,
+    egress_id,
     encode,
     format_alert,
     original_record,
     parse_alert,
     parse_confirmation,
     parse_transaction,
+    topic,
 )
 
 WORKSHOP_RECORD = {
@@ -236,3 +245,40 @@ def test_a_dead_letter_cut_short_or_from_a_function_cannot_be_replayed():
     for letter in (cut, internal):
         with pytest.raises(NotReplayable):
             original_record(letter)
+
+
+READ = Ingress("fraud/Thing", target="fraud/thing")
+
+
+@pytest.mark.parametrize(
+    "topics, problem",
+    [
+        ((Topic("a", "k", "v", 1, ingress=READ), Topic("a", "k", "v", 1, egress=Egress())), "a is declared twice"),
+        ((Topic("Alerts", "k", "v", 1, egress=Egress()),), "not a lower-case Kafka topic name"),
+        ((Topic("a", "k", "v", 0, egress=Egress()),), "a has 0 partitions"),
+        ((Topic("a", "k", "v", 1),), "must be either read"),
+        ((Topic("a", "k", "v", 1, ingress=READ, egress=Egress()),), "must be either read"),
+        ((Topic("a", "k", "v", 1, ingress=Ingress("other/Thing", "fraud/thing")),), "outside the namespace"),
+        ((Topic("a", "k", "v", 1, egress=Egress("alerts delivery")),), "is not a setting name"),
+        ((Topic("a", "k", "v", 1, ingress=READ), Topic("b", "k", "v", 1, ingress=READ)), "comes from two topics"),
+    ],
+)
+def test_a_topic_declaration_that_cannot_work_is_refused(topics, problem):
+    with pytest.raises(ValueError, match=problem):
+        declare_topics(*topics)
+
+
+def test_the_pipelines_topics_are_declared_once_with_their_egresses():
+    assert [t.name for t in TOPICS] == [
+        "transactions",
+        "confirmed",
+        "thresholds",
+        "alerts",
+        "decisions",
+        "dead-letters",
+    ]
+    assert egress_id(ALERTS_TOPIC) == "fraud/alerts" and topic(DEAD_LETTERS_TOPIC).partitions == 1
+    with pytest.raises(KeyError, match="the runtime reads it"):
+        egress_id("transactions")
+    with pytest.raises(KeyError, match="no topic nope"):
+        topic("nope")

@@ -1,13 +1,15 @@
-"""Contract: the module spec the runtime loads agrees with the functions this package registers."""
+"""Contract: the module spec the runtime loads (runtime/conf/module.yaml.tmpl, generated from the topics and
+rendered by fraud_dev.module_spec) agrees with the functions this package registers."""
 
 from __future__ import annotations
 
 import pytest
 
-from fraud_common.contract import MAX_RECORD_BYTES
+from fraud_common.contract import MAX_RECORD_BYTES, NAMESPACE, TOPICS
 from fraud_common.settings import SettingsError
+from fraud_dev import module_spec
 from fraud_dev.scripted import ScriptedMerchantClient
-from fraud_functions import addresses, module_spec
+from fraud_functions import addresses
 from fraud_functions.declarations import declared
 from fraud_functions.scoring import load_model
 from fraud_functions.settings import FunctionSettings
@@ -16,8 +18,7 @@ from fraud_functions.wiring import wire
 
 @pytest.fixture(scope="module")
 def spec() -> list[dict]:
-    rendered = module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(), module_spec.placeholders({}))
-    return module_spec.documents(rendered)
+    return module_spec.documents(module_spec.rendered({}))
 
 
 def of_kind(spec, kind: str) -> list[dict]:
@@ -37,7 +38,7 @@ def test_the_endpoint_serves_every_registered_function_over_the_async_transport(
 
 
 def test_namespace_is_usable_in_flink_metric_names():
-    assert addresses.NAMESPACE.isalnum() and addresses.NAMESPACE.islower()
+    assert NAMESPACE.isalnum() and NAMESPACE.islower()
 
 
 def test_call_timeout_exceeds_the_merchant_worst_case(spec):
@@ -53,11 +54,10 @@ def test_ingresses_route_each_topic_to_the_function_that_declares_it_with_a_type
         for ingress in of_kind(spec, "io.fraudplatform.kafka.v1/ingress")
         for topic in ingress["topics"]
     }
-    declared_topics = {item.ingress.topic: item for item in declared() if item.ingress}
-    assert set(routes) == set(declared_topics)
+    readers = {topic.name: item for item in declared() for topic in item.topics()}
+    assert set(routes) == set(readers)
     for topic, (value_type, targets) in routes.items():
-        item = declared_topics[topic]
-        assert targets == (item.typename,) and value_type == item.ingress.record_type, topic
+        assert targets == (readers[topic].typename,) and value_type in readers[topic].takes, topic
 
 
 def test_ingresses_never_start_from_latest_and_read_committed(spec):
@@ -73,16 +73,16 @@ def egresses_of(spec) -> dict[str, dict]:
 
 def test_egresses_are_the_ones_the_functions_emit_to_and_exactly_once_by_default(spec):
     egresses = egresses_of(spec)
-    assert set(egresses) == set(addresses.ALL_EGRESSES)
+    # Every topic the runtime writes has its egress, and the functions' egresses are among them.
+    assert set(egresses) == {topic.id for topic in TOPICS if topic.egress is not None}
+    assert {addresses.ALERTS_EGRESS, addresses.DECISIONS_EGRESS, addresses.DEAD_LETTERS_EGRESS} <= set(egresses)
     for egress in egresses.values():
         assert egress["deliverySemantic"]["type"] == "exactly-once"
         assert egress["deliverySemantic"]["transactionTimeout"]
 
 
 def test_alerts_can_be_delivered_at_least_once_for_consumers_without_transactions():
-    rendered = module_spec.render(
-        module_spec.DEFAULT_TEMPLATE.read_text(), module_spec.placeholders({"ALERTS_DELIVERY": "at-least-once"})
-    )
+    rendered = module_spec.rendered({"ALERTS_DELIVERY": "at-least-once"})
     semantics = {
         name: egress["deliverySemantic"]["type"]
         for name, egress in egresses_of(module_spec.documents(rendered)).items()
@@ -109,15 +109,11 @@ def test_every_function_that_declares_state_is_served_and_spec_names_are_unique(
 
 
 def test_rendering_fills_every_placeholder_from_the_environment():
-    template = module_spec.DEFAULT_TEMPLATE.read_text()
-    rendered = module_spec.render(
-        template,
-        module_spec.placeholders(
-            {
-                "FUNCTIONS_ENDPOINT": "http://functions.fraud.svc:8000/statefun",
-                "KAFKA_BOOTSTRAP_SERVERS": "kafka-kafka-bootstrap:9092",
-            }
-        ),
+    rendered = module_spec.rendered(
+        {
+            "FUNCTIONS_ENDPOINT": "http://functions.fraud.svc:8000/statefun",
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka-kafka-bootstrap:9092",
+        }
     )
     assert "${" not in rendered
     assert "http://functions.fraud.svc:8000/statefun" in rendered and "kafka-kafka-bootstrap:9092" in rendered
@@ -140,9 +136,3 @@ def test_the_command_line_writes_the_rendered_spec(tmp_path, monkeypatch):
     assert module_spec.main(["--out", str(out)]) == 0
     docs = module_spec.documents(out.read_text())
     assert docs[0]["spec"]["urlPathTemplate"] == "http://functions:8000/statefun"
-
-
-def test_without_a_template_the_command_line_says_how_to_give_one(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_code:
-        module_spec.main(["--template", str(tmp_path / "absent.tmpl")])
-    assert exit_code.value.code == 2 and "give --template" in capsys.readouterr().err

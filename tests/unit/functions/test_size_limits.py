@@ -13,20 +13,17 @@ from __future__ import annotations
 import pytest
 from statefun.request_reply_pb2 import FromFunction
 
-from fraud_common.contract import MAX_RECORD_BYTES
+from fraud_common.contract import MAX_RECORD_BYTES, TRANSACTION_RECORD
+from fraud_dev import module_spec
 from fraud_dev.ingress_records import envelope
 from fraud_dev.mini_runtime import Envelope
-from fraud_functions import module_spec
 from fraud_functions.addresses import TRANSACTION_MANAGER
-from fraud_functions.messages import TRANSACTION_RECORD
 from fraud_functions.server import MAX_REQUEST_BYTES
 
 
 @pytest.fixture(scope="module")
 def endpoint_and_ingresses() -> tuple[dict, list[dict]]:
-    docs = module_spec.documents(
-        module_spec.render(module_spec.DEFAULT_TEMPLATE.read_text(), module_spec.placeholders({}))
-    )
+    docs = module_spec.documents(module_spec.rendered({}))
     (endpoint,) = [d["spec"] for d in docs if d["kind"] == "io.statefun.endpoints.v2/http"]
     return endpoint, [d["spec"] for d in docs if d["kind"] == "io.fraudplatform.kafka.v1/ingress"]
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from fraud_common.contract import THRESHOLD_RECORD
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import lookup_query, transaction
@@ -15,7 +16,6 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
 )
 from fraud_functions.functions.threshold import THRESHOLD
-from fraud_functions.messages import THRESHOLD_RECORD
 
 
 def threshold_record(account: str, value: bytes) -> Envelope:

@@ -40,7 +40,7 @@ def test_a_taken_port_is_reported_with_the_variable_that_moves_it():
 
 def test_free_ports_are_distinct():
     ports = dataclasses.asdict(Ports.free())
-    assert len(set(ports.values())) == len(ports) == len(Ports.VARIABLES)
+    assert len(set(ports.values())) == len(ports) == len(Ports.variables())
 
 
 def test_broker_properties_carry_this_stacks_ports_and_data_dir(tmp_path):
