@@ -8,7 +8,7 @@ PYTEST := $(VENV)/bin/pytest
 STAMP := $(VENV)/.installed
 MVN := mvn -B -q
 
-.PHONY: help venv jvm-tools run test test-unit test-java test-e2e test-reliability test-observability clean
+.PHONY: help venv jvm-tools run test lint test-unit test-java test-e2e test-reliability test-observability clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,18 @@ jvm-tools: ## Make sure a JDK and Maven are installed (apt-get on a fresh Debian
 
 run: $(STAMP) jvm-tools tools-observability ## Run the pipeline locally: Kafka, StateFun runtime, functions, merchant-service, simulator, Prometheus, Jaeger.
 	$(PY) -m fraud_dev.stack run -- $(ARGS)
+
+# The gates: ruff (lint, format), mypy (strict on the product's components; the workshop, the dashboards and
+# the tests too, not strict), the SDK's stubs (dev/typings) against the installed SDK, the import contracts.
+PRODUCT_PACKAGES := common/fraud_common functions/fraud_functions merchant-service/merchant_service simulator/fraud_simulator
+
+lint: $(STAMP) ## ruff, mypy (strict on the product), the SDK stubs against the SDK, the import contracts (pyproject.toml).
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --cache-dir .cache/mypy/product --strict $(PRODUCT_PACKAGES)
+	$(VENV)/bin/mypy --cache-dir .cache/mypy/workshop dev/fraud_dev dev/scripts/test_times.py observability tests
+	$(PY) -m mypy.stubtest --mypy-config-file dev/typings/stubtest.ini --ignore-missing-stub statefun
+	$(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
 
 test-unit: $(STAMP) ## Fast tests only (no JVM, no Kafka).
 	$(PYTEST) tests/unit

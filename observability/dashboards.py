@@ -1,8 +1,8 @@
 """The Grafana dashboards as code: the one source of observability/dashboards/*.json.
 
 `make generate` writes the JSON (checked in: Grafana, the chart's ConfigMaps and the local checks read it),
-and `make test` fails when it is out of date (fraud_dev.generate). Built with grafana-foundation-sdk, Grafana's own typed builders, so a field Grafana
-does not know fails here rather than in a browser.
+and `make test` fails when it is out of date (fraud_dev.generate). Built with grafana-foundation-sdk,
+Grafana's own typed builders, so a field Grafana does not know fails here rather than in a browser.
 
 Every panel must show data on the local stack (tests/observability/test_stack_signals.py runs each
 query against the real Prometheus), except panels whose description starts with KUBERNETES_ONLY:
@@ -20,6 +20,8 @@ from pathlib import Path
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
+
+from fraud_common.contract import Outcome
 
 OUT = Path(__file__).resolve().parent / "dashboards"
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")
@@ -78,8 +80,8 @@ def or_zero(expr: str, traffic: str, on: str | None = None, label: str = "") -> 
 FN = '{function=~"$function"}'
 MESSAGES_BY_FUNCTION = rate("fraud_function_messages_total", "function", FN)
 ALL_DECISIONS = rate("fraud_decisions_total")
-ALERT_DECISIONS = rate("fraud_decisions_total", selector='{outcome="alert"}')
-SCORED_DECISIONS = rate("fraud_decisions_total", selector='{outcome=~"alert|no_alert"}')
+ALERT_DECISIONS = rate("fraud_decisions_total", selector=f'{{outcome="{Outcome.ALERT}"}}')
+SCORED_DECISIONS = rate("fraud_decisions_total", selector=f'{{outcome=~"{Outcome.ALERT}|{Outcome.NO_ALERT}"}}')
 DEGRADED_DECISIONS = rate("fraud_decisions_total", selector='{degraded="true"}')
 ALL_LOOKUPS = rate("fraud_merchant_lookups_total")
 CACHE_LOOKUPS = rate("fraud_merchant_lookups_total", selector='{source="cache"}')
@@ -116,8 +118,8 @@ OVERVIEW = Dashboard(
                         (ALERT_DECISIONS, "alert decisions"),
                         (rate("fraud_simulator_alerts_received_total"), "alerts read by the simulator"),
                     ),
-                    "Alerts decided by the functions and alerts a client read from `alerts` (visible after the checkpoint "
-                    "that commits them).",
+                    "Alerts decided by the functions and alerts a client read from `alerts` (visible after the "
+                    "checkpoint that commits them).",
                     "reqps",
                 ),
                 Panel(
@@ -277,7 +279,8 @@ FUNCTIONS = Dashboard(
                 Panel(
                     "Messages in (runtime)",
                     (("sum by (function) (statefun_function_inRate" + FN + ")", "{{function}}"),),
-                    "StateFun's per-function inbound rate (statefun_function_inRate, relabelled from the Flink reporter).",
+                    "StateFun's per-function inbound rate (statefun_function_inRate, relabelled from the Flink "
+                    "reporter).",
                     "reqps",
                 ),
                 Panel(
@@ -306,11 +309,13 @@ FUNCTIONS = Dashboard(
                     "Remote invocation latency",
                     (
                         (
-                            'max by (function) (statefun_function_remoteInvocationLatency{function=~"$function",quantile="0.95"})',
+                            "max by (function) "
+                            '(statefun_function_remoteInvocationLatency{function=~"$function",quantile="0.95"})',
                             "p95 {{function}}",
                         ),
                     ),
-                    "As the runtime measures it (a lifetime histogram: for SLOs use the function server's request latency).",
+                    "As the runtime measures it (a lifetime histogram: for SLOs use the function server's request "
+                    "latency).",
                     "ms",
                 ),
                 Panel(
@@ -570,8 +575,8 @@ KAFKA = Dashboard(
                             "{{topic}}/{{partition}}",
                         ),
                     ),
-                    "Records past the offset the ingresses last committed (on a completed checkpoint), per partition: what a "
-                    "restart would read again.",
+                    "Records past the offset the ingresses last committed (on a completed checkpoint), per "
+                    "partition: what a restart would read again.",
                     "short",
                     width=24,
                 ),
@@ -623,7 +628,8 @@ KAFKA = Dashboard(
                 Panel(
                     "Records to the egresses",
                     ((rate("statefun_function_outEgress", "function"), "{{function}}"),),
-                    "Records each function sent to the Kafka egresses (alerts, decisions, dead-letters), as StateFun counts them.",
+                    "Records each function sent to the Kafka egresses (alerts, decisions, dead-letters), as StateFun "
+                    "counts them.",
                     "reqps",
                 ),
                 Panel(
@@ -674,7 +680,8 @@ PODS = Dashboard(
                 Panel(
                     "Scrape targets up",
                     (("sum by (job) (up)", "{{job}}"),),
-                    "Targets Prometheus scrapes successfully, by job (FraudMetricsTargetDown fires on a platform target down).",
+                    "Targets Prometheus scrapes successfully, by job (FraudMetricsTargetDown fires on a platform "
+                    "target down).",
                     "short",
                     width=8,
                 ),
@@ -730,7 +737,8 @@ PODS = Dashboard(
                 Panel(
                     "Pod memory",
                     (('sum by (pod) (container_memory_working_set_bytes{container!=""})', "{{pod}}"),),
-                    f"{KUBERNETES_ONLY}: container working set from cAdvisor, against the limits of docs/kubernetes.md.",
+                    f"{KUBERNETES_ONLY}: container working set from cAdvisor, against the limits of "
+                    "docs/kubernetes.md.",
                     "bytes",
                 ),
                 Panel(

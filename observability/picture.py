@@ -47,7 +47,7 @@ CHROMIUM_FLAGS = [
 def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> list[dict]:
     expr = expr.replace("$__rate_interval", "1m").replace("$function", ".*")
     params = urllib.parse.urlencode({"query": expr, "start": start, "end": end, "step": step})
-    with urllib.request.urlopen(f"{prometheus}/api/v1/query_range?{params}", timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{prometheus}/api/v1/query_range?{params}", timeout=30) as response:
         return json.loads(response.read())["data"]["result"]
 
 
@@ -89,15 +89,13 @@ def svg_timeseries(series, width: int, height: int, unit: str, start: float, end
     for i in range(5):
         y = top + plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#2c3235"/>')
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{html.escape(formatted(high - (high - low) * i / 4, unit))}</text>'
-        )
+        label = html.escape(formatted(high - (high - low) * i / 4, unit))
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     for i in range(4):
         t = start + (end - start) * i / 3
         x = left + plot_w * i / 3
-        parts.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle">{time.strftime("%H:%M", time.localtime(t))}</text>'
-        )
+        clock = time.strftime("%H:%M", time.localtime(t))
+        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 14}" text-anchor="middle">{clock}</text>')
     for index, (name, points) in enumerate(series):
         color = COLORS[index % len(COLORS)]
         coordinates = " ".join(

@@ -15,9 +15,11 @@ import base64
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from enum import StrEnum
+from typing import Any
 
 # The StateFun namespace of everything the runtime and the functions name: functions, record types, ingresses
 # and egresses (lower-case letters only, so it also reads well in Flink's metric names).
@@ -94,9 +96,12 @@ def declare_topics(*topics: Topic) -> tuple[Topic, ...]:
             for name in (topic.ingress.record_type, topic.ingress.target):
                 if not name.startswith(f"{NAMESPACE}/"):
                     problems.append(f"topic {topic.name}: {name} is outside the namespace {NAMESPACE}")
-        if topic.egress is not None and topic.egress.delivery_setting is not None:
-            if not SETTING_NAME.fullmatch(topic.egress.delivery_setting):
-                problems.append(f"topic {topic.name}: {topic.egress.delivery_setting!r} is not a setting name")
+        if (
+            topic.egress is not None
+            and topic.egress.delivery_setting is not None
+            and not SETTING_NAME.fullmatch(topic.egress.delivery_setting)
+        ):
+            problems.append(f"topic {topic.name}: {topic.egress.delivery_setting!r} is not a setting name")
     record_types = [topic.ingress.record_type for topic in topics if topic.ingress is not None]
     problems += [
         f"record type {name} comes from two topics" for name in {n for n in record_types if record_types.count(n) > 1}
@@ -218,6 +223,19 @@ class Transaction:
         """The JSON value written to Kafka: the workshop's four fields, then the trace context if any."""
         return with_traceparent(workshop_fields(self), self.traceparent)
 
+    @classmethod
+    def from_record(cls, transaction_id: str, record: Mapping[str, Any]) -> Transaction:
+        """The inverse of `to_record`, for a value this code wrote itself (stored state), so not validated again;
+        a record from Kafka goes through `parse_transaction`."""
+        return cls(
+            transaction_id=transaction_id,
+            account=record["account"],
+            merchant=record["merchant"],
+            amount=record["amount"],
+            timestamp=record["timestamp"],
+            traceparent=record.get("traceparent"),
+        )
+
 
 def with_traceparent(record: dict[str, Any], traceparent: str | None) -> dict[str, Any]:
     """A record value with a `traceparent` field when there is one to carry."""
@@ -283,7 +301,13 @@ class Alert:
         )
 
 
-DECISION_OUTCOMES = ("alert", "no_alert", "dead_letter", "expired")
+class Outcome(StrEnum):
+    """What became of a transaction; its value is the `outcome` field of the `decisions` record."""
+
+    ALERT = "alert"  # scored at or above the threshold: an alert was sent too
+    NO_ALERT = "no_alert"  # scored below the threshold
+    DEAD_LETTER = "dead_letter"  # the record could not be used; the dead letter says why
+    EXPIRED = "expired"  # the model did not answer by the second deadline
 
 
 @dataclass(frozen=True)
@@ -299,9 +323,9 @@ class Decision:
     """
 
     transaction_id: str
-    outcome: str
+    outcome: Outcome
     decided_at_ms: int
-    transaction: Mapping[str, Any] | None = None
+    transaction: Transaction | None = None
     score: float | None = None
     threshold: float | None = None
     model_version: str | None = None
@@ -319,9 +343,9 @@ class Decision:
         """The JSON value: the workshop's four fields first when the transaction was readable."""
         return with_traceparent(
             {
-                **(dict(self.transaction) if self.transaction else {}),
+                **(self.transaction.to_record() if self.transaction else {}),
                 "transaction_id": self.transaction_id,
-                "outcome": self.outcome,
+                "outcome": self.outcome.value,
                 "score": self.score,
                 "threshold": self.threshold,
                 "threshold_source": self.threshold_source,

@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from fraud_common.contract import MAX_RECORD_BYTES, ContractError, DeadLetterOrigin
 

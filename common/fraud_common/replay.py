@@ -18,8 +18,9 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, TextIO
 
 from aiokafka import AIOKafkaProducer
 
@@ -48,9 +49,11 @@ async def read_dead_letters(bootstrap: str) -> list[dict[str, Any]]:
     return [json.loads(record.value) for record in await read_to_end(bootstrap, DEAD_LETTERS_TOPIC)]
 
 
-async def replay(bootstrap: str, selection: Selection, to_topic: str | None, dry_run: bool, out=sys.stdout) -> Counter:
+async def replay(
+    bootstrap: str, selection: Selection, to_topic: str | None, dry_run: bool, out: TextIO = sys.stdout
+) -> Counter[str]:
     """Replay the selected dead letters; returns counts of replayed, skipped and unmatched letters."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     producer = (
         None
         if dry_run

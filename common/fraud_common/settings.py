@@ -8,9 +8,10 @@ message that names the variable, not later with a confusing stack trace.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -124,13 +125,17 @@ class Setting:
     shown_default: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind is None:  # the default's kind; text for an optional setting without one
-            inferred = str if self.default is None else Path if isinstance(self.default, Path) else type(self.default)
-            object.__setattr__(self, "kind", inferred)
-        if self.kind not in _READERS and self.kind is not Path:
-            raise TypeError(f"{self.variable}: no reader for {self.kind.__name__}")
+        if self.reads_as not in _READERS and self.reads_as is not Path:
+            raise TypeError(f"{self.variable}: no reader for {self.reads_as.__name__}")
         if self.zero_is_unset and not self.optional:
             raise TypeError(f"{self.variable}: only an optional setting can read 0 as unset")
+
+    @property
+    def reads_as(self) -> type:
+        """The kind a value is parsed as: `kind`, else the default's; text for an optional setting without one."""
+        if self.kind is not None:
+            return self.kind
+        return str if self.default is None else Path if isinstance(self.default, Path) else type(self.default)
 
     @property
     def optional(self) -> bool:
@@ -141,12 +146,13 @@ class Setting:
         """The value from `env` (default: the process environment); SettingsError names the variable."""
         if self.optional and env_str(self.variable, "", env) == "":
             return None
-        if self.kind is Path:
+        kind = self.reads_as
+        if kind is Path:
             return Path(env_str(self.variable, str(self.default), env))
-        value = _READERS[self.kind](self.variable, self.kind() if self.default is None else self.default, env)
+        value = _READERS[kind](self.variable, kind() if self.default is None else self.default, env)
         if self.zero_is_unset and value == 0:
             return None
-        if self.kind in (int, float):
+        if kind in (int, float):
             _check_bounds(self.variable, value, self.minimum, self.maximum)
         if self.choices and value not in self.choices:
             raise SettingsError(f"{self.variable}={value!r} is not one of {', '.join(self.choices)}")
@@ -156,7 +162,7 @@ class Setting:
         """The values it accepts, for the docs: choices, bounds or the kind."""
         if self.choices:
             return ", ".join(f"`{choice}`" for choice in self.choices)
-        if self.kind is bool:
+        if self.reads_as is bool:
             return "`true`, `false`"
         low, high = (None if bound is None else _shown(bound) for bound in (self.minimum, self.maximum))
         if low is not None and high is not None:
@@ -165,7 +171,7 @@ class Setting:
             return f"≥ {low}"
         if high is not None:
             return f"≤ {high}"
-        return {int: "an integer", float: "a number", Path: "a path"}.get(self.kind, "a string")
+        return {int: "an integer", float: "a number", Path: "a path"}.get(self.reads_as, "a string")
 
     def documented_default(self) -> str:
         if self.shown_default is not None:

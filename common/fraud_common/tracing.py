@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator, Mapping
+from typing import TypeGuard
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -50,7 +51,7 @@ def spans_wanted() -> bool:
     return _enabled and _FORWARDED.get() is None
 
 
-def unsampled(traceparent: str | None) -> bool:
+def unsampled(traceparent: str | None) -> TypeGuard[str]:
     """Whether a well-formed traceparent says its trace is not sampled (the flags' lowest bit is off)."""
     return traceparent is not None and not int(traceparent[-2:], 16) & 1
 
@@ -75,9 +76,16 @@ def wanted(env: Mapping[str, str] | None = None) -> bool:
     return bool(source.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or source.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 
+def trace_with(provider: trace.TracerProvider) -> None:
+    """Install `provider` and open spans from now on; configure_tracing's provider exports over OTLP, a benchmark
+    brings one that exports nothing."""
+    global _enabled
+    trace.set_tracer_provider(provider)
+    _enabled = True
+
+
 def configure_tracing(default_service_name: str) -> bool:
     """Install a tracer provider exporting over OTLP/HTTP when the environment asks for it; True if on."""
-    global _enabled
     if not wanted():
         return False
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -88,8 +96,7 @@ def configure_tracing(default_service_name: str) -> bool:
     service = os.environ.get("OTEL_SERVICE_NAME", default_service_name)
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
-    _enabled = True
+    trace_with(provider)
     log.info("tracing on", extra={"service": service})
     return True
 

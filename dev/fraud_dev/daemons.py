@@ -8,6 +8,7 @@ parent exited are reaped by init, sometimes seconds later.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,10 +47,8 @@ def is_running(record: ProcessRecord) -> bool:
 
 def _reap(pid: int) -> None:
     """Collect the exit status if the process is our own child (the in-process fixture), else nothing."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _wait_gone(record: ProcessRecord, timeout: float) -> bool:

@@ -40,7 +40,7 @@ def envelope(
         f'{{"v":1,"topic":{json.dumps(topic)},"partition":{partition},"offset":{offset},'
         f'"timestamp":{timestamp},"key":"{state}"'
     )
-    if state == "not_utf8":
+    if state == "not_utf8" and key is not None:
         header += f',"key_base64":"{base64.b64encode(key).decode()}"'
     header += f',"value_size":{-1 if value is None else len(value)},"truncated":{"true" if truncated else "false"}}}'
     return b"\x00" + header.encode() + b"\n" + body

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from fraud_common.contract import ALERTS_TOPIC, DEAD_LETTERS_TOPIC, DECISIONS_TOPIC
+from fraud_common.contract import ALERTS_TOPIC, DEAD_LETTERS_TOPIC, DECISIONS_TOPIC, Outcome
 from fraud_dev.pipeline import Kafka
 
 
@@ -41,18 +41,21 @@ class LedgerReport:
 
     @property
     def alerted(self) -> set[str]:
-        return {tx for tx, found in self.decisions.items() if any(d["outcome"] == "alert" for d in found)}
+        return {
+            tx for tx, found in self.decisions.items() if any(Outcome(d["outcome"]) is Outcome.ALERT for d in found)
+        }
 
     @property
     def unmatched_alerts(self) -> list[str]:
         """Alerts whose transaction was not decided `alert`, and alert decisions without an alert."""
         return sorted(set(self.alerts) ^ self.alerted)
 
-    def outcomes(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
+    def outcomes(self) -> dict[Outcome, int]:
+        """How many decisions of each outcome (a value that is not an Outcome fails here, loudly)."""
+        counts: dict[Outcome, int] = defaultdict(int)
         for found in self.decisions.values():
             for decision in found:
-                counts[decision["outcome"]] += 1
+                counts[Outcome(decision["outcome"])] += 1
         return dict(sorted(counts.items()))
 
     def degraded(self) -> int:

@@ -52,16 +52,14 @@ class MiniRuntime:
     registered: dict[str, dict[str, FromFunction.PersistedValueSpec]] = field(default_factory=dict)
     egress: list[Egress] = field(default_factory=list)
     delayed: list[Delayed] = field(default_factory=list)
-    missing_state_round_trips: int = 0
 
     async def invoke(self, batch: list[Envelope]) -> list[Envelope]:
         """Send one batch (all to the same address) and apply its results; returns the outgoing messages."""
         target, address_id = batch[0].target, batch[0].id
         while True:
             response = FromFunction()
-            response.ParseFromString(await self.handler.handle_async(self._request(target, address_id, batch)))
+            response.ParseFromString(await self.handler.handle_async(self.request(target, address_id, batch)))
             if response.HasField("incomplete_invocation_context"):
-                self.missing_state_round_trips += 1
                 specs = self.registered.setdefault(target, {})
                 for spec in response.incomplete_invocation_context.missing_values:
                     specs[spec.state_name] = spec
@@ -85,7 +83,8 @@ class MiniRuntime:
     def value_of(self, target: str, address_id: str, name: str) -> TypedValue | None:
         return self.state.get((target, address_id), {}).get(name)
 
-    def _request(self, target: str, address_id: str, batch: list[Envelope]) -> bytes:
+    def request(self, target: str, address_id: str, batch: list[Envelope]) -> bytes:
+        """The ToFunction request the runtime would send for this batch, with the address's stored state."""
         request = ToFunction()
         invocation = request.invocation
         namespace, kind = target.split("/")

@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import string
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

@@ -7,7 +7,8 @@ import json
 import time
 import urllib.request
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -17,7 +18,7 @@ from fraud_common.contract import Transaction
 from fraud_common.kafka import read_to_end, stop_consumer, topic_partitions
 from fraud_common.merchant_risk import risk_score
 from fraud_dev.stack.stack import LocalStack
-from fraud_functions.scoring import Model, load_model
+from fraud_functions.scoring import LogisticModel, load_logistic_model
 from fraud_functions.settings import FunctionSettings
 
 
@@ -34,9 +35,9 @@ def merchant_with_risk(low: int, high: int, prefix: str = "Shop") -> str:
     raise AssertionError(f"no merchant with risk in [{low}, {high}]")
 
 
-def shipped_model() -> Model:
-    settings = FunctionSettings.from_env({})
-    return load_model(settings.model_strategy, settings.model_path)
+def shipped_model() -> LogisticModel:
+    """The model file the functions load by default (MODEL_PATH unset)."""
+    return load_logistic_model(FunctionSettings.from_env({}).model_path)
 
 
 def expected_alert(transaction: Transaction, fraud_count: int = 0, spike: float = 1.0) -> bool:
@@ -158,7 +159,7 @@ def transaction_record(transaction: Transaction) -> tuple[bytes, bytes]:
 def function_metric(stack: LocalStack, name: str, labels: dict[str, str] | None = None) -> float:
     """Sum of a counter's samples on the function server, optionally filtered by labels."""
     url = f"http://127.0.0.1:{stack.config.ports.functions}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - localhost
+    with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
     total = 0.0
     for family in text_string_to_metric_families(text):
@@ -169,7 +170,7 @@ def function_metric(stack: LocalStack, name: str, labels: dict[str, str] | None 
 
 
 def flink(stack: LocalStack, path: str) -> Any:
-    with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.ports.flink_rest}{path}", timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.ports.flink_rest}{path}", timeout=5) as response:
         return json.loads(response.read())
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Mapping
 from contextlib import ExitStack
-from typing import Any, Mapping, Self
+from typing import Any, Self
 
 from fraud_common.settings import declared_settings, read_settings, setting
 from fraud_dev.prerequisites import PrerequisiteError

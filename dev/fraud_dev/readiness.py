@@ -7,12 +7,12 @@ import urllib.request
 
 
 def http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost only
+    with urllib.request.urlopen(url, timeout=2) as response:
         return response.status == 200
 
 
 def _get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost only
+    with urllib.request.urlopen(url, timeout=2) as response:
         return json.loads(response.read())
 
 

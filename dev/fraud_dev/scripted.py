@@ -38,7 +38,11 @@ class ScriptedMerchantClient:
         return None
 
 
-NO_VALUE = object()
+class _NoValue:
+    """The marker of a record without a value (a tombstone)."""
+
+
+NO_VALUE = _NoValue()
 
 
 def transaction(
@@ -47,7 +51,7 @@ def transaction(
     merchant: str = "Hypergrid",
     amount=950,
     timestamp: str = "2026-11-27T10:00:00",
-    raw: bytes | None | object = None,
+    raw: bytes | _NoValue | None = None,
 ) -> Envelope:
     """A `transactions` record (key = tx_id; None: no key) as the tolerant Kafka ingress delivers it.
 
@@ -55,7 +59,7 @@ def transaction(
     """
     value = (
         None
-        if raw is NO_VALUE
+        if isinstance(raw, _NoValue)
         else raw
         if raw is not None
         else json.dumps({"account": account, "merchant": merchant, "amount": amount, "timestamp": timestamp}).encode()
@@ -65,9 +69,9 @@ def transaction(
     return Envelope(TRANSACTION_MANAGER, address, TRANSACTION_RECORD, payload)
 
 
-def confirmation(account: str | bytes | None, raw: bytes | None | object = None) -> Envelope:
+def confirmation(account: str | bytes | None, raw: bytes | _NoValue | None = None) -> Envelope:
     """A `confirmed` record (key = account) as the tolerant Kafka ingress delivers it."""
-    value = None if raw is NO_VALUE else raw if raw is not None else json.dumps({"account": account}).encode()
+    value = None if isinstance(raw, _NoValue) else raw if raw is not None else json.dumps({"account": account}).encode()
     key = account.encode() if isinstance(account, str) else account
     address, payload = ingress_record("confirmed", key, value)
     return Envelope(FRAUD_COUNT, address, CONFIRM_FRAUD_RECORD, payload)

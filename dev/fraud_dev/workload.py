@@ -9,6 +9,7 @@ pipeline then sees a duplicate id, which it must dead-letter, not decide twice).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,14 +34,14 @@ class Stream:
     _thread: threading.Thread | None = None
 
     @classmethod
-    def seeded(cls, bootstrap: str, seed: int, count: int, rate: float) -> "Stream":
+    def seeded(cls, bootstrap: str, seed: int, count: int, rate: float) -> Stream:
         return cls(bootstrap, scenario_transactions(seed, count), rate)
 
     @property
     def ids(self) -> set[str]:
         return {t.transaction_id for t in self.transactions}
 
-    def start(self) -> "Stream":
+    def start(self) -> Stream:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._produce()), name="stream", daemon=True)
         self._thread.start()
         return self
@@ -109,7 +110,5 @@ class Stream:
 
     @staticmethod
     async def _close(producer: AIOKafkaProducer) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a producer whose broker is gone
             await producer.stop()
-        except Exception:  # noqa: BLE001 - closing a producer whose broker is gone
-            pass

@@ -17,15 +17,17 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
-from statefun import Context, Message, ValueSpec
+from statefun import ValueSpec
 
 from fraud_common.contract import TOPICS, Topic, Transaction
+from fraud_functions.merchant_service_client import MerchantScores
+from fraud_functions.message_context import Handler
+from fraud_functions.scoring import Model
 from fraud_functions.settings import FunctionSettings
-
-Handler = Callable[[Context, Message], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Declared:
     takes: tuple[str, ...]
     answers: tuple[str, ...]
     state: Callable[[FunctionSettings], list[ValueSpec]]
-    factory: Callable[["Resources"], Any]
+    factory: Callable[[Resources], Handler]
     lookup: Lookup | None = None
 
     def topics(self) -> tuple[Topic, ...]:
@@ -71,12 +73,21 @@ class Resources:
     """What a function's factory may use: the settings, the merchant-service client, the model, the lookups."""
 
     settings: FunctionSettings
-    merchant_client: Any
-    model: Any
+    merchant_client: MerchantScores
+    model: Model
     lookups: tuple[tuple[str, Lookup], ...] = field(default=())  # (typename, lookup) of every lookup function
 
 
 _DECLARED: dict[str, Declared] = {}
+
+
+class FunctionClass(Protocol):
+    """A declared class: built with the resources, its instances handle messages."""
+
+    def __call__(self, resources: Resources) -> Handler: ...
+
+
+C = TypeVar("C", bound=FunctionClass)
 
 
 def declare(
@@ -87,10 +98,10 @@ def declare(
     answers: Sequence[str] = (),
     state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
     lookup: Lookup | None = None,
-):
+) -> Callable[[C], C]:
     """Class decorator: the class is the function's handler, built as `cls(resources)`."""
 
-    def register(cls):
+    def register(cls: C) -> C:
         if typename in _DECLARED and _DECLARED[typename].factory is not cls:
             raise ValueError(f"{typename} is declared twice")
         _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls, lookup)

@@ -14,8 +14,9 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -41,6 +42,16 @@ class LookupResult:
     score: float | None
     attempts: int
     error: str | None = None
+
+
+class MerchantScores(Protocol):
+    """What the functions need of merchant-service: a score per merchant, and a lifetime (the server's)."""
+
+    async def start(self) -> None: ...
+
+    async def score(self, merchant: str) -> LookupResult: ...
+
+    async def close(self) -> None: ...
 
 
 class _Permanent(Exception):
@@ -139,7 +150,7 @@ class MerchantServiceClient:
             async with self._session.get(url, timeout=self._timeout, headers=headers) as response:
                 body = await response.read()
                 status = response.status
-        except asyncio.TimeoutError:
+        except TimeoutError:
             MERCHANT_ATTEMPTS.labels("timeout").inc()
             raise _Transient("timeout") from None
         except aiohttp.ClientError as err:

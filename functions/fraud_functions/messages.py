@@ -2,16 +2,17 @@
 
 Two kinds of input exist. Records from Kafka ingresses arrive as raw bytes under
 the ingress `valueType` (`fraud/Transaction`, `fraud/ConfirmFraud`, ...: the record
-types of `fraud_common.contract.TOPICS`) and are validated by `fraud_common.contract`. Messages between functions are written by
-this package, but are still parsed defensively: a message that cannot be read
-raises `ContractError`, which the callers turn into a metric, never a crash.
+types of `fraud_common.contract.TOPICS`) and are validated by `fraud_common.contract`.
+Messages between functions are written by this package, but are still parsed
+defensively: a message that cannot be read raises `ContractError`, which the
+callers turn into a metric, never a crash.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar, Type, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from statefun import Message, make_json_type, message_builder
 from statefun.core import Type as StatefunType
@@ -46,7 +47,7 @@ class JsonMessage:
         """The message's field names, worked out once per class (dataclasses.fields walks them on every call)."""
         names = _FIELD_NAMES.get(cls)
         if names is None:
-            names = _FIELD_NAMES[cls] = tuple(item.name for item in fields(cls))  # type: ignore[arg-type]
+            names = _FIELD_NAMES[cls] = tuple(item.name for item in fields(cls))
         return names
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,7 +60,7 @@ class JsonMessage:
         return value
 
     @classmethod
-    def from_dict(cls: Type[M], value: Any) -> M:
+    def from_dict(cls: type[M], value: Any) -> M:
         """Build the message from a decoded JSON value, checking names and basic types."""
         if not isinstance(value, dict):
             raise ContractError("malformed_message", f"{cls.TYPENAME} must be a JSON object")
@@ -75,7 +76,7 @@ class JsonMessage:
         """Subclasses verify field types; the base accepts anything."""
 
     @classmethod
-    def read(cls: Type[M], message: Message) -> M:
+    def read(cls: type[M], message: Message) -> M:
         """Decode a StateFun message of this type without ever raising anything but ContractError."""
         raw = message.raw_value()
         if raw is None:
@@ -140,7 +141,7 @@ class LookupAnswer(JsonMessage, typename="fraud/LookupAnswer"):
     degraded: bool = False
 
     def check(self) -> None:
-        _require(isinstance(self.lookup, str) and self.lookup, self.TYPENAME, "lookup must be a name")
+        _require(isinstance(self.lookup, str) and self.lookup != "", self.TYPENAME, "lookup must be a name")
         _require(_number_map(self.values), self.TYPENAME, "values must map names to numbers")
         _require(isinstance(self.degraded, bool), self.TYPENAME, "degraded must be a boolean")
 

@@ -5,12 +5,12 @@ codes), never ids. One process per container (ADR 0005), so the default
 registry is the whole truth.
 """
 
+from collections.abc import Iterable
 from functools import cache
-from typing import Iterable
 
 from prometheus_client import Counter, Histogram
 
-from fraud_common.contract import DECISION_OUTCOMES
+from fraud_common.contract import Outcome
 
 MESSAGES = Counter(
     "fraud_function_messages_total",
@@ -108,6 +108,6 @@ def publish_known_series(functions: Iterable[str]) -> None:
         FUNCTION_ERRORS.labels(function)
         batch_size(function)
         request_duration(function)
-    for outcome in DECISION_OUTCOMES:
+    for outcome in Outcome:
         for degraded in ("true", "false"):
             DECISIONS.labels(outcome, degraded)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from opentelemetry import trace
 from statefun import Context, Message, kafka_egress_message
@@ -31,18 +31,19 @@ from fraud_common.contract import (
 from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
 from fraud_functions.declarations import ingress_topics
+from fraud_functions.message_context import Handler, MessageContext
 from fraud_functions.messages import JsonMessage, outgoing
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, UNEXPECTED, messages
 
 log = logging.getLogger(__name__)
 TRACER = tracing.tracer("fraud_functions")
 
-Handler = Callable[[Context, Message], Awaitable[None]]
-FailureHook = Callable[[Context, Message, ContractError], None]
+SdkHandler = Callable[[Context, Message], Awaitable[None]]  # what the SDK calls
+FailureHook = Callable[[MessageContext, Message, ContractError], None]
 M = TypeVar("M", bound=JsonMessage)
 
 
-def log_context(function: str, context: Context) -> dict[str, str]:
+def log_context(function: str, context: MessageContext) -> dict[str, str]:
     """Log fields naming the address; a transaction-manager id is the transaction id, logged as such."""
     fields = {"function": function, "address_id": context.address.id}
     if function == TRANSACTION_MANAGER:
@@ -50,7 +51,7 @@ def log_context(function: str, context: Context) -> dict[str, str]:
     return fields
 
 
-def origin_of(context: Context, message: Message) -> DeadLetterOrigin:
+def origin_of(context: MessageContext, message: Message) -> DeadLetterOrigin:
     """Where a message came from: a Kafka record (position and original bytes) or another function."""
     raw = message.raw_value()
     topic = ingress_topics().get(message.value_typename())  # ingress records arrive in envelopes
@@ -65,7 +66,7 @@ def origin_of(context: Context, message: Message) -> DeadLetterOrigin:
     return DeadLetterOrigin(source=source, key=context.address.id.encode("utf-8"), value=raw)
 
 
-def send_to_dead_letters(function: str, context: Context, message: Message, error: ContractError) -> None:
+def send_to_dead_letters(function: str, context: MessageContext, message: Message, error: ContractError) -> None:
     """Emit one dead-letter record (key = the address id) and count it."""
     key = context.address.id
     record = dead_letter(origin_of(context, message), error, function, key)
@@ -79,7 +80,7 @@ def send_to_dead_letters(function: str, context: Context, message: Message, erro
     )
 
 
-def drop_unexpected(function: str, context: Context, reason: str, detail: str) -> None:
+def drop_unexpected(function: str, context: MessageContext, reason: str, detail: str) -> None:
     """Count and log a message that needs no action (late reply, duplicate, unreadable internal message)."""
     UNEXPECTED.labels(function, reason).inc()
     log.info(
@@ -87,7 +88,7 @@ def drop_unexpected(function: str, context: Context, reason: str, detail: str) -
     )
 
 
-def read_message(function: str, context: Context, message: Message, kind: type[M]) -> M | None:
+def read_message(function: str, context: MessageContext, message: Message, kind: type[M]) -> M | None:
     """Decode an internal message, or count and drop it when it is unreadable."""
     try:
         return kind.read(message)
@@ -96,7 +97,7 @@ def read_message(function: str, context: Context, message: Message, kind: type[M
         return None
 
 
-def read_request(function: str, context: Context, message: Message, kind: type[M]) -> M | None:
+def read_request(function: str, context: MessageContext, message: Message, kind: type[M]) -> M | None:
     """Decode a request that needs an answer: of the expected type (else dead-lettered), readable,
     and sent by a function we can reply to (else counted and dropped)."""
     if not message.is_type(kind.STATEFUN_TYPE):
@@ -109,55 +110,21 @@ def read_request(function: str, context: Context, message: Message, kind: type[M
     return request
 
 
-def reply_to_caller(context: Context, reply: JsonMessage) -> None:
+def reply_to_caller(context: MessageContext, reply: JsonMessage) -> None:
     caller = context.caller
     assert caller is not None, "read_request admits only requests with a caller"
     context.send(outgoing(caller.typename, caller.id, reply))
 
 
-def reject_unknown_type(function: str, context: Context, message: Message) -> None:
+def reject_unknown_type(function: str, context: MessageContext, message: Message) -> None:
     """A message type this function does not handle: dead-letter it so it is visible and replayable."""
     error = ContractError("unknown_message_type", f"{function} does not handle {message.value_typename()}")
     send_to_dead_letters(function, context, message, error)
 
 
-@dataclass(frozen=True)
-class _Effects:
-    """How far a context's outgoing lists and state had got before one message was handled.
-
-    The SDK runs a batch of messages over one shared context and sends whatever
-    that context holds at the end, so a message that fails half-way would
-    otherwise leave half its effects behind (a query sent without the state
-    that expects its answer, a delayed message without its owner). Reaches
-    into the SDK's context; flink-statefun is pinned, and the guard's tests
-    fail if its internals move.
-    """
-
-    messages: int
-    delayed: int
-    egress: int
-    cells: dict[str, tuple[object, bool]]
-
-    @classmethod
-    def of(cls, context: Context) -> "_Effects":
-        cells = context.storage._cells  # noqa: SLF001 - see the class docstring
-        return cls(
-            messages=len(context._outgoing_messages),  # noqa: SLF001
-            delayed=len(context._outgoing_delayed_messages),  # noqa: SLF001
-            egress=len(context._outgoing_egress_messages),  # noqa: SLF001
-            cells={name: (cell.typed_value, cell.dirty) for name, cell in cells.items()},
-        )
-
-    def restore(self, context: Context) -> None:
-        del context._outgoing_messages[self.messages :]  # noqa: SLF001
-        del context._outgoing_delayed_messages[self.delayed :]  # noqa: SLF001
-        del context._outgoing_egress_messages[self.egress :]  # noqa: SLF001
-        for name, cell in context.storage._cells.items():  # noqa: SLF001
-            cell.typed_value, cell.dirty = self.cells[name]
-
-
-def guarded(function: str, handler: Handler, on_failure: FailureHook | None = None) -> Handler:
-    """Wrap a handler so that a bug undoes the message's effects and dead-letters it instead of failing the job.
+def guarded(function: str, handler: Handler, on_failure: FailureHook | None = None) -> SdkHandler:
+    """Run a handler on a MessageContext of its own, so that a bug undoes the message's effects and dead-letters
+    it instead of failing the job.
 
     `on_failure` lets a function record what the failure means for it (after
     the undo), for example a decision for a transaction that would otherwise
@@ -165,25 +132,15 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
     this returns.
     """
 
-    async def run(context: Context, message: Message) -> None:
-        before = _Effects.of(context)
+    async def run(sdk_context: Context, message: Message) -> None:
+        context = MessageContext(sdk_context)
         try:
             await handler(context, message)
         except Exception as err:  # noqa: BLE001 - the whole point: never let a bug fail the job
-            trace.get_current_span().record_exception(err)
-            before.restore(context)
-            FUNCTION_ERRORS.labels(function).inc()
-            log.exception(
-                "function failed; its effects are undone and the message dead-lettered",
-                extra=log_context(function, context),
-            )
-            error = ContractError("internal_error", f"{type(err).__name__}: {err}")
-            send_to_dead_letters(function, context, message, error)
-            if on_failure is not None:
-                try:
-                    on_failure(context, message, error)
-                except Exception:  # noqa: BLE001 - a failing hook must not fail the job either
-                    log.exception("the failure hook failed too", extra=log_context(function, context))
+            context.undo()
+            handle_failure(function, sdk_context, message, err, on_failure)
+        else:
+            context.commit()
 
     async def invoke(context: Context, message: Message) -> None:
         messages(function, message.value_typename()).inc()
@@ -204,6 +161,33 @@ def guarded(function: str, handler: Handler, on_failure: FailureHook | None = No
             await run(context, message)
 
     return invoke
+
+
+def handle_failure(
+    function: str, sdk_context: Context, message: Message, err: Exception, on_failure: FailureHook | None
+) -> None:
+    """After a failed message's effects are undone: count, log and dead-letter it, then run the function's hook."""
+    trace.get_current_span().record_exception(err)
+    FUNCTION_ERRORS.labels(function).inc()
+    letter = MessageContext(sdk_context)
+    log.error(
+        "function failed; its effects are undone and the message dead-lettered",
+        exc_info=err,
+        extra=log_context(function, letter),
+    )
+    error = ContractError("internal_error", f"{type(err).__name__}: {err}")
+    send_to_dead_letters(function, letter, message, error)
+    letter.commit()
+    if on_failure is None:
+        return
+    hook = MessageContext(sdk_context)
+    try:
+        on_failure(hook, message, error)
+    except Exception:  # a failing hook must not fail the job either
+        hook.undo()
+        log.exception("the failure hook failed too; its effects are undone", extra=log_context(function, hook))
+    else:
+        hook.commit()
 
 
 _TRANSACTION_ID = re.compile(rb'"transaction_id":\s*"([^"\\]{1,128})"')

@@ -96,4 +96,5 @@ def dead_letter_batch(screened: Screened) -> bytes:
         outgoing = result.outgoing_egresses.add()
         outgoing.egress_namespace, outgoing.egress_type = DEAD_LETTERS_EGRESS.split("/")
         outgoing.argument.CopyFrom(egress.typed_value)
-    return response.SerializeToString()
+    serialized: bytes = response.SerializeToString()
+    return serialized

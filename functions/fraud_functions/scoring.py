@@ -8,7 +8,7 @@ feature is a new lookup function plus a line in the model file; a model that
 needs a value no lookup provides fails at start, naming what is missing.
 
 The model is deliberately simple so an analyst can read why an alert fired:
-every feature's contribution (weight × transformed value) is known, and the
+every feature's contribution (weight times transformed value) is known, and the
 features at or above their `reason_at` level become the reasons, strongest first.
 MODEL_PATH points to another file (in Kubernetes, a mounted ConfigMap) to roll
 out a new model without a new image.
@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 TRANSACTION_SOURCES = ("transaction.amount",)
 
@@ -39,8 +40,11 @@ class Scored:
 
 
 class Model(Protocol):
-    version: str
-    threshold: float
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def threshold(self) -> float: ...
 
     def sources(self) -> tuple[str, ...]: ...
 
@@ -69,7 +73,7 @@ class Feature:
 
 
 def _reason_value(raw: float) -> str:
-    return str(int(round(raw))) if abs(raw - round(raw)) < 1e-9 or abs(raw) >= 10 else f"{raw:.2f}"
+    return str(round(raw)) if abs(raw - round(raw)) < 1e-9 or abs(raw) >= 10 else f"{raw:.2f}"
 
 
 @dataclass(frozen=True)

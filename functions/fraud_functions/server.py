@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -30,7 +30,7 @@ from fraud_common.serving import GracefulServer, ServingOptions, run_until_signa
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
 from fraud_functions.declarations import typenames
-from fraud_functions.merchant_service_client import MerchantServiceClient
+from fraud_functions.merchant_service_client import MerchantScores
 from fraud_functions.metrics import (
     REJECTED_REQUESTS,
     batch_size,
@@ -45,7 +45,7 @@ from fraud_functions.wiring import merchant_service_client, wire
 log = logging.getLogger(__name__)
 
 HANDLER = web.AppKey("handler", RequestReplyHandler)
-CLIENT = web.AppKey("client", MerchantServiceClient)
+CLIENT = web.AppKey("client", MerchantScores)
 READY = web.AppKey("ready", dict)
 EXIT_BAD_SETTINGS = 2
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -73,7 +73,7 @@ async def statefun(request: web.Request) -> web.Response:
     with request_duration(screened.typename).time():
         try:
             response = await request.app[HANDLER].handle_async(body)
-        except Exception:  # noqa: BLE001 - a bug past the screen and the guard: say so, keep serving
+        except Exception:  # a bug past the screen and the guard: say so, keep serving
             REJECTED_REQUESTS.labels("internal_error").inc()
             log.exception("request failed outside the functions", extra={"function": screened.typename})
             return web.Response(status=500, text="internal_error: see the function server's log\n")
@@ -111,7 +111,7 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def make_app(settings: FunctionSettings, model: Model, client: MerchantServiceClient | None = None) -> web.Application:
+def make_app(settings: FunctionSettings, model: Model, client: MerchantScores | None = None) -> web.Application:
     """The application; `client` is injectable so tests can point it anywhere."""
     client = client or merchant_service_client(settings)
     wiring = wire(settings, client, model)

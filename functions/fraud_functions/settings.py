@@ -7,9 +7,9 @@ docs/configuration.md's table is generated from these declarations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 from fraud_common.settings import SettingsError, read_settings, setting
 
@@ -112,7 +112,7 @@ class FunctionSettings:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "FunctionSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FunctionSettings:
         """Every setting from `env` (default: the process environment); SettingsError names a bad variable."""
         settings = read_settings(cls, env)
         if settings.transaction_ttl_seconds <= settings.decision_deadline_seconds:
@@ -131,7 +131,7 @@ class FunctionSettings:
         give up on a request the function is still (correctly) retrying.
         """
         backoffs = sum(
-            min(self.merchant_backoff_max_seconds, self.merchant_backoff_seconds * 2**attempt)
+            min(self.merchant_backoff_max_seconds, self.merchant_backoff_seconds * 2.0**attempt)
             for attempt in range(self.merchant_max_attempts - 1)
         )
         return self.merchant_max_attempts * self.merchant_timeout_seconds + backoffs

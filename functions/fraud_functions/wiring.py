@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from statefun import StatefulFunctions, ValueSpec
 
 from fraud_functions.declarations import Resources, declared, lookups
-from fraud_functions.merchant_service_client import MerchantServiceClient
+from fraud_functions.merchant_service_client import MerchantScores, MerchantServiceClient
 from fraud_functions.outcomes import guarded
 from fraud_functions.scoring import Model, check_sources
 from fraud_functions.settings import FunctionSettings
@@ -33,7 +33,7 @@ def merchant_service_client(settings: FunctionSettings) -> MerchantServiceClient
     )
 
 
-def wire(settings: FunctionSettings, client: MerchantServiceClient, model: Model) -> Wiring:
+def wire(settings: FunctionSettings, client: MerchantScores, model: Model) -> Wiring:
     """Register every declared function, each behind the guard that turns bugs into dead letters."""
     known = lookups()
     check_sources(model, (source for _, lookup in known for source in lookup.sources()))

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from merchant_service.settings import MAX_LATENCY_MS
 

@@ -7,8 +7,8 @@ component of the platform.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from fraud_common.settings import SettingsError, read_settings, setting
 
@@ -71,7 +71,7 @@ class Settings:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from `env` (default: the process environment).
 
         Raises SettingsError naming the offending variable.

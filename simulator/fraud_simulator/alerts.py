@@ -13,7 +13,8 @@ import random
 import sys
 import time
 from collections import OrderedDict
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from fraud_common.contract import (
     WORKSHOP_FIELDS,

@@ -2,8 +2,10 @@
 
 Every flag defaults from its environment variable (see settings.py), so the
 container needs no arguments. Ctrl-C / SIGTERM stop production, flush the
-producer, close the consumer and exit 0; Kafka being unreachable is a clear
-one-line message and a non-zero exit code, not a stack trace.
+producer, close the consumer and exit 0. Giving up on Kafka, because it was not
+reachable within --connect-timeout or because a stop came before it was, is a
+clear one-line message and exit code 1, not a stack trace (and never a 0: the
+simulator did not do what it was asked to).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import logging
 import random
 import signal
 import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, TextIO
+from typing import Protocol, TextIO, TypeVar
 
 from fraud_common.contract import Transaction
 from fraud_common.logs import configure_logging
@@ -53,7 +57,16 @@ EXIT_USAGE = 2
 EXIT_SMOKE_FAILED = 3
 
 
-def _number(kind: type, minimum: float | None = None, maximum: float | None = None) -> Callable[[str], float]:
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
+def _number(
+    kind: type[int] | type[float], minimum: float | None = None, maximum: float | None = None
+) -> Callable[[str], float]:
     def parse(raw: str) -> float:
         try:
             value = kind(raw)
@@ -270,6 +283,29 @@ def _count_failures(sink: RecordSink, metrics: Metrics) -> None:
         sink.counters = metrics.counters
 
 
+@dataclass
+class Command:
+    """One parsed command's run: its arguments, stop request, Kafka factories and output streams."""
+
+    args: argparse.Namespace
+    stop: asyncio.Event
+    factories: KafkaFactories
+    out: TextIO
+    err: TextIO
+
+    async def connect(self, clients: AsyncExitStack, what: str, open_client: Callable[[], Awaitable[C]]) -> C:
+        """Open one Kafka client (retrying; KafkaUnavailable when it gives up) and close it when `clients` ends."""
+        client = await connect_with_retry(open_client, what, self.args.connect_timeout, stop=self.stop, err=self.err)
+        clients.push_async_callback(client.close)
+        return client
+
+    def status_reports(self, clients: AsyncExitStack, metrics: Metrics) -> None:
+        """Write status lines on stderr every --status-interval seconds until `clients` ends."""
+        reporter = StatusReporter(metrics.counters, metrics.latency, metrics.clock)
+        status = asyncio.create_task(report_periodically(reporter, self.args.status_interval, self.err))
+        clients.push_async_callback(finish, status)
+
+
 async def run_command(
     args: argparse.Namespace,
     stop: asyncio.Event,
@@ -277,113 +313,74 @@ async def run_command(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Execute a parsed command; returns the exit code."""
-    factories = factories or KafkaFactories()
-    out = out or sys.stdout
-    err = err or sys.stderr
-    if args.command == "smoke":
-        return await smoke_command(args, stop, factories, out, err)
-    limiter = TokenBucket(args.rate, effective_burst(args.rate, args.burst))
-    metrics = Metrics()
-    if args.command == "scenario":
-        transactions = scenario_transactions(args.seed, args.count)
-        # The consumer first: its end offsets must be pinned before we produce.
-        source = await connect_with_retry(
-            lambda: factories.alerts_at_end(args.bootstrap_servers),
-            "alerts consumer",
-            args.connect_timeout,
-            stop=stop,
-            err=err,
-        )
-        if source is None:
-            return EXIT_OK
-        try:
-            sink = await connect_with_retry(
-                lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
-            )
-            if sink is None:
-                return EXIT_OK
-            _count_failures(sink, metrics)
-            reporter = StatusReporter(metrics.counters, metrics.latency, metrics.clock)
-            status = asyncio.create_task(report_periodically(reporter, args.status_interval, err))
-            try:
-                summary = await run_scenario(transactions, sink, source, limiter, args.timeout, stop, metrics)
-            finally:
-                await finish(status)
-                await sink.close()
-            print(summary_json(summary), file=out, flush=True)
-        finally:
-            await source.close()
-        return EXIT_OK
+    """Execute a parsed command; returns the exit code. Raises KafkaUnavailable when it gives up connecting."""
+    command = Command(args, stop, factories or KafkaFactories(), out or sys.stdout, err or sys.stderr)
+    run = {"smoke": smoke_command, "scenario": scenario_command, "run": live_command}[args.command]
+    return await run(command)
 
-    sink = await connect_with_retry(
-        lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
-    )
-    if sink is None:
-        return EXIT_OK
-    _count_failures(sink, metrics)
-    try:
-        source = await connect_with_retry(
-            lambda: factories.alerts(args.bootstrap_servers, args.group),
-            "alerts consumer",
-            args.connect_timeout,
-            stop=stop,
-            err=err,
+
+async def live_command(command: Command) -> int:
+    """Produce until stopped (or --max-transactions), print alerts and confirm a share of them."""
+    args, bootstrap = command.args, command.args.bootstrap_servers
+    metrics = Metrics()
+    async with AsyncExitStack() as clients:
+        sink = await command.connect(clients, "producer", lambda: command.factories.producer(bootstrap))
+        _count_failures(sink, metrics)
+        source = await command.connect(
+            clients, "alerts consumer", lambda: command.factories.alerts(bootstrap, args.group)
         )
-        if source is None:
-            return EXIT_OK
-        try:
-            await run_live(
-                live_transactions(args),
-                sink,
-                source,
-                limiter,
-                ConfirmationPolicy(
-                    args.confirm_share, confirmation_rng(args.seed), cooldown_seconds=args.confirm_cooldown
-                ),
-                stop,
-                printer=AlertPrinter(out),
-                metrics=metrics,
-                status_interval=args.status_interval,
-                status_out=err,
-                drain_seconds=args.drain,
-                thresholds=ThresholdPolicy(
-                    args.threshold_share, random.Random(None if args.seed is None else f"thresholds:{args.seed}")
-                ),
-            )
-        finally:
-            await source.close()
-    finally:
-        await sink.close()
+        await run_live(
+            live_transactions(args),
+            sink,
+            source,
+            TokenBucket(args.rate, effective_burst(args.rate, args.burst)),
+            ConfirmationPolicy(args.confirm_share, confirmation_rng(args.seed), cooldown_seconds=args.confirm_cooldown),
+            command.stop,
+            printer=AlertPrinter(command.out),
+            metrics=metrics,
+            status_interval=args.status_interval,
+            status_out=command.err,
+            drain_seconds=args.drain,
+            thresholds=ThresholdPolicy(
+                args.threshold_share, random.Random(None if args.seed is None else f"thresholds:{args.seed}")
+            ),
+        )
     return EXIT_OK
 
 
-async def smoke_command(
-    args: argparse.Namespace, stop: asyncio.Event, factories: KafkaFactories, out: TextIO, err: TextIO
-) -> int:
-    """Pin the end of the topic, send one transaction built to alert, wait for its record; print one JSON line."""
-    source = await connect_with_retry(
-        lambda: factories.alerts_at_end(args.bootstrap_servers, args.topic),
-        f"{args.topic} consumer",
-        args.connect_timeout,
-        stop=stop,
-        err=err,
-    )
-    if source is None:
-        return EXIT_OK
-    try:
-        sink = await connect_with_retry(
-            lambda: factories.producer(args.bootstrap_servers), "producer", args.connect_timeout, stop=stop, err=err
+async def scenario_command(command: Command) -> int:
+    """Produce the seeded batch, collect its alerts, print one JSON summary."""
+    args, bootstrap = command.args, command.args.bootstrap_servers
+    metrics = Metrics()
+    async with AsyncExitStack() as clients:
+        # The consumer first: its end offsets must be pinned before we produce.
+        source = await command.connect(clients, "alerts consumer", lambda: command.factories.alerts_at_end(bootstrap))
+        sink = await command.connect(clients, "producer", lambda: command.factories.producer(bootstrap))
+        _count_failures(sink, metrics)
+        command.status_reports(clients, metrics)
+        summary = await run_scenario(
+            scenario_transactions(args.seed, args.count),
+            sink,
+            source,
+            TokenBucket(args.rate, effective_burst(args.rate, args.burst)),
+            args.timeout,
+            command.stop,
+            metrics,
         )
-        if sink is None:
-            return EXIT_OK
-        try:
-            result = await run_smoke(smoke_transaction(random.Random()), args.topic, sink, source, args.timeout)
-        finally:
-            await sink.close()
-    finally:
-        await source.close()
-    print(result.to_json(), file=out, flush=True)
+    print(summary_json(summary), file=command.out, flush=True)
+    return EXIT_OK
+
+
+async def smoke_command(command: Command) -> int:
+    """Pin the end of the topic, send one transaction built to alert, wait for its record; print one JSON line."""
+    args, bootstrap = command.args, command.args.bootstrap_servers
+    async with AsyncExitStack() as clients:
+        source = await command.connect(
+            clients, f"{args.topic} consumer", lambda: command.factories.alerts_at_end(bootstrap, args.topic)
+        )
+        sink = await command.connect(clients, "producer", lambda: command.factories.producer(bootstrap))
+        result = await run_smoke(smoke_transaction(random.Random()), args.topic, sink, source, args.timeout)
+    print(result.to_json(), file=command.out, flush=True)
     return EXIT_OK if result.ok else EXIT_SMOKE_FAILED
 
 
@@ -397,10 +394,8 @@ async def _main_async(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
             loop.add_signal_handler(signum, stop.set)
-        except (NotImplementedError, RuntimeError):  # not on the main thread / platform
-            pass
     health = None
     if args.command == "run" and args.health_port:
         health = await start_health_server(args.health_host, args.health_port)

@@ -9,11 +9,13 @@ simulator routinely starts before Kafka is ready; that is not a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Protocol, TextIO, TypeVar
+from typing import Any, Protocol, TextIO, TypeVar
 
 from fraud_common.contract import ALERTS_TOPIC
 from fraud_common.kafka import stop_consumer, topic_partitions
@@ -52,7 +54,7 @@ class RecordSource(Protocol):
 
 
 class KafkaUnavailable(RuntimeError):
-    """Kafka could not be reached within the connect timeout."""
+    """Kafka was not reached: not within the connect timeout, or a stop request came first."""
 
 
 class ProducerSink:
@@ -91,7 +93,7 @@ class ConsumerSource:
     def __init__(self, consumer: Any) -> None:
         self.consumer = consumer
 
-    async def __aiter__(self) -> AsyncIterator[ConsumedRecord]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[ConsumedRecord]:
         async for message in self.consumer:
             yield ConsumedRecord(key=message.key, value=message.value)
 
@@ -113,22 +115,24 @@ async def connect_with_retry(
     clock: Callable[[], float] = time.monotonic,
     initial_backoff: float = 0.5,
     max_backoff: float = 10.0,
-) -> T | None:
-    """Call `connect` until it succeeds; None if `stop` is set meanwhile.
+) -> T:
+    """Call `connect` until it succeeds.
 
-    Each failure prints one clear line on stderr; after `timeout` seconds it
-    raises KafkaUnavailable (the CLI turns that into a message and exit code).
+    Each failure prints one clear line on stderr. It gives up with KafkaUnavailable
+    (the CLI turns that into a message and a non-zero exit code) after `timeout`
+    seconds, or at once when `stop` is set before a connection is made: the
+    simulator then did nothing it was asked to, which is not a success.
     """
     deadline = clock() + timeout
     backoff = initial_backoff
     attempt = 0
     while True:
         if stop is not None and stop.is_set():
-            return None
+            raise KafkaUnavailable(f"{what}: stopped before Kafka was reached ({attempt} attempts)")
         attempt += 1
         try:
             return await connect()
-        except Exception as error:  # aiokafka raises several types for "no broker"
+        except Exception as error:  # noqa: BLE001 - aiokafka raises several types for "no broker"
             remaining = deadline - clock()
             if remaining <= 0:
                 raise KafkaUnavailable(f"{what}: Kafka not reachable after {attempt} attempts: {error}") from None
@@ -214,7 +218,5 @@ async def open_alert_consumer_at_end(bootstrap_servers: str, topic: str = ALERTS
 
 
 async def _quietly(closing: Awaitable[object]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already failing; the original error is the one to report
         await closing
-    except Exception:  # already failing; the original error is the one to report
-        pass

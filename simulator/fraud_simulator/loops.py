@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -180,7 +181,7 @@ async def run_live(
     reporter = StatusReporter(metrics.counters, metrics.latency, metrics.clock)
     status = asyncio.create_task(report_periodically(reporter, status_interval, status_out or _stderr()))
     stopped = asyncio.create_task(stop.wait())
-    watched: set[asyncio.Task[object]] = {producer, consumer, stopped}  # type: ignore[arg-type]
+    watched: set[asyncio.Task[object]] = {producer, consumer, stopped}
     try:
         while True:
             done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)

@@ -125,7 +125,7 @@ MERCHANT_SUFFIXES: tuple[str, ...] = (
 
 def format_account(number: int) -> str:
     """The workshop's account id format, e.g. 0x00F3CD51."""
-    return "0x%08X" % number
+    return f"0x{number:08X}"
 
 
 def random_merchant(rng: random.Random) -> str:

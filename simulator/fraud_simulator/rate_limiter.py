@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 # Refill arithmetic in floats can leave 0.9999999 of a token; treat that as one.
 _EPSILON = 1e-9

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from fraud_common.contract import ContractError, Transaction, parse_alert
 from fraud_simulator.kafka_io import RecordSink, RecordSource

@@ -7,8 +7,8 @@ on the command line. A bad value fails at start-up naming the variable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from fraud_common.settings import read_settings, setting
 

@@ -20,11 +20,12 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Transaction
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Outcome, Transaction
 from fraud_common.merchant_risk import risk_score
 from fraud_simulator.kafka_io import ConsumedRecord, RecordSink, RecordSource
 from fraud_simulator.loops import send_transaction
@@ -34,7 +35,7 @@ AMOUNT = 1000
 # Which field of the transaction each topic uses as its Kafka key.
 KEY_FIELD = {ALERTS_TOPIC: "account", DECISIONS_TOPIC: "transaction_id"}
 # On `decisions`, the record must also say the transaction alerted.
-EXPECTED_OUTCOME = {DECISIONS_TOPIC: "alert"}
+EXPECTED_OUTCOME = {DECISIONS_TOPIC: Outcome.ALERT}
 
 
 def risky_merchant(rng: random.Random) -> str:
@@ -109,7 +110,8 @@ async def run_smoke(
     timeout: float,
     clock: Callable[[], float] = time.monotonic,
 ) -> SmokeResult:
-    """Send the transaction, then read `source` (already positioned at the topic's end) until its record or the timeout."""
+    """Send the transaction, then read `source` (already positioned at the topic's end) until its record or the
+    timeout."""
     started = clock()
     await send_transaction(sink, transaction)
     await sink.flush()
@@ -123,6 +125,6 @@ async def run_smoke(
 
     try:
         found = await asyncio.wait_for(first_answer(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         found = None
     return SmokeResult(transaction, topic, found, clock() - started)

@@ -13,8 +13,9 @@ import asyncio
 import math
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, TextIO
+from typing import TextIO
 
 from fraud_simulator.metrics import COUNTERS, TRANSACTION_TO_ALERT
 
@@ -109,7 +110,9 @@ class StatusReporter:
         self._last_produced = counters.produced
 
     def line(self) -> str:
-        """e.g. 'produced/s=10.0 produced=50 alerts=2 alert_rate=4.00% confirmations=0 latency_p50=120ms latency_p95=300ms'."""
+        """The status line, e.g.
+        'produced/s=10.0 produced=50 alerts=2 alert_rate=4.00% confirmations=0 latency_p50=120ms latency_p95=300ms'.
+        """
         now = self._clock()
         c = self.counters
         elapsed = now - self._last_time

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from fraud_common.contract import Transaction
 from fraud_simulator.population import AccountPopulation, random_merchant
@@ -124,6 +124,6 @@ def labelled_scenario(
     ]
 
 
-def scenario_transactions(seed: int, count: int, **options) -> list[Transaction]:
+def scenario_transactions(seed: int, count: int) -> list[Transaction]:
     """The `count` transactions of scenario `seed`; the same arguments always give the same records."""
-    return [transaction for transaction, _ in labelled_scenario(seed, count, **options)]
+    return [transaction for transaction, _ in labelled_scenario(seed, count)]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import subprocess
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -223,7 +224,7 @@ def drift(rendered: Any, stored: Any, path: str = "") -> Problems:
     if isinstance(rendered, list) and isinstance(stored, list):
         if len(rendered) != len(stored):
             return [f"{path}: {len(rendered)} items set, {len(stored)} stored"]
-        return [p for i, (a, b) in enumerate(zip(rendered, stored)) for p in drift(a, b, f"{path}[{i}]")]
+        return [p for i, (a, b) in enumerate(zip(rendered, stored, strict=True)) for p in drift(a, b, f"{path}[{i}]")]
     return (
         []
         if rendered == stored and type(rendered) is type(stored)
@@ -243,7 +244,7 @@ def additions(rendered: Any, stored: Any, path: tuple = ()) -> list[tuple[tuple,
             )
         return found
     if isinstance(rendered, list) and isinstance(stored, list):
-        return [a for i, (r, s) in enumerate(zip(rendered, stored)) for a in additions(r, s, (*path, i))]
+        return [a for i, (r, s) in enumerate(zip(rendered, stored, strict=False)) for a in additions(r, s, (*path, i))]
     return []
 
 

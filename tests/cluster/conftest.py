@@ -12,6 +12,7 @@ import importlib.machinery
 import importlib.util
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,9 +83,9 @@ def deploy_tools() -> None:
 
 
 @pytest.fixture(scope="session")
-def cluster(built_tools, tmp_path_factory) -> Cluster:
+def cluster(built_tools, tmp_path_factory) -> Iterator[Cluster]:
     config = private_config(tmp_path_factory.mktemp("cluster"))
-    plane = ControlPlane(config, say=lambda message: print(f"[cluster] {message}"))
+    plane = ControlPlane(config)
     plane.up()
     try:
         yield Cluster(
@@ -99,7 +100,7 @@ def cluster(built_tools, tmp_path_factory) -> Cluster:
 
 
 @pytest.fixture(scope="session")
-def fraud_namespace(cluster) -> str:
+def fraud_namespace(cluster) -> Iterator[str]:
     """`fraud`, the namespace kustomize/ and skaffold.yaml deploy into, enforcing Pod Security `restricted`;
     shared by the tests that deploy there, each of which leaves it empty."""
     create_restricted_namespace(cluster.kubectl, "fraud")

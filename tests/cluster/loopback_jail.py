@@ -19,8 +19,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 LOOPBACK = "127.0.0.1"
 
@@ -73,7 +73,7 @@ class ApiServerBridge:
         self.path = path
         self._listener: socket.socket | None = None
 
-    def __enter__(self) -> "ApiServerBridge":
+    def __enter__(self) -> ApiServerBridge:
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(self.path))
         self._listener.listen(64)

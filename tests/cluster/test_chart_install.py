@@ -12,6 +12,7 @@ would do with the FlinkDeployment and the Strimzi resources (none runs: they are
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from subprocess import CompletedProcess
@@ -66,7 +67,7 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(cluster) -> dict[str, Installed]:
+def installed(cluster) -> Iterator[dict[str, Installed]]:
     releases = {name: Release(f"ci-{name}", cluster.helm, cluster.kubectl) for name in CI}
     for name, release in releases.items():
         create_restricted_namespace(cluster.kubectl, release.namespace)
@@ -74,7 +75,9 @@ def installed(cluster) -> dict[str, Installed]:
         if secrets:
             cluster.kubectl.run("apply", "-f", "-", input=yaml.safe_dump_all(secrets))
     with ThreadPoolExecutor(len(releases)) as pool:
-        results = dict(zip(releases, pool.map(lambda name: releases[name].install("-f", str(CI[name])), releases)))
+        results = dict(
+            zip(releases, pool.map(lambda name: releases[name].install("-f", str(CI[name])), releases), strict=True)
+        )
     yield {name: Installed(releases[name], results[name]) for name in releases}
     with ThreadPoolExecutor(len(releases)) as pool:
         list(pool.map(lambda r: r.helm.run("uninstall", r.name, "-n", r.namespace, check=False), releases.values()))
@@ -97,7 +100,7 @@ def helm_tests(installed) -> dict[str, CompletedProcess]:
         )
 
     with ThreadPoolExecutor(len(WITH_APP)) as pool:
-        return dict(zip(WITH_APP, pool.map(run, WITH_APP)))
+        return dict(zip(WITH_APP, pool.map(run, WITH_APP), strict=True))
 
 
 @pytest.mark.parametrize("name", CI)

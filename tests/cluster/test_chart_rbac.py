@@ -11,6 +11,8 @@ no pods, services or deployments (only native mode's resource manager touches th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import yaml
 
@@ -35,7 +37,7 @@ DENIED = [  # (verb, resource, namespace): what a compromised JobManager must no
 
 
 @pytest.fixture(scope="module")
-def flink(cluster) -> str:
+def flink(cluster) -> Iterator[str]:
     """A release with the chart's defaults; returns the Flink ServiceAccount's user name."""
     for namespace in (NAMESPACE, OTHER):
         create_restricted_namespace(cluster.kubectl, namespace)

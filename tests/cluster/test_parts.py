@@ -66,6 +66,7 @@ def start(tmp_path, name: str, script: str) -> tuple[Service, ProcessRecord]:
     service = Service(name=name, argv=[sys.executable, "-c", script, str(tmp_path)], log_path=tmp_path / f"{name}.log")
     service.start()
     time.sleep(0.3)  # let the interpreter install its signal handlers
+    assert service.pid is not None
     return service, StateFile(tmp_path / "state.json").add(name, service.pid)
 
 

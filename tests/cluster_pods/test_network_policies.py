@@ -112,7 +112,7 @@ class Probes:
 
 def engine_packets() -> dict[str, float]:
     """The engine's own count of the packets it judged, by verdict."""
-    with urllib.request.urlopen(f"http://{netpol.METRICS}/metrics", timeout=5) as response:  # noqa: S310 - the node's loopback
+    with urllib.request.urlopen(f"http://{netpol.METRICS}/metrics", timeout=5) as response:
         text = response.read().decode()
     counts: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
@@ -197,6 +197,7 @@ def test_the_flows_the_pipeline_needs_pass_and_the_others_are_refused(probes: Pr
             zip(
                 plan,
                 pool.map(lambda source: probes.attempt(source[0], source[1], list(source[2])), plan.values()),
+                strict=True,
             )
         )
     after = engine_packets()

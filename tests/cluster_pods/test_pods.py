@@ -33,7 +33,7 @@ def ready(pod: dict) -> bool:
 
 def functions_messages(pod_ip: str) -> float:
     """How many messages one functions pod has handled (its own /metrics, reached at its pod address)."""
-    with urllib.request.urlopen(f"http://{pod_ip}:8000/metrics", timeout=5) as response:  # noqa: S310 - pod in the netns
+    with urllib.request.urlopen(f"http://{pod_ip}:8000/metrics", timeout=5) as response:
         text = response.read().decode()
     return sum(
         sample.value
@@ -66,7 +66,7 @@ class PodTimeline:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def __enter__(self) -> "PodTimeline":
+    def __enter__(self) -> PodTimeline:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self

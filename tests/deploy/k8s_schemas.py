@@ -17,7 +17,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ def build(out: Path | None = None) -> Path:
         f"# Provenance\n\n- source: PyPI `{PACKAGE}=={PACKAGE_VERSION}`, file `{source.name}` (sha256 {digest})\n"
         f"- from: `{SOURCE_DIR}` (Kubernetes v{KUBE_VERSION}, strict)\n"
         f"- transformed by: tests/deploy/k8s_schemas.py (definitions inlined, `$ref`s local, `$id` dropped)\n"
-        f"- resource schemas: {written}\n- made: {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n",
+        f"- resource schemas: {written}\n- made: {datetime.now(UTC).isoformat(timespec='seconds')}\n",
         encoding="utf-8",
     )
     return out

@@ -13,7 +13,8 @@ each one fails.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tests.deploy.wiring import Doc, Problems, container_port, of_kind, pod_templates
 

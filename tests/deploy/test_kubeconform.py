@@ -21,7 +21,8 @@ def test_every_ci_render_validates(ci_values):
     [
         # an unknown field in a core kind
         (
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicaz: 1\n  selector: {matchLabels: {a: b}}\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"
+            "spec:\n  replicaz: 1\n  selector: {matchLabels: {a: b}}\n"
             "  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n",
             "additional properties 'replicaz'",
         ),
@@ -32,7 +33,8 @@ def test_every_ci_render_validates(ci_values):
         ),
         # a value outside the CRD's enum
         (
-            "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: f}\nspec: {flinkVersion: v9_99}\n",
+            "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: f}\n"
+            "spec: {flinkVersion: v9_99}\n",
             "flinkVersion",
         ),
         # a kind without any schema (e.g. the removed Strimzi v1beta2)

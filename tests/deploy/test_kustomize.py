@@ -84,9 +84,12 @@ def test_a_drifted_component_is_caught(tmp_path):
 
 def test_an_overlay_patching_a_missing_resource_fails(tmp_path):
     (tmp_path / "kustomization.yaml").write_text(
-        f"resources: [{rel(KUSTOMIZE / 'base', tmp_path)}]\npatches:\n  - target: {{kind: Deployment, name: fraud-nothing}}\n"
+        f"resources: [{rel(KUSTOMIZE / 'base', tmp_path)}]\n"
+        "patches:\n"
+        "  - target: {kind: Deployment, name: fraud-nothing}\n"
         "    patch: |-\n      - {op: replace, path: /spec/replicas, value: 2}\n"
-        "  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: fraud-nothing}\n      spec: {replicas: 2}\n",
+        "  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n"
+        "      metadata: {name: fraud-nothing}\n      spec: {replicas: 2}\n",
         encoding="utf-8",
     )
     result = run([tool("kustomize"), "build", str(tmp_path)])

@@ -47,7 +47,8 @@ def python_rendered(values: dict, docs: list[dict]) -> str:
     env["KAFKA_BOOTSTRAP_SERVERS"] = (
         values["kafka"]["external"]["bootstrapServers"]
         or wiring.kafka_bootstrap(docs, "fraud")
-        or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:{values['kafka']['listener']['port']}"
+        or f"{values['kafka']['clusterName'] or 'fraud-kafka'}-kafka-bootstrap.fraud.svc:"
+        f"{values['kafka']['listener']['port']}"
     )
     done = subprocess.run(
         [sys.executable, "-m", "fraud_dev.module_spec"],

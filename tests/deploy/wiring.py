@@ -8,7 +8,8 @@ and on deliberately broken copies (the problem is reported), so a check that can
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -133,7 +134,11 @@ def kafka_bootstrap(docs: list[Doc], namespace: str) -> str | None:
     if not clusters:
         return None
     (kafka,) = clusters
-    plain = [l for l in kafka["spec"]["kafka"]["listeners"] if l["type"] == "internal" and not l["tls"]]
+    plain = [
+        listener
+        for listener in kafka["spec"]["kafka"]["listeners"]
+        if listener["type"] == "internal" and not listener["tls"]
+    ]
     if not plain:
         return None
     return f"{kafka['metadata']['name']}-kafka-bootstrap.{namespace}.svc:{plain[0]['port']}"

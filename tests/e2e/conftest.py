@@ -7,6 +7,8 @@ so expiry can be observed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from fraud_dev.pipeline import Kafka
@@ -23,7 +25,7 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> LocalStack:
+def stack(tmp_path_factory) -> Iterator[LocalStack]:
     with private_stack(
         tmp_path_factory.mktemp("stack"), {"FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS)}
     ) as running:

@@ -25,7 +25,7 @@ def set_faults(stack, **faults) -> None:
         method="PUT",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"},
     )
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
+    with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
 

@@ -1,10 +1,11 @@
-"""Per-account thresholds on the real runtime: the thresholds topic sets them, decisions use them, bad ones are dead letters."""
+"""Per-account thresholds on the real runtime: the thresholds topic sets them, decisions use them, bad ones are dead
+letters."""
 
 from __future__ import annotations
 
 import json
 
-from fraud_common.contract import Transaction
+from fraud_common.contract import Outcome, Transaction
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import merchant_with_risk, new_id, restarts, transaction_record
 
@@ -35,7 +36,11 @@ def test_an_accounts_own_threshold_decides_its_transactions(stack, kafka):
 
     report.assert_exact()
     (custom,), (default,) = report.decisions[mine.transaction_id], report.decisions[theirs.transaction_id]
-    assert (custom["outcome"], custom["threshold"], custom["threshold_source"]) == ("alert", 0.01, "account")
-    assert (default["outcome"], default["threshold_source"]) == ("no_alert", "model")
+    assert (Outcome(custom["outcome"]), custom["threshold"], custom["threshold_source"]) == (
+        Outcome.ALERT,
+        0.01,
+        "account",
+    )
+    assert (Outcome(default["outcome"]), default["threshold_source"]) == (Outcome.NO_ALERT, "model")
     assert report.alerted == {mine.transaction_id}
     assert restarts(stack) == 0

@@ -10,6 +10,7 @@ degraded decisions, 503s). The suite's real-stack tests then read what Prometheu
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -58,14 +59,14 @@ def wait_until(prometheus: Prometheus, expr: str, at_least: float, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def scenario(tmp_path_factory) -> Scenario:
+def scenario(tmp_path_factory) -> Iterator[Scenario]:
     config = StackConfig(
         run_dir=tmp_path_factory.mktemp("observability"),
         ports=Ports.free(),
         service_env=dict(FAST_MERCHANT_SERVICE),
         observability=True,
     )
-    with LocalStack(config, simulator_args=SIMULATOR_ARGS, say=lambda message: print(f"[stack] {message}")) as stack:
+    with LocalStack(config, simulator_args=SIMULATOR_ARGS) as stack:
         prometheus = Prometheus(config.ports.prometheus)
         started = time.time()
         wait_until(prometheus, "sum(fraud_decisions_total)", 100, timeout=120)

@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -96,10 +97,10 @@ class Prometheus:
     def __init__(self, port: int):
         self.base = f"http://127.0.0.1:{port}/api/v1"
 
-    def get(self, path: str, **params: str) -> dict | list:
+    def get(self, path: str, **params: str) -> Any:
         url = f"{self.base}/{path}?{urllib.parse.urlencode(params)}"
         try:
-            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=30) as response:
                 body = json.loads(response.read())
         except urllib.error.HTTPError as err:
             body = json.loads(err.read())

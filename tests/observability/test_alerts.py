@@ -26,7 +26,8 @@ def rules() -> list[dict]:
     return [rule for group in yaml.safe_load(ALERT_RULES.read_text())["groups"] for rule in group["rules"]]
 
 
-def promtool(*args: str, cwd: Path = ALERT_RULES.parent) -> subprocess.CompletedProcess:
+def promtool(*args: str, cwd: Path = ALERT_RULES.parent) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None, "run only under needs_promtool"
     return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 

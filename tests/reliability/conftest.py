@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
 
-RESULTS: list["Result"] = []
+RESULTS: list[Result] = []
 RESULTS_FILE = REPO_ROOT / ".run" / "reliability" / "results.md"
 
 
@@ -85,7 +86,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> LocalStack:
+def stack(tmp_path_factory) -> Iterator[LocalStack]:
     with private_stack(tmp_path_factory.mktemp("reliability")) as running:
         yield running
 
@@ -103,7 +104,7 @@ def set_merchant_faults(stack: LocalStack, **faults: float) -> None:
         method="PUT",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.admin_token}"},
     )
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost
+    with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from fraud_dev.ledger import LedgerReader, LedgerReport
 from fraud_dev.pipeline import Kafka, job_restarts

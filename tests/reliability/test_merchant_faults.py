@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from fraud_common.contract import Outcome
 from tests.reliability.conftest import set_merchant_faults
 from tests.reliability.scenario import run_scenario
 
@@ -59,7 +60,7 @@ def test_merchant_service_faults_degrade_but_lose_nothing(stack, kafka, fault, s
     )
     report.assert_exact()
     assert restarts == 0
-    assert report.outcomes().get("dead_letter", 0) == 0 and report.dead_letters == [], (
+    assert report.outcomes().get(Outcome.DEAD_LETTER, 0) == 0 and report.dead_letters == [], (
         "a transient fault must not become a dead letter"
     )
     if degrades:

@@ -15,7 +15,7 @@ import signal
 import time
 import uuid
 
-from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC
+from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Outcome
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import job_restarts, merchant_with_risk
 from tests.reliability.conftest import record
@@ -96,13 +96,19 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
     finally:
         os.kill(functions, signal.SIGCONT)
 
-    expected = {(TRANSACTIONS_TOPIC, *place): reason for place, (_, _, reason) in zip(tx_places, TRANSACTION_POISON)}
-    expected |= {(CONFIRMED_TOPIC, *place): reason for place, (_, _, reason) in zip(cf_places, CONFIRMATION_POISON)}
+    poison_places = tx_places[: len(TRANSACTION_POISON)]  # the last record, with unknown fields, is no poison
+    expected = {
+        (TRANSACTIONS_TOPIC, *place): reason
+        for place, (_, _, reason) in zip(poison_places, TRANSACTION_POISON, strict=True)
+    }
+    expected |= {
+        (CONFIRMED_TOPIC, *place): reason for place, (_, _, reason) in zip(cf_places, CONFIRMATION_POISON, strict=True)
+    }
     expected |= {(TRANSACTIONS_TOPIC, *place): "too_large" for place in batch_places}
     placeholder = {b"": "(empty key)", None: "(missing key)"}
     ids = {
         placeholder[key] + f" {TRANSACTIONS_TOPIC}/{p}/{o}" if key in placeholder else key.decode(errors="replace")
-        for (key, _), (p, o) in zip(tx_records, tx_places)
+        for (key, _), (p, o) in zip(tx_records, tx_places, strict=True)
     } | {batch_id}
 
     report = reader.collect(ids, timeout=180)
@@ -125,7 +131,7 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
     big = found[(TRANSACTIONS_TOPIC, *batch_places[0])]
     assert big["truncated"] is True and big["value_size"] == 1_000_000
     report.assert_exact()
-    outcomes = {tx: found_decisions[0]["outcome"] for tx, found_decisions in report.decisions.items()}
-    assert outcomes.pop(unknown_fields_id) == "no_alert"
-    assert set(outcomes.values()) == {"dead_letter"}
+    outcomes = {tx: Outcome(found_decisions[0]["outcome"]) for tx, found_decisions in report.decisions.items()}
+    assert outcomes.pop(unknown_fields_id) is Outcome.NO_ALERT
+    assert set(outcomes.values()) == {Outcome.DEAD_LETTER}
     assert job_restarts(stack)[0] == job_before and restarts_after == restarts_before

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fraud_common.contract import Transaction
+from fraud_common.contract import Outcome, Transaction
 from fraud_common.merchant_risk import risk_score
 from fraud_dev.ledger import LedgerReport
 from fraud_dev.pipeline import shipped_model
@@ -32,5 +32,5 @@ def assert_decided_as_the_model_says(report: LedgerReport, transactions: list[Tr
         recorded = {name: features[name] for name in implied}
         assert recorded == implied, f"{transaction}: recorded {recorded}, implied {implied}"
         assert 1 <= features["velocity_spike"] <= min(10, per_account[transaction.account]), transaction
-        expected = "alert" if model.probability(features) >= decision["threshold"] else "no_alert"
-        assert decision["outcome"] == expected, transaction
+        expected = Outcome.ALERT if model.probability(features) >= decision["threshold"] else Outcome.NO_ALERT
+        assert Outcome(decision["outcome"]) is expected, transaction

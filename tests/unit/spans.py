@@ -1,4 +1,5 @@
-"""Finished spans in memory, for unit tests of the trace each component writes.
+"""Finished spans in memory, for unit tests of the trace each component writes (the `spans` fixture is in
+conftest.py).
 
 OpenTelemetry lets a process set its tracer provider once, so the session gets
 one provider with an in-memory exporter, and each test switches tracing on by
@@ -7,31 +8,19 @@ the same flag `configure_tracing` sets.
 
 from __future__ import annotations
 
-import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from fraud_common import tracing
-
-_EXPORTER = InMemorySpanExporter()
+EXPORTER = InMemorySpanExporter()
 
 
-def _install_once() -> None:
+def install_once() -> None:
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+        provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
         trace.set_tracer_provider(provider)
-
-
-@pytest.fixture
-def spans(monkeypatch) -> InMemorySpanExporter:
-    """Tracing on for one test; its finished spans in `spans.get_finished_spans()`."""
-    _install_once()
-    _EXPORTER.clear()
-    monkeypatch.setattr(tracing, "_enabled", True)
-    return _EXPORTER
 
 
 def named(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:

@@ -56,7 +56,7 @@ class ArrivalCollector:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._collect()), name="arrivals", daemon=True)
 
-    def start(self) -> "ArrivalCollector":
+    def start(self) -> ArrivalCollector:
         self._thread.start()
         return self
 

@@ -7,13 +7,14 @@ uvicorn with httptools and uvloop, the fastest Python stack measured) and what
 the server adds on top.
 
     python -m fraud_dev.bench.bare_servers aiohttp PORT
-    uvicorn bench.bare_servers:asgi_app --port PORT ...
+    uvicorn fraud_dev.bench.bare_servers:asgi_app --port PORT ...
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 

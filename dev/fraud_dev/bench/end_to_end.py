@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, Outcome
 from fraud_dev import module_spec
 from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals, sent_times
 from fraud_dev.bench.sampler import Sampler
@@ -166,7 +166,7 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
         stack.config.bootstrap_servers, {DECISIONS_TOPIC: since[DECISIONS_TOPIC], ALERTS_TOPIC: since[ALERTS_TOPIC]}
     ).start()
     simulator = simulate(stack, seed, rate, seconds, drain)
-    pids = {service.name: service.pid for service in stack.services}
+    pids = {service.name: service.pid for service in stack.services if service.pid is not None}
     sampler = Sampler(
         {**pids, "simulator": simulator.pid, "benchmark (alert reader)": os.getpid()}, threads_of="statefun-runtime"
     )
@@ -185,7 +185,9 @@ def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int
     result = judge(
         rate, count, summary, sent, arrivals, load, checkpoints(stack), job_restarts(stack)[1] - restarts_before
     )
-    requests, messages = (after - before for after, before in zip(served(stack), (requests_before, messages_before)))
+    requests, messages = (
+        after - before for after, before in zip(served(stack), (requests_before, messages_before), strict=True)
+    )
     result["requests_per_transaction"] = round(requests / count, 2)
     result["messages_per_request"] = round(messages / requests, 2) if requests else None
     return result
@@ -222,7 +224,7 @@ def judge(
     checkpoint: dict,
     restarts: int,
 ) -> dict:
-    alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == "alert"}
+    alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == Outcome.ALERT}
     missing_alerts = len(alerted - arrivals.alerts.keys())
     alert_latency = latencies(arrivals.alerts, sent)
     complete = summary["produced"] == count and len(arrivals.decisions) >= count and missing_alerts == 0

@@ -108,7 +108,7 @@ class SpanSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 sink.exports += 1
                 self.send_response(200)
@@ -131,10 +131,10 @@ def bare_stacks(port: int) -> dict[str, list[str]]:
     """The commands of the bare servers (dev/fraud_dev/bench/bare_servers.py) on `port`."""
     uvicorn = str(Path(sys.executable).with_name("uvicorn"))
     return {
-        "bare aiohttp": [sys.executable, "-m", "bench.bare_servers", "aiohttp", str(port)],
+        "bare aiohttp": [sys.executable, "-m", "fraud_dev.bench.bare_servers", "aiohttp", str(port)],
         "bare ASGI on uvicorn (httptools, uvloop)": [
             uvicorn,
-            "bench.bare_servers:asgi_app",
+            "fraud_dev.bench.bare_servers:asgi_app",
             "--port",
             str(port),
             "--loop",
@@ -240,11 +240,11 @@ def measure(
         http_p50_ms=median(load.p50_ms for load in traced),
         http_p99_ms=median(load.p99_ms for load in traced),
         http_untraced_requests_per_second=median(load.requests_per_second for load in untraced),
-        ratio=round(median(load.requests_per_second / rate for load, rate in zip(traced, inside)), 3),
+        ratio=round(median(load.requests_per_second / rate for load, rate in zip(traced, inside, strict=True)), 3),
         bare_stacks={
             name: {
                 "requests_per_second": median(rates),
-                "ratio": round(median(rate / ceiling for rate, ceiling in zip(rates, inside)), 3),
+                "ratio": round(median(rate / ceiling for rate, ceiling in zip(rates, inside, strict=True)), 3),
             }
             for name, rates in bare.items()
         },

@@ -15,9 +15,10 @@ import os
 import platform
 import re
 import subprocess
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fraud_dev.paths import REPO_ROOT
 
@@ -64,7 +65,7 @@ def load() -> dict[str, Any]:
 def save(sections: dict[str, dict[str, Any]], machine_info: dict[str, Any]) -> dict[str, Any]:
     """Merge freshly measured sections into docs/benchmarks.json, lift the headline figures, re-render the report."""
     results = load()
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     for name, section in sections.items():
         results["sections"][name] = {**section, "measured_at": now, "machine": machine_info}
     for key in TARGETS:
@@ -76,6 +77,11 @@ def save(sections: dict[str, dict[str, Any]], machine_info: dict[str, Any]) -> d
     return results
 
 
+def _between_markers(block: str) -> Callable[[re.Match[str]], str]:
+    """A replacement keeping a generated block's two markers and putting `block` between them."""
+    return lambda found: found.group(1) + block + found.group(2)
+
+
 def render(results: dict[str, Any], path: Path = REPORT) -> None:
     """Replace each generated block of docs/benchmarks.md with its table."""
     text = path.read_text(encoding="utf-8")
@@ -83,7 +89,7 @@ def render(results: dict[str, Any], path: Path = REPORT) -> None:
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"docs/benchmarks.md has no generated:{name} block")
-        text = pattern.sub(lambda found: found.group(1) + renderer(results) + found.group(2), text)
+        text = pattern.sub(_between_markers(renderer(results)), text)
     path.write_text(text, encoding="utf-8")
 
 
@@ -139,8 +145,8 @@ def render_function_server(results: dict[str, Any]) -> str:
     stacks = section["results"][0].get("bare_stacks") or {}
     if stacks:
         text += (
-            "\nThe same handler behind the thinnest HTTP servers (dev/fraud_dev/bench/bare_servers.py: no screen, metrics, "
-            "tracing or drain), same mix, same rounds:\n\n"
+            "\nThe same handler behind the thinnest HTTP servers (dev/fraud_dev/bench/bare_servers.py: no screen, "
+            "metrics, tracing or drain), same mix, same rounds:\n\n"
         )
         text += table(
             ["server", "req/s", "ratio"],
@@ -283,7 +289,8 @@ def _kib(size: int | None) -> str | None:
 def _measured(section: dict[str, Any]) -> str:
     info = section.get("machine", {})
     return (
-        f"\n_Measured {section.get('measured_at', '?')} on {info.get('cpus', '?')} CPUs ({info.get('cpu_model', '?')}), "
+        f"\n_Measured {section.get('measured_at', '?')} on {info.get('cpus', '?')} CPUs "
+        f"({info.get('cpu_model', '?')}), "
         f"load average {info.get('load_average_at_start', '?')} at the start._\n"
     )
 

@@ -25,7 +25,7 @@ import sys
 
 from statefun import RequestReplyHandler
 
-from fraud_dev.mini_runtime import MiniRuntime
+from fraud_dev.mini_runtime import Envelope, MiniRuntime
 from fraud_dev.paths import REPO_ROOT
 from fraud_dev.scripted import ScriptedMerchantClient, transaction
 from fraud_functions.declarations import lookups
@@ -42,8 +42,8 @@ class RecordingRuntime(MiniRuntime):
         self.recording = False
         self.bodies: list[bytes] = []
 
-    def _request(self, target, address_id, batch) -> bytes:
-        body = super()._request(target, address_id, batch)
+    def request(self, target: str, address_id: str, batch: list[Envelope]) -> bytes:
+        body = super().request(target, address_id, batch)
         if self.recording:
             self.bodies.append(body)
         return body
@@ -110,13 +110,11 @@ def traced_mix(transactions: int, sampled_every: int) -> list[bytes]:
 
 def _trace_in_this_process() -> None:
     """A tracer provider that samples as the servers do (parent-based) and exports nothing."""
-    from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
 
     from fraud_common import tracing
 
-    trace.set_tracer_provider(TracerProvider())
-    tracing._enabled = True  # what configure_tracing sets, without an exporter
+    tracing.trace_with(TracerProvider())
 
 
 def main(argv: list[str] | None = None) -> int:

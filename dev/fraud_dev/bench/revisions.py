@@ -110,8 +110,8 @@ def compare(before: str, after: str, seconds: int = 8, rounds: int = 3) -> dict:
         )
         for name in trees
     ]
-    paired = [b.requests_per_second / a.requests_per_second for a, b in zip(http[before], http[after])]
-    paired_inside = [b / a for a, b in zip(inside[before], inside[after])]
+    paired = [b.requests_per_second / a.requests_per_second for a, b in zip(http[before], http[after], strict=True)]
+    paired_inside = [b / a for a, b in zip(inside[before], inside[after], strict=True)]
     return {
         "rounds": rounds,
         "seconds": seconds,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +42,9 @@ def thread_group(name: str) -> str:
     return re.sub(r"\d+", "#", name.strip())
 
 
-def thread_cpu(pid: int) -> Counter[str]:
+def thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds of each thread group of `pid` so far."""
-    groups: Counter[str] = Counter()
+    groups: dict[str, float] = defaultdict(float)
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             name = (task / "comm").read_text()
@@ -58,7 +58,7 @@ def thread_cpu(pid: int) -> Counter[str]:
 class Snapshot:
     at: float
     cpu: dict[str, float]
-    threads: Counter[str]
+    threads: dict[str, float]
 
 
 class Sampler:
@@ -70,7 +70,7 @@ class Sampler:
         self._start: Snapshot | None = None
 
     def snapshot(self) -> Snapshot:
-        threads = thread_cpu(self.pids[self.threads_of]) if self.threads_of else Counter()
+        threads = thread_cpu(self.pids[self.threads_of]) if self.threads_of else {}
         return Snapshot(
             time.monotonic(), {name: cpu_seconds(Path(f"/proc/{pid}/stat")) for name, pid in self.pids.items()}, threads
         )
@@ -84,10 +84,12 @@ class Sampler:
         end = self.snapshot()
         wall = end.at - self._start.at
         percent = lambda seconds: round(100 * seconds / wall, 1)  # noqa: E731
-        threads = end.threads - self._start.threads
+        before = self._start.threads
+        threads = {name: seconds - before.get(name, 0.0) for name, seconds in end.threads.items()}
+        busiest = sorted(((name, spent) for name, spent in threads.items() if spent > 0), key=lambda item: -item[1])
         return {
             "seconds": round(wall, 1),
             "cpu_percent": {name: percent(end.cpu[name] - self._start.cpu[name]) for name in self.pids},
             "rss_mib": {name: rss_mib(pid) for name, pid in self.pids.items()},
-            "threads": {name: percent(seconds) for name, seconds in threads.most_common(top_threads)},
+            "threads": {name: percent(seconds) for name, seconds in busiest[:top_threads]},
         }

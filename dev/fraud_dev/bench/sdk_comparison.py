@@ -107,7 +107,9 @@ def run(seconds: float = 8, rounds: int = 3) -> dict:
             "requests_per_second": requests,
             "transactions_per_second": round(requests / mix, 1),
         }
-    ratios = [ours / theirs for ours, theirs in zip(rates["flink-statefun"], rates["apache-flink-statefun"])]
+    ratios = [
+        ours / theirs for ours, theirs in zip(rates["flink-statefun"], rates["apache-flink-statefun"], strict=True)
+    ]
     return {
         "seconds_per_measurement": seconds,
         "rounds": rounds,

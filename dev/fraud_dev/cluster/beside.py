@@ -22,6 +22,7 @@ from fraud_dev.cluster.netns import NetworkNamespace
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.readiness import flink_job_running
+from fraud_dev.say import STACK_SAYS, Say
 from fraud_dev.stack import kafka
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 from fraud_dev.stack.stack import (
@@ -29,8 +30,6 @@ from fraud_dev.stack.stack import (
     LAUNCHER,
     RUNTIME,
     LocalStack,
-    Say,
-    say_to_stderr,
 )
 
 
@@ -54,7 +53,7 @@ class BesideStack(LocalStack):
         netns: NetworkNamespace,
         external: ExternalHost,
         module_spec: str,
-        say: Say = say_to_stderr,
+        say: Say = STACK_SAYS,
     ):
         super().__init__(config, simulator_args=None, say=say)
         self.netns = netns
@@ -85,7 +84,7 @@ class BesideStack(LocalStack):
         if created:
             self.say(f"created topics {', '.join(created)}")
 
-        runtime = self._runtime(java, runtime_cp, self.service_env())
+        runtime = self.runtime_service(java, runtime_cp, self.service_env())
         # The release's module spec (what the chart's ConfigMap holds) instead of the local stack's rendering.
         Path(runtime.env["STATEFUN_MODULE"]).write_text(self.module_spec, encoding="utf-8")
         runtime.argv = self.netns.argv(runtime.argv, REPO_ROOT)

@@ -17,8 +17,11 @@ from fraud_common.settings import SettingsError
 from fraud_dev.cluster.client import CommandError
 from fraud_dev.cluster.config import ClusterConfig
 from fraud_dev.cluster.pki import PkiError
-from fraud_dev.cluster.plane import ClusterError, ControlPlane, say_to_stderr
+from fraud_dev.cluster.plane import ClusterError, ControlPlane
 from fraud_dev.process import ServiceError
+from fraud_dev.say import CLUSTER_SAYS
+
+say = CLUSTER_SAYS
 
 
 def _interrupt(signum: int, _: FrameType | None) -> None:
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plane = ControlPlane(ClusterConfig.from_env())
     except SettingsError as err:
-        say_to_stderr(f"error: {err}")
+        say(f"error: {err}")
         return 2
     # A SIGTERM during `up` (make or CI stopping) tears the half-started plane down like Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -44,12 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             report = plane.down()
             for name, how in report.stopped.items():
-                say_to_stderr(f"{name}: {how}")
+                say(f"{name}: {how}")
             return 1 if report.leftovers else 0
         else:
             print("\n".join(plane.status()))
     except (ClusterError, ServiceError, PkiError, CommandError) as err:
-        say_to_stderr(f"error: {err}")
+        say(f"error: {err}")
         return 1
     except KeyboardInterrupt:
         return 130

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 from fraud_common.settings import read_settings, setting
 from fraud_dev.paths import CRDS_DIR, REPO_ROOT, TOOLS_BIN, TOOLS_INSTALL  # noqa: F401 - re-exported for the harness
@@ -39,7 +39,7 @@ class ClusterConfig:
     kwok_nodes: int = setting("CLUSTER_KWOK_NODES", 1, "how many fake (kwok) nodes", minimum=1, maximum=50)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ClusterConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ClusterConfig:
         config = read_settings(cls, env)
         return replace(
             config,

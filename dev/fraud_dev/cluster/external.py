@@ -14,9 +14,9 @@ the node. Nothing links it to the host's namespace, so no packet sent inside can
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from fraud_dev.cluster.netns import Holder, NetworkNamespace
 

@@ -25,10 +25,10 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from fraud_dev.cluster.config import REPO_ROOT
 from fraud_dev.cluster.netns import NetworkNamespace
+from fraud_dev.say import Say
 
 BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
 BASE_PACKAGES = ("python3-venv",)
@@ -49,8 +49,6 @@ TARGETS = {
     "simulator": "fraud-platform/simulator",
 }
 PIP_CONF = "[global]\nno-index = true\nfind-links = /wheels\n"
-
-Say = Callable[[str], None]
 
 
 class ImageError(RuntimeError):
@@ -251,7 +249,7 @@ class ImageBuilder:
     # -- plumbing -------------------------------------------------------------------------------
     def _run(self, argv: list[str], log: str) -> str:
         self.logs.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+        result = subprocess.run(argv, capture_output=True, text=True, check=False)
         with (self.logs / f"{log}.log").open("a", encoding="utf-8") as sink:
             sink.write(f"$ {' '.join(argv)}\n{result.stdout}{result.stderr}\n")
         if result.returncode != 0:
@@ -266,7 +264,7 @@ def import_into_containerd(archives: list[Path], ctr: list[str]) -> None:
     """`ctr images import` each archive into the k8s.io namespace (the one the CRI plugin serves)."""
     for archive in archives:
         result = subprocess.run(
-            [*ctr, "--namespace", "k8s.io", "images", "import", str(archive)],  # noqa: S603
+            [*ctr, "--namespace", "k8s.io", "images", "import", str(archive)],
             capture_output=True,
             text=True,
             check=False,

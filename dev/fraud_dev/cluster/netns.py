@@ -26,10 +26,10 @@ import signal
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from fraud_dev.daemons import ProcessRecord, is_running, start_ticks
 
@@ -96,7 +96,7 @@ class Holder:
         flags = [f"--{kind}" for kind in self.namespaces]
         if "mount" in self.namespaces:
             flags += ["--propagation", "private"]
-        holder = subprocess.Popen(  # noqa: S603 - fixed argv
+        holder = subprocess.Popen(
             ["unshare", *flags, "sleep", "infinity"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -122,10 +122,8 @@ class Holder:
         os.killpg(self.record.pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while is_running(self.record) and time.monotonic() < deadline:
-            try:
+            with suppress(ChildProcessError):
                 os.waitpid(self.record.pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             time.sleep(0.05)
 
     def members(self) -> list[int]:
@@ -137,9 +135,13 @@ class Holder:
             return []
         found = []
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) not in (os.getpid(), self.record.pid):
-                if _namespace_inode(entry.name) == target and not _is_zombie(int(entry.name)):
-                    found.append(int(entry.name))
+            if (
+                entry.name.isdigit()
+                and int(entry.name) not in (os.getpid(), self.record.pid)
+                and _namespace_inode(entry.name) == target
+                and not _is_zombie(int(entry.name))
+            ):
+                found.append(int(entry.name))
         return found
 
     def argv(self, argv: Sequence[str], wd: Path) -> list[str]:
@@ -152,7 +154,7 @@ class Holder:
             self.argv(argv, Path("/")),
             input=input,
             capture_output=True,
-            text=True,  # noqa: S603
+            text=True,
             check=False,
             timeout=120,
         )
@@ -274,10 +276,8 @@ def terminate(find: Callable[[], list[int]], timeout: float) -> None:
     """SIGTERM every process `find` names, then SIGKILL what is still there after `timeout`."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         for pid in find():
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + wait
         while find() and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -9,8 +9,9 @@ paths it writes whatever its settings say (its `host_paths`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import yaml
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from fraud_dev.cluster import components, pki
 from fraud_dev.cluster.client import Tool, kubectl
@@ -30,13 +29,9 @@ from fraud_dev.daemons import StateFile, is_running, mounts_under, processes_usi
 from fraud_dev.ports import PortsInUse
 from fraud_dev.process import Service, ServiceError
 from fraud_dev.readiness import http_ok
+from fraud_dev.say import CLUSTER_SAYS, Say
 
-Say = Callable[[str], None]
 CONTROL_PLANE_ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-
-
-def say_to_stderr(message: str) -> None:
-    print(f"[cluster] {message}", file=sys.stderr, flush=True)
 
 
 class ClusterError(RuntimeError):
@@ -48,7 +43,7 @@ def https_ok(url: str, ca: Path, cert: Path | None = None, key: Path | None = No
     context = ssl.create_default_context(cafile=str(ca))
     if cert and key:
         context.load_cert_chain(str(cert), str(key))
-    with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(url, timeout=2, context=context) as response:
         return response.status == 200
 
 
@@ -59,7 +54,7 @@ class TeardownReport:
 
 
 class ControlPlane:
-    def __init__(self, config: ClusterConfig, nodes: NodeProvider | None = None, say: Say = say_to_stderr):
+    def __init__(self, config: ClusterConfig, nodes: NodeProvider | None = None, say: Say = CLUSTER_SAYS):
         self.config = config
         self.nodes = nodes if nodes is not None else KwokNodes(config.kwok_nodes)
         self.say = say
@@ -141,7 +136,7 @@ class ControlPlane:
         lines = [f"run directory {self.config.run_dir}"]
         records = self.state.records()
         if not records:
-            return lines + ["not running"]
+            return [*lines, "not running"]
         lines += [f"{r.name}: pid {r.pid} {'running' if is_running(r) else 'STOPPED'}" for r in records]
         if self.is_ready():
             lines.append(f"kube-apiserver {self.config.apiserver_url} ready; KUBECONFIG={self.config.kubeconfig}")

@@ -20,10 +20,11 @@ import os
 import shutil
 import subprocess
 import time
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import BinaryIO
 
 from fraud_dev.cluster.beside import BesideStack, resolve_classpaths
 from fraud_dev.cluster.client import Tool, helm
@@ -34,9 +35,9 @@ from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
 from fraud_dev.cluster.plane import ControlPlane
 from fraud_dev.cluster.realnode import CGROUP_FS, CGROUP_ROOT, RealNode
 from fraud_dev.daemons import mounts_under, processes_using
+from fraud_dev.say import Say
 from fraud_dev.stack.config import Ports, StackConfig
 
-Say = Callable[[str], None]
 # Written by containerd, runc, libcni, buildah and the kubelet when their defaults are used: inside the
 # namespace they are a tmpfs or bind mounts, so on the host none of them may appear (if absent before).
 DEFAULT_HOST_PATHS = (
@@ -93,10 +94,10 @@ class PodCluster:
         self._host_before = _host_state()
 
     # -- up -----------------------------------------------------------------------------------
-    def __enter__(self) -> "PodCluster":
+    def __enter__(self) -> PodCluster:
         # One real node per machine at a time: its cgroup tree, its host mount points and the teardown's
         # comparison of the host before and after are machine-wide. A second run waits for the first.
-        self._lock = open(MACHINE_LOCK, "a+b")  # noqa: SIM115 - held until down()
+        self._lock = open(MACHINE_LOCK, "a+b")  # held until down()
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         self._host_before = _host_state()
         try:
@@ -198,10 +199,8 @@ def _remove_cgroups(roots: tuple[Path, ...]) -> None:
         if not root.exists():
             continue
         for directory, _, _ in sorted(os.walk(root), key=lambda entry: -entry[0].count("/")):
-            try:
+            with suppress(OSError):
                 os.rmdir(directory)
-            except OSError:
-                pass
 
 
 def _host_state() -> dict:

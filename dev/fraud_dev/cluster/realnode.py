@@ -17,12 +17,13 @@ system:node-proxier binding), CoreDNS and metrics-server as users bound to the r
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 
@@ -162,13 +163,11 @@ class RealNode:
     def cgroup_members(self) -> list[int]:
         """Every process in the node's cgroups: the pods' containers, which live in network and mount
         namespaces of their own, so only their cgroups say they belong to this node."""
-        pids = set()
+        pids: set[int] = set()
         for root in self.cgroups_made:
             for directory, _, _ in os.walk(root):  # cgroups vanish while it walks: os.walk skips them
-                try:
+                with contextlib.suppress(OSError):
                     pids.update(int(pid) for pid in Path(directory, "cgroup.procs").read_text(encoding="utf-8").split())
-                except OSError:
-                    pass
         return sorted(pids)
 
     def ctr(self, home: Path) -> list[str]:
@@ -489,7 +488,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 
 
 def _succeeds(argv: list[str]) -> bool:
-    return subprocess.run(argv, capture_output=True, check=False, timeout=10).returncode == 0  # noqa: S603
+    return subprocess.run(argv, capture_output=True, check=False, timeout=10).returncode == 0
 
 
 def _api_service_available(kubectl: Tool) -> bool:

@@ -3,9 +3,9 @@ variable (docs/configuration.md), each from its one declaration."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from statefun import ValueSpec
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from fraud_common.contract import TOPICS, Topic
 from fraud_dev.generate import docs
@@ -34,7 +34,7 @@ class Declarations:
     functions: Sequence[Declared]
 
     @classmethod
-    def current(cls) -> "Declarations":
+    def current(cls) -> Declarations:
         return cls(TOPICS, declared())
 
 

@@ -44,7 +44,8 @@ COMPONENTS = (
     Component(
         "network-policies",
         {"networkPolicy.enabled": "true"},
-        "default deny plus the flows the pipeline needs (runtime -> functions -> merchant-service, clients -> Kafka, DNS, scrapes)",
+        "default deny plus the flows the pipeline needs (runtime -> functions -> merchant-service, clients -> Kafka, "
+        "DNS, scrapes)",
     ),
     Component(
         "monitoring",

@@ -8,7 +8,7 @@ environments (fraud_dev.module_spec.ModuleSpecSettings); the generator refuses o
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from fraud_common.contract import MAX_RECORD_BYTES, NAMESPACE, Egress, Ingress, Topic
 from fraud_dev.module_spec import placeholder_names

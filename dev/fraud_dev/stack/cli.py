@@ -16,8 +16,11 @@ from types import FrameType
 from fraud_common.settings import SettingsError
 from fraud_dev.prerequisites import PrerequisiteError
 from fraud_dev.process import ServiceError, log_tail
+from fraud_dev.say import STACK_SAYS
 from fraud_dev.stack.config import StackConfig
-from fraud_dev.stack.stack import LocalStack, say_to_stderr
+from fraud_dev.stack.stack import LocalStack
+
+say = STACK_SAYS
 
 
 def _interrupt(signum: int, _: FrameType | None) -> None:
@@ -48,26 +51,26 @@ def _run(simulator_args: list[str]) -> int:
         config = StackConfig.from_env()
         stack = LocalStack(config, simulator_args=simulator_args)
     except SettingsError as err:
-        say_to_stderr(f"error: {err}")
+        say(f"error: {err}")
         return 2
     try:
         stack.start()
-        say_to_stderr("pipeline running; alerts follow. Ctrl-C stops everything.")
+        say("pipeline running; alerts follow. Ctrl-C stops everything.")
         exited = stack.wait_for_exit()
         code = exited.returncode()
         if exited.name == "simulator":
-            say_to_stderr(f"simulator finished (exit {code})")
+            say(f"simulator finished (exit {code})")
             return code or 0
-        say_to_stderr(
+        say(
             f"error: {exited.name} exited unexpectedly (code {code}); stopping the stack. "
             f"Last lines of {exited.log_path}:\n{log_tail(exited.log_path)}"
         )
         return 1
     except KeyboardInterrupt:
-        say_to_stderr("stopping")
+        say("stopping")
         return 0
     except (PrerequisiteError, ServiceError) as err:
-        say_to_stderr(f"error: {err}")
+        say(f"error: {err}")
         return 1
     finally:
         stack.stop()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 from fraud_common.settings import read_settings, setting
 from fraud_dev.paths import REPO_ROOT
@@ -58,7 +58,7 @@ class StackConfig:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "StackConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         config = read_settings(cls, env)
         return replace(config, run_dir=config.run_dir.resolve(), ports=Ports.from_env(env))
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import yaml
 
@@ -169,7 +170,8 @@ def service_env(config: StackConfig, name: str) -> dict[str, str]:
 
 
 def instrument_broker(config: StackConfig, broker: Service) -> Service:
-    """The broker with the JMX exporter's agent serving its metrics on loopback (unchanged when observability is off)."""
+    """The broker with the JMX exporter's agent serving its metrics on loopback (unchanged when observability is
+    off)."""
     if not config.observability:
         return broker
     agent = classpath(KAFKA_AGENT, KAFKA_AGENT / "target" / "classpath.txt", config.logs / "maven.log")

@@ -5,9 +5,9 @@ It neither disturbs nor is disturbed by a `make run` on the same machine.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from fraud_dev.stack.config import Ports, StackConfig
 from fraud_dev.stack.stack import LocalStack
@@ -34,5 +34,5 @@ def private_stack(
         runtime_properties=dict(runtime_properties or {}),
         observability=False,
     )
-    with LocalStack(config, simulator_args=None, say=lambda message: print(f"[stack] {message}")) as running:
+    with LocalStack(config, simulator_args=None) as running:
         yield running

@@ -12,25 +12,21 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from fraud_dev import module_spec
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
 from fraud_dev.process import Service
 from fraud_dev.readiness import flink_job_running, http_ok
+from fraud_dev.say import STACK_SAYS, Say
 from fraud_dev.stack import kafka, observability
 from fraud_dev.stack.config import REPO_ROOT, StackConfig
 
 RUNTIME = REPO_ROOT / "runtime"
 LAUNCHER = RUNTIME / "launcher"
 KAFKA_PROJECT = RUNTIME / "kafka"
-Say = Callable[[str], None]
-
-
-def say_to_stderr(message: str) -> None:
-    print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
 def prune_checkpoints(directory: Path, keep: int = 2) -> list[Path]:
@@ -52,7 +48,7 @@ def prune_checkpoints(directory: Path, keep: int = 2) -> list[Path]:
 class LocalStack:
     """The whole pipeline on this machine; use as a context manager or call start()/stop()."""
 
-    def __init__(self, config: StackConfig, simulator_args: Sequence[str] | None = None, say: Say = say_to_stderr):
+    def __init__(self, config: StackConfig, simulator_args: Sequence[str] | None = None, say: Say = STACK_SAYS):
         self.config = config
         self.simulator_args = simulator_args
         self.say = say
@@ -76,7 +72,7 @@ class LocalStack:
                 service.stop()
         self.services.clear()
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         self.start()
         return self
 
@@ -173,7 +169,8 @@ class LocalStack:
             lambda: http_ok(f"http://127.0.0.1:{functions_port}/readyz"),
             60,
         )
-        self._launch(self._runtime(java, runtime_cp, env), lambda: flink_job_running(config.ports.flink_rest), 240)
+        runtime = self.runtime_service(java, runtime_cp, env)
+        self._launch(runtime, lambda: flink_job_running(config.ports.flink_rest), 240)
         self.say(
             f"StateFun runtime running: web UI http://localhost:{config.ports.flink_rest}, "
             f"metrics http://localhost:{config.ports.flink_metrics}/metrics"
@@ -208,7 +205,8 @@ class LocalStack:
             stop_timeout=15,
         )
 
-    def _runtime(self, java: str, runtime_cp: str, env: dict[str, str]) -> Service:
+    def runtime_service(self, java: str, runtime_cp: str, env: dict[str, str]) -> Service:
+        """The StateFun runtime as a service: its module spec rendered into the run directory, its launcher argv."""
         module = self.config.run_dir / "conf" / "module.yaml"
         module.parent.mkdir(parents=True, exist_ok=True)
         # Settings given in the shell (e.g. ALERTS_DELIVERY) count too; the stack's own addresses win.

@@ -14,13 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from statefun import Context, IntType, Message, ValueSpec
+from statefun import IntType, Message, ValueSpec
 
-from fraud_common.contract import CONFIRM_FRAUD_RECORD, ContractError, parse_confirmation
+from fraud_common.contract import CONFIRM_FRAUD_RECORD, NAMESPACE, ContractError, parse_confirmation
 from fraud_common.envelope import parse_record
-from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
-from fraud_functions.legacy import FRAUD_COUNT_LOOKUP, FraudCount, QueryFraud
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     ExpireFraud,
     LookupAnswer,
@@ -38,13 +37,14 @@ from fraud_functions.outcomes import (
 log = logging.getLogger(__name__)
 
 FRAUD_COUNT = f"{NAMESPACE}/fraud-count"
+FRAUD_COUNT_LOOKUP = "fraud_count"
 
 
 @declare(
     typename=FRAUD_COUNT,
     summary="confirmed frauds of an account in a sliding window (FRAUD_WINDOW_SECONDS), from delayed self-messages",
-    takes=(CONFIRM_FRAUD_RECORD, LookupQuery.TYPENAME, ExpireFraud.TYPENAME, QueryFraud.TYPENAME),
-    answers=(LookupAnswer.TYPENAME, FraudCount.TYPENAME),
+    takes=(CONFIRM_FRAUD_RECORD, LookupQuery.TYPENAME, ExpireFraud.TYPENAME),
+    answers=(LookupAnswer.TYPENAME,),
     # No TTL: the delayed expiries bring the count back to zero, and zero deletes it.
     state=lambda settings: [ValueSpec(name="count", type=IntType)],
     lookup=Lookup(
@@ -58,7 +58,7 @@ class FraudCountFunction:
     def __init__(self, resources: Resources) -> None:
         self._window = timedelta(seconds=resources.settings.fraud_window_seconds)
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.value_typename() == CONFIRM_FRAUD_RECORD:
             self._on_confirmation(context, message)
         elif message.is_type(ExpireFraud.STATEFUN_TYPE):
@@ -69,13 +69,10 @@ class FraudCountFunction:
                     context,
                     LookupAnswer(query.transaction_id, FRAUD_COUNT_LOOKUP, {"count": context.storage.count or 0}),
                 )
-        elif message.is_type(QueryFraud.STATEFUN_TYPE):
-            if (old := read_request(FRAUD_COUNT, context, message, QueryFraud)) is not None:
-                reply_to_caller(context, FraudCount(old.transaction_id, context.address.id, context.storage.count or 0))
         else:
             reject_unknown_type(FRAUD_COUNT, context, message)
 
-    def _on_confirmation(self, context: Context, message: Message) -> None:
+    def _on_confirmation(self, context: MessageContext, message: Message) -> None:
         try:
             parse_record(message.raw_value(), context.address.id, "account key", parse_confirmation)
         except ContractError as error:
@@ -85,7 +82,7 @@ class FraudCountFunction:
         context.send_after(self._window, outgoing(FRAUD_COUNT, context.address.id, ExpireFraud()))
         log.info("fraud confirmed", extra={"account": context.address.id, "count": context.storage.count})
 
-    def _on_expire(self, context: Context) -> None:
+    def _on_expire(self, context: MessageContext) -> None:
         count = context.storage.count
         if not count:
             drop_unexpected(FRAUD_COUNT, context, "expire_without_count", "no confirmed fraud to expire")

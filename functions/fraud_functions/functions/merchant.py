@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from statefun import Context, Message, ValueSpec, make_json_type
+from statefun import Message, ValueSpec, make_json_type
 
-from fraud_functions.addresses import NAMESPACE
+from fraud_common.contract import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
-from fraud_functions.legacy import MERCHANT_LOOKUP, MerchantScore, QueryMerchant
-from fraud_functions.merchant_service_client import MerchantServiceClient
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import LookupAnswer, LookupQuery
 from fraud_functions.metrics import MERCHANT_LOOKUPS
 from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
@@ -29,6 +29,7 @@ from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to
 log = logging.getLogger(__name__)
 
 MERCHANT = f"{NAMESPACE}/merchant"
+MERCHANT_LOOKUP = "merchant"
 CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
 
 
@@ -36,8 +37,8 @@ CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
     typename=MERCHANT,
     summary="merchant-service's risk score of a merchant, cached (MERCHANT_CACHE_TTL_SECONDS), with a degraded "
     "fallback when the service cannot answer",
-    takes=(LookupQuery.TYPENAME, QueryMerchant.TYPENAME),
-    answers=(LookupAnswer.TYPENAME, MerchantScore.TYPENAME),
+    takes=(LookupQuery.TYPENAME,),
+    answers=(LookupAnswer.TYPENAME,),
     # The runtime drops the cached score this long after it was written.
     state=lambda settings: [
         ValueSpec(
@@ -54,41 +55,36 @@ CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
     ),
 )
 class MerchantFunction:
-    def __init__(self, resources: Resources, clock_ms=lambda: int(time.time() * 1000)) -> None:
+    def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         settings = resources.settings
-        self._client: MerchantServiceClient = resources.merchant_client
+        self._client = resources.merchant_client
         self._cache_ttl_ms = settings.merchant_cache_ttl_seconds * 1000
         self._degraded_ttl_ms = settings.merchant_degraded_ttl_seconds * 1000
         self._fallback = settings.merchant_fallback_score
         self._clock_ms = clock_ms
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.is_type(LookupQuery.STATEFUN_TYPE):
             if (query := read_request(MERCHANT, context, message, LookupQuery)) is not None:
-                score, degraded, _ = await self._score(context, query.transaction_id)
+                score, degraded = await self._score(context, query.transaction_id)
                 reply_to_caller(
                     context, LookupAnswer(query.transaction_id, MERCHANT_LOOKUP, {"score": score}, degraded)
                 )
-        elif message.is_type(QueryMerchant.STATEFUN_TYPE):
-            if (old := read_request(MERCHANT, context, message, QueryMerchant)) is not None:
-                score, degraded, source = await self._score(context, old.transaction_id)
-                reply_to_caller(context, MerchantScore(old.transaction_id, context.address.id, score, degraded, source))
         else:
             reject_unknown_type(MERCHANT, context, message)
 
-    async def _score(self, context: Context, transaction_id: str) -> tuple[float, bool, str]:
-        """(score, degraded, source): from the cache, from merchant-service, or the fallback."""
+    async def _score(self, context: MessageContext, transaction_id: str) -> tuple[float, bool]:
+        """(score, degraded): from the cache, from merchant-service, or the fallback."""
         cached = self._fresh(context.storage.cached)
         if cached is not None:
             MERCHANT_LOOKUPS.labels("cache").inc()
-            return cached["score"], cached["degraded"], "cache"
+            return cached["score"], cached["degraded"]
         merchant = context.address.id
         result = await self._client.score(merchant)
         degraded = result.score is None
-        score = self._fallback if degraded else result.score
+        score = self._fallback if result.score is None else result.score
         context.storage.cached = {"score": score, "degraded": degraded, "fetched_at_ms": self._clock_ms()}
-        source = "fallback" if degraded else "service"
-        MERCHANT_LOOKUPS.labels(source).inc()
+        MERCHANT_LOOKUPS.labels("fallback" if degraded else "service").inc()
         if degraded:
             log.warning(
                 "merchant-service unavailable; using the fallback score",
@@ -99,7 +95,7 @@ class MerchantFunction:
                     "error": result.error,
                 },
             )
-        return score, degraded, source
+        return score, degraded
 
     def _fresh(self, cached: dict[str, Any] | None) -> dict[str, Any] | None:
         """The cached entry if it is still within its TTL (shorter for a degraded fallback)."""

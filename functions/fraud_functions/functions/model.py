@@ -7,11 +7,11 @@ ALERT_THRESHOLD, when set, replaces the model file's threshold.
 
 from __future__ import annotations
 
-from statefun import Context, Message
+from statefun import Message
 
-from fraud_functions.addresses import NAMESPACE
+from fraud_common.contract import NAMESPACE
 from fraud_functions.declarations import Resources, declare
-from fraud_functions.legacy import FeatureVector
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import ModelInput, ModelScore
 from fraud_functions.metrics import MODEL_SCORES
 from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
@@ -23,7 +23,7 @@ MODEL = f"{NAMESPACE}/model"
 @declare(
     typename=MODEL,
     summary="scores a transaction's values with the model file's logistic model (MODEL_PATH)",
-    takes=(ModelInput.TYPENAME, FeatureVector.TYPENAME),
+    takes=(ModelInput.TYPENAME,),
     answers=(ModelScore.TYPENAME,),
 )
 class ModelFunction:
@@ -38,15 +38,11 @@ class ModelFunction:
         override = resources.settings.alert_threshold
         self._threshold = override if override is not None else self._model.threshold
 
-    async def __call__(self, context: Context, message: Message) -> None:
-        if message.is_type(ModelInput.STATEFUN_TYPE):
-            request = read_request(MODEL, context, message, ModelInput)
-        elif message.is_type(FeatureVector.STATEFUN_TYPE):
-            old = read_request(MODEL, context, message, FeatureVector)
-            request = old.as_input() if old is not None else None
-        else:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
+        if not message.is_type(ModelInput.STATEFUN_TYPE):
             reject_unknown_type(MODEL, context, message)
             return
+        request = read_request(MODEL, context, message, ModelInput)
         if request is None:
             return
         scored = self._model.score({**self._fallbacks, **request.values})

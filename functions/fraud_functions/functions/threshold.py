@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from statefun import Context, FloatType, Message, ValueSpec
+from statefun import FloatType, Message, ValueSpec
 
-from fraud_common.contract import THRESHOLD_RECORD, ContractError, parse_threshold
+from fraud_common.contract import NAMESPACE, THRESHOLD_RECORD, ContractError, parse_threshold
 from fraud_common.envelope import parse_record
-from fraud_functions.addresses import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import LookupAnswer, LookupQuery
 from fraud_functions.outcomes import (
     read_request,
@@ -55,7 +55,7 @@ class ThresholdFunction:
     def __init__(self, resources: Resources) -> None:
         pass
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.value_typename() == THRESHOLD_RECORD:
             self._on_threshold(context, message)
         elif message.is_type(LookupQuery.STATEFUN_TYPE):
@@ -67,7 +67,7 @@ class ThresholdFunction:
             reject_unknown_type(THRESHOLD, context, message)
 
     @staticmethod
-    def _on_threshold(context: Context, message: Message) -> None:
+    def _on_threshold(context: MessageContext, message: Message) -> None:
         try:
             _, record = parse_record(message.raw_value(), context.address.id, "account key", parse_threshold)
         except ContractError as error:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, TypeVar
 
-from statefun import Context, Message, ValueSpec, kafka_egress_message, make_json_type
+from statefun import Message, ValueSpec, kafka_egress_message, make_json_type
 
 from fraud_common.contract import (
     ALERTS_TOPIC,
@@ -38,6 +39,8 @@ from fraud_common.contract import (
     Alert,
     ContractError,
     Decision,
+    Outcome,
+    Transaction,
     encode,
     parse_transaction,
 )
@@ -50,9 +53,10 @@ from fraud_functions.addresses import (
 )
 from fraud_functions.declarations import Resources, declare
 from fraud_functions.functions.model import MODEL
-from fraud_functions.legacy import FraudCount, MerchantScore, pending_from_old_shape
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     DecisionDeadline,
+    JsonMessage,
     LookupAnswer,
     LookupQuery,
     ModelInput,
@@ -73,6 +77,8 @@ PENDING_TYPE = make_json_type("fraud.state/PendingTransaction")
 DECIDED_TYPE = make_json_type("fraud.state/DecidedTransaction")
 
 
+M = TypeVar("M", bound=JsonMessage)
+
 DEFAULT_THRESHOLD = 0.8  # for a score from a model version that does not send its threshold
 
 
@@ -86,9 +92,13 @@ def state_specs(ttl_seconds: int, decided_retention_seconds: int) -> list[ValueS
 
 @dataclass
 class Pending:
-    """A transaction waiting for its lookups and its score (stored as JSON)."""
+    """A transaction waiting for its lookups and its score.
 
-    transaction: dict[str, Any]
+    Stored as JSON (`dump`) whose `transaction` is the record as it came from Kafka (`Transaction.to_record`,
+    the id being the address), the shape checkpoints of every earlier version hold.
+    """
+
+    transaction: Transaction
     received_ms: int
     deadline_token: str = ""
     asked: list[str] = field(default_factory=list)
@@ -97,14 +107,25 @@ class Pending:
     scoring: bool = False
 
     @classmethod
-    def load(cls, value: dict[str, Any]) -> "Pending":
-        """Read stored state, also as an older version wrote it; fields this version lacks are ignored."""
-        value = pending_from_old_shape(value)
-        known = {item.name for item in fields(cls)}
-        return cls(**{name: item for name, item in value.items() if name in known})
+    def load(cls, transaction_id: str, value: dict[str, Any]) -> Pending:
+        """Read stored state; fields this version does not know (from a newer one) are ignored."""
+        known = {item.name for item in fields(cls)} - {"transaction"}
+        return cls(
+            transaction=Transaction.from_record(transaction_id, value["transaction"]),
+            **{name: item for name, item in value.items() if name in known},
+        )
 
     def dump(self) -> dict[str, Any]:
-        return dict(vars(self))
+        """The JSON value to store; its lists and maps are copies, so later changes to this object do not leak in."""
+        return {
+            "transaction": self.transaction.to_record(),
+            "received_ms": self.received_ms,
+            "deadline_token": self.deadline_token,
+            "asked": list(self.asked),
+            "answers": {name: dict(values) for name, values in self.answers.items()},
+            "degraded": list(self.degraded),
+            "scoring": self.scoring,
+        }
 
     def missing(self) -> list[str]:
         """The lookups that have not answered."""
@@ -115,7 +136,7 @@ class Pending:
 class Verdict:
     """What the decision says beyond its outcome."""
 
-    outcome: str
+    outcome: Outcome
     score: ModelScore | None = None
     threshold: float | None = None
     threshold_source: str | None = None
@@ -131,8 +152,6 @@ class Verdict:
         LookupAnswer.TYPENAME,
         ModelScore.TYPENAME,
         DecisionDeadline.TYPENAME,
-        FraudCount.TYPENAME,
-        MerchantScore.TYPENAME,
     ),
     answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
@@ -153,36 +172,32 @@ class TransactionManager:
         self._clock_ms = clock_ms
         self._new_token = new_token
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.value_typename() == TRANSACTION_RECORD:
             self._on_transaction(context, message)
         elif message.is_type(LookupAnswer.STATEFUN_TYPE):
-            self._on_answer(context, message, LookupAnswer)
+            self._on_answer(context, message)
         elif message.is_type(ModelScore.STATEFUN_TYPE):
             self._on_score(context, message)
         elif message.is_type(DecisionDeadline.STATEFUN_TYPE):
             self._on_deadline(context, message)
-        elif message.is_type(FraudCount.STATEFUN_TYPE):
-            self._on_answer(context, message, FraudCount)
-        elif message.is_type(MerchantScore.STATEFUN_TYPE):
-            self._on_answer(context, message, MerchantScore)
         else:
             reject_unknown_type(TRANSACTION_MANAGER, context, message)
 
-    def on_failure(self, context: Context, message: Message, error: ContractError) -> None:
+    def on_failure(self, context: MessageContext, message: Message, error: ContractError) -> None:
         """After a bug (effects undone, message dead-lettered): a transaction record still gets its decision."""
         if message.value_typename() == TRANSACTION_RECORD and self._first_record(context):
-            self._decide(context, None, Verdict("dead_letter", reason=error.reason))
+            self._decide(context, None, Verdict(Outcome.DEAD_LETTER, reason=error.reason))
 
     # -- the transaction -----------------------------------------------------------------------
-    def _on_transaction(self, context: Context, message: Message) -> None:
+    def _on_transaction(self, context: MessageContext, message: Message) -> None:
         transaction_id = context.address.id
         try:
             _, transaction = parse_record(message.raw_value(), transaction_id, "transaction id", parse_transaction)
         except ContractError as error:
             send_to_dead_letters(TRANSACTION_MANAGER, context, message, error)
             if self._first_record(context):
-                self._decide(context, None, Verdict("dead_letter", reason=error.reason))
+                self._decide(context, None, Verdict(Outcome.DEAD_LETTER, reason=error.reason))
             return
         if not self._accepts_new_record(context):
             send_to_dead_letters(
@@ -193,7 +208,7 @@ class TransactionManager:
             )
             return
         pending = Pending(
-            transaction=transaction.to_record(),
+            transaction=transaction,
             received_ms=self._clock_ms(),
             asked=[lookup.name for _, lookup in self._lookups],
         )
@@ -206,7 +221,7 @@ class TransactionManager:
         TRANSACTIONS_STARTED.inc()
         log.debug("transaction received", extra={"transaction_id": transaction_id})
 
-    def _schedule_deadline(self, context: Context, pending: Pending) -> None:
+    def _schedule_deadline(self, context: MessageContext, pending: Pending) -> None:
         """Store the pending state with a fresh deadline (a token reused while pending would fail the job)."""
         pending.deadline_token = self._new_token()
         context.storage.pending = pending.dump()
@@ -217,32 +232,29 @@ class TransactionManager:
         )
 
     @staticmethod
-    def _first_record(context: Context) -> bool:
+    def _first_record(context: MessageContext) -> bool:
         """No record of this id is in flight or decided."""
         return context.storage.pending is None and context.storage.decided is None
 
     @staticmethod
-    def _accepts_new_record(context: Context) -> bool:
+    def _accepts_new_record(context: MessageContext) -> bool:
         """Nothing in flight, and no decision other than `dead_letter` (a corrected record may be replayed)."""
         decided = context.storage.decided
-        return context.storage.pending is None and (decided is None or decided.get("outcome") == "dead_letter")
+        return context.storage.pending is None and (decided is None or decided.get("outcome") == Outcome.DEAD_LETTER)
 
     @staticmethod
-    def _status(context: Context) -> str:
+    def _status(context: MessageContext) -> str:
         decided = context.storage.decided
         if context.storage.pending is not None or not isinstance(decided, dict):
             return "already in flight"
         return f"already decided ({decided.get('outcome')} at {decided.get('decided_at_ms')} ms)"
 
     # -- answers -------------------------------------------------------------------------------
-    def _on_answer(
-        self, context: Context, message: Message, kind: type[LookupAnswer] | type[FraudCount] | type[MerchantScore]
-    ) -> None:
-        joined = self._reply_with_pending(context, message, kind)
+    def _on_answer(self, context: MessageContext, message: Message) -> None:
+        joined = self._reply_with_pending(context, message, LookupAnswer)
         if joined is None:
             return
-        reply, pending = joined
-        answer = reply if isinstance(reply, LookupAnswer) else reply.as_answer()
+        answer, pending = joined
         if answer.lookup not in pending.asked:
             drop_unexpected(TRANSACTION_MANAGER, context, "unasked_lookup", answer.lookup)
             return
@@ -256,9 +268,9 @@ class TransactionManager:
             self._request_score(context, pending)
         context.storage.pending = pending.dump()
 
-    def _request_score(self, context: Context, pending: Pending) -> None:
+    def _request_score(self, context: MessageContext, pending: Pending) -> None:
         """Send the model every value, by source; a lookup that did not answer counts as its fallback."""
-        values: dict[str, float] = {"transaction.amount": pending.transaction["amount"]}
+        values: dict[str, float] = {"transaction.amount": pending.transaction.amount}
         for name in pending.asked:
             for value, number in pending.answers.get(name, self._fallbacks.get(name, {})).items():
                 values[f"{name}.{value}"] = number
@@ -268,7 +280,7 @@ class TransactionManager:
         )
         pending.scoring = True
 
-    def _on_score(self, context: Context, message: Message) -> None:
+    def _on_score(self, context: MessageContext, message: Message) -> None:
         joined = self._reply_with_pending(context, message, ModelScore)
         if joined is None:
             return
@@ -277,7 +289,7 @@ class TransactionManager:
             drop_unexpected(TRANSACTION_MANAGER, context, "premature_score", "score before the lookups")
             return
         threshold, source = self._threshold_for(pending, score)
-        outcome = "alert" if score.score >= threshold else "no_alert"
+        outcome = Outcome.ALERT if score.score >= threshold else Outcome.NO_ALERT
         self._decide(context, pending, Verdict(outcome, score, threshold, source))
 
     def _threshold_for(self, pending: Pending, score: ModelScore) -> tuple[float, str]:
@@ -287,17 +299,17 @@ class TransactionManager:
             return custom / 100.0, "account"
         return (score.threshold if score.threshold is not None else DEFAULT_THRESHOLD), "model"
 
-    def _on_deadline(self, context: Context, message: Message) -> None:
+    def _on_deadline(self, context: MessageContext, message: Message) -> None:
         deadline = read_message(TRANSACTION_MANAGER, context, message, DecisionDeadline)
         if deadline is None:
             return
         value = context.storage.pending
-        pending = Pending.load(value) if value is not None else None
+        pending = Pending.load(context.address.id, value) if value is not None else None
         if pending is None or pending.deadline_token != deadline.token:
             drop_unexpected(TRANSACTION_MANAGER, context, "stale_deadline", "no pending transaction with this token")
             return
         if pending.scoring:
-            self._decide(context, pending, Verdict("expired", reason="deadline_passed: waiting for model_score"))
+            self._decide(context, pending, Verdict(Outcome.EXPIRED, reason="deadline_passed: waiting for model_score"))
             return
         late = pending.missing()
         pending.degraded.extend(late)
@@ -309,7 +321,7 @@ class TransactionManager:
         self._schedule_deadline(context, pending)
 
     @staticmethod
-    def _reply_with_pending(context: Context, message: Message, kind):
+    def _reply_with_pending(context: MessageContext, message: Message, kind: type[M]) -> tuple[M, Pending] | None:
         """A readable reply and the transaction it belongs to, or None (counted) for either missing."""
         reply = read_message(TRANSACTION_MANAGER, context, message, kind)
         if reply is None:
@@ -319,10 +331,10 @@ class TransactionManager:
             # Decided already (expired, or a duplicate reply), or never existed: nothing to join with.
             drop_unexpected(TRANSACTION_MANAGER, context, "late_reply", kind.TYPENAME)
             return None
-        return reply, Pending.load(value)
+        return reply, Pending.load(context.address.id, value)
 
     # -- the decision --------------------------------------------------------------------------
-    def _decide(self, context: Context, pending: Pending | None, verdict: Verdict) -> None:
+    def _decide(self, context: MessageContext, pending: Pending | None, verdict: Verdict) -> None:
         """Record the one decision of this transaction: state, alert, `decisions` record, metrics."""
         now = self._clock_ms()
         degraded = sorted(set(pending.degraded)) if pending is not None else []
@@ -343,12 +355,12 @@ class TransactionManager:
             threshold_source=verdict.threshold_source,
             features=dict(score.features) if score else {},
         )
-        context.storage.decided = {"outcome": verdict.outcome, "decided_at_ms": now}
+        context.storage.decided = {"outcome": verdict.outcome.value, "decided_at_ms": now}
         if pending is not None:
             del context.storage.pending
-            if pending.deadline_token:  # state from before deadlines has none; the runtime refuses an empty one
+            if pending.deadline_token:  # set before every store; the runtime fails the job on an empty one
                 context.cancel_delayed_message(pending.deadline_token)
-        if verdict.outcome == "alert" and pending is not None:
+        if verdict.outcome is Outcome.ALERT and pending is not None:
             self._emit_alert(context, pending, decision)
         if self._decisions_enabled:
             context.send_egress(
@@ -362,19 +374,19 @@ class TransactionManager:
         DECISIONS.labels(verdict.outcome, "true" if degraded else "false").inc()
         if decision.latency_ms is not None:
             DECISION_LATENCY.observe(decision.latency_ms / 1000.0)
-        if verdict.outcome in ("expired", "dead_letter"):
+        if verdict.outcome in (Outcome.EXPIRED, Outcome.DEAD_LETTER):
             log.warning(
                 "transaction decided without a score",
                 extra={"transaction_id": decision.transaction_id, "outcome": verdict.outcome, "reason": verdict.reason},
             )
 
-    def _emit_alert(self, context: Context, pending: Pending, decision: Decision) -> None:
+    def _emit_alert(self, context: MessageContext, pending: Pending, decision: Decision) -> None:
         transaction = pending.transaction
         alert = Alert(
-            account=transaction["account"],
-            merchant=transaction["merchant"],
-            amount=transaction["amount"],
-            timestamp=transaction["timestamp"],
+            account=transaction.account,
+            merchant=transaction.merchant,
+            amount=transaction.amount,
+            timestamp=transaction.timestamp,
             transaction_id=decision.transaction_id,
             score=decision.score or 0.0,
             threshold=decision.threshold or 0.0,

@@ -17,14 +17,16 @@ seen for the first time has no usual rate: its spike is its count.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
-from statefun import Context, Message, ValueSpec, make_json_type
+from statefun import Message, ValueSpec, make_json_type
 
-from fraud_functions.addresses import NAMESPACE
+from fraud_common.contract import NAMESPACE
 from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     JsonMessage,
     LookupAnswer,
@@ -138,7 +140,7 @@ class VelocityFunction:
     def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         self._clock_ms = clock_ms
 
-    async def __call__(self, context: Context, message: Message) -> None:
+    async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.is_type(LookupQuery.STATEFUN_TYPE):
             if (query := read_request(VELOCITY, context, message, LookupQuery)) is not None:
                 now = self._clock_ms()
@@ -148,13 +150,13 @@ class VelocityFunction:
                     context.send_after(expiry_delay(expiry), outgoing(VELOCITY, context.address.id, expiry))
                 reply_to_caller(context, LookupAnswer(query.transaction_id, "velocity", values(state, now)))
         elif message.is_type(ExpireVelocity.STATEFUN_TYPE):
-            if (expiry := read_message(VELOCITY, context, message, ExpireVelocity)) is None:
+            if (expired := read_message(VELOCITY, context, message, ExpireVelocity)) is None:
                 return
             state = context.storage.windows
             if state is None:
                 UNEXPECTED.labels(VELOCITY, "expire_without_state").inc()
                 return
-            remaining = expire(state, expiry)
+            remaining = expire(state, expired)
             if remaining is None:
                 del context.storage.windows
             else:

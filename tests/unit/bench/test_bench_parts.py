@@ -8,17 +8,19 @@ docs/benchmarks.md says they do.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import shutil
 
 import pytest
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_common.contract import Outcome
 from fraud_dev.bench import report
 from fraud_dev.bench.arrivals import Arrivals
 from fraud_dev.bench.dispatch import handler
 from fraud_dev.bench.end_to_end import judge, keeps_up, percentile
-from fraud_dev.bench.function_server import batch_of
+from fraud_dev.bench.function_server import bare_stacks, batch_of
 from fraud_dev.bench.profile import summarize
 from fraud_dev.bench.request_mix import steady_state_mix
 from fraud_dev.bench.sampler import cpu_seconds, thread_group
@@ -63,20 +65,22 @@ def test_percentiles_are_nearest_rank():
 
 
 def _arrivals(decided: dict[str, str], alerts: dict[str, int], at: int = 2000) -> Arrivals:
-    return Arrivals(decisions={tid: at for tid in decided}, outcomes=dict(decided), alerts=dict(alerts))
+    return Arrivals(decisions=dict.fromkeys(decided, at), outcomes=dict(decided), alerts=dict(alerts))
 
 
 def test_a_rate_is_sustained_only_with_every_decision_every_alert_and_p99_within_a_second():
     sent = {"a": 1000, "b": 1000, "c": 1000}
     summary = {"produced": 3, "duplicates": []}
-    outcomes = {"a": "alert", "b": "no_alert", "c": "no_alert"}
+    outcomes = {"a": Outcome.ALERT, "b": Outcome.NO_ALERT, "c": Outcome.NO_ALERT}
     on_time = judge(10, 3, summary, sent, _arrivals(outcomes, {"a": 1500}), {}, {}, 0)
     assert on_time["kept_up"] and on_time["sustained"] and on_time["alert_latency"]["p99_ms"] == 500
     late = judge(10, 3, summary, sent, _arrivals(outcomes, {"a": 2500}), {}, {}, 0)
     assert late["kept_up"] and not late["sustained"]
-    alert_missing = judge(10, 3, summary, sent, _arrivals({**outcomes, "b": "alert"}, {"a": 1500}), {}, {}, 0)
+    alert_missing = judge(10, 3, summary, sent, _arrivals({**outcomes, "b": Outcome.ALERT}, {"a": 1500}), {}, {}, 0)
     assert not alert_missing["kept_up"] and alert_missing["missing_alerts"] == 1
-    undecided = judge(10, 3, summary, sent, _arrivals({"a": "alert", "b": "no_alert"}, {"a": 1500}), {}, {}, 0)
+    undecided = judge(
+        10, 3, summary, sent, _arrivals({"a": Outcome.ALERT, "b": Outcome.NO_ALERT}, {"a": 1500}), {}, {}, 0
+    )
     assert not undecided["kept_up"] and not undecided["sustained"]
 
 
@@ -134,3 +138,15 @@ def test_the_report_fills_every_generated_block_and_keeps_the_prose(tmp_path):
     )
     report.render(results, page)
     assert page.read_text() == text, "rendering twice changes nothing"
+
+
+def test_every_bare_server_command_names_a_module_and_app_that_exist():
+    """The bare servers run as `python -m MODULE` and `uvicorn MODULE:APP`: both must name what is there."""
+    commands = bare_stacks(8000).values()
+    targets = [argv[argv.index("-m") + 1] for argv in commands if "-m" in argv]
+    targets += [argument for argv in commands for argument in argv if ":" in argument and "/" not in argument]
+    assert len(targets) == len(commands)
+    for target in targets:
+        module, _, attribute = target.partition(":")
+        imported = importlib.import_module(module)
+        assert not attribute or callable(getattr(imported, attribute)), target

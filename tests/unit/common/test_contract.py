@@ -10,7 +10,6 @@ import pytest
 from fraud_common.contract import (
     ALERTS_TOPIC,
     DEAD_LETTERS_TOPIC,
-    DECISION_OUTCOMES,
     TOPICS,
     Alert,
     ContractError,
@@ -19,7 +18,9 @@ from fraud_common.contract import (
     Egress,
     Ingress,
     NotReplayable,
+    Outcome,
     Topic,
+    Transaction,
     dead_letter,
     declare_topics,
     egress_id,
@@ -43,6 +44,20 @@ WORKSHOP_RECORD = {
 def test_workshop_transaction_parses_unchanged():
     parsed = parse_transaction("9f8e7d", json.dumps(WORKSHOP_RECORD).encode())
     assert parsed.to_record() == WORKSHOP_RECORD and parsed.transaction_id == "9f8e7d"
+
+
+@pytest.mark.parametrize("traceparent", [None, "00-" + "a" * 32 + "-" + "b" * 16 + "-01"])
+def test_a_stored_transaction_record_reads_back_as_the_transaction_it_was(traceparent):
+    record = dict(WORKSHOP_RECORD, **({"traceparent": traceparent} if traceparent else {}))
+    parsed = parse_transaction("9f8e7d", json.dumps(record).encode())
+    assert Transaction.from_record("9f8e7d", parsed.to_record()) == parsed
+    assert parsed.traceparent == traceparent
+
+
+def test_the_outcomes_are_the_strings_consumers_of_decisions_read():
+    """The wire format of `decisions`: the enumeration must not change it."""
+    assert [outcome.value for outcome in Outcome] == ["alert", "no_alert", "dead_letter", "expired"]
+    assert json.loads(encode({"outcome": Outcome.DEAD_LETTER})) == {"outcome": "dead_letter"}
 
 
 @pytest.mark.parametrize("merchant", ["Hypergrid\n", "", " leading", "a" * 200, "Shop/1"])
@@ -72,7 +87,7 @@ def test_amounts_may_be_fractional_or_zero():
 
 
 def value_with(amount_literal: str) -> bytes:
-    return ('{"account":"a","merchant":"M","amount":%s,"timestamp":"2026-01-01"}' % amount_literal).encode()
+    return f'{{"account":"a","merchant":"M","amount":{amount_literal},"timestamp":"2026-01-01"}}'.encode()
 
 
 @pytest.mark.parametrize(
@@ -195,9 +210,9 @@ def test_a_record_without_key_or_value_says_so():
 def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
     decision = Decision(
         "tx-1",
-        "no_alert",
+        Outcome.NO_ALERT,
         1764300000000,
-        WORKSHOP_RECORD,
+        Transaction.from_record("tx-1", WORKSHOP_RECORD),
         score=0.42,
         threshold=0.8,
         model_version="v1",
@@ -212,7 +227,6 @@ def test_a_decision_record_starts_with_the_transaction_and_names_its_outcome():
         ["merchant_score"],
         None,
     )
-    assert value["outcome"] in DECISION_OUTCOMES
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from fraud_common import tracing
-from tests.unit.spans import spans  # noqa: F401 - fixture
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from fraud_common.contract import Outcome
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import ScriptedMerchantClient, transaction
 from fraud_functions.addresses import (
@@ -17,6 +18,7 @@ from fraud_functions.declarations import lookups
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import LookupAnswer, ModelInput
 from fraud_functions.metrics import DECISIONS, UNEXPECTED
+from tests.unit.counters import counted
 from tests.unit.functions.conftest import make_runtime
 
 
@@ -28,8 +30,8 @@ def dead_letter_reasons(runtime) -> list[str]:
     return [e.json()["reason"] for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
 
 
-def counted(outcome: str, degraded: bool) -> float:
-    return DECISIONS.labels(outcome, "true" if degraded else "false")._value.get()
+def decided(outcome: Outcome, degraded: bool) -> float:
+    return counted(DECISIONS, outcome, "true" if degraded else "false")
 
 
 def reply(message, caller: str, tx_id: str) -> Envelope:
@@ -45,9 +47,9 @@ async def test_an_alert_and_a_pass_each_get_one_decision_keyed_by_transaction_id
     by_id = {e.key: e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS}
     assert set(by_id) == {"tx-alert", "tx-pass"} and len(decisions(runtime)) == 2
     alert, passed = by_id["tx-alert"], by_id["tx-pass"]
-    assert (alert["outcome"], alert["threshold"], alert["degraded"]) == ("alert", 0.8, [])
+    assert (alert["outcome"], alert["threshold"], alert["degraded"]) == (Outcome.ALERT, 0.8, [])
     assert alert["score"] >= 0.8 and alert["model_version"] and alert["merchant"] == "Hypergrid"
-    assert passed["outcome"] == "no_alert" and passed["score"] < 0.8 and passed["reason"] is None
+    assert passed["outcome"] == Outcome.NO_ALERT and passed["score"] < 0.8 and passed["reason"] is None
     assert [d for d in runtime.delayed if d.envelope.target == TRANSACTION_MANAGER] == [], (
         "the decision cancels the deadline"
     )
@@ -55,11 +57,11 @@ async def test_an_alert_and_a_pass_each_get_one_decision_keyed_by_transaction_id
 
 async def test_a_degraded_decision_that_suppressed_an_alert_is_visible_and_counted(settings):
     runtime = make_runtime(settings, ScriptedMerchantClient({}), merchant_fallback_score=50.0)
-    before = counted("no_alert", degraded=True)
+    before = decided(Outcome.NO_ALERT, degraded=True)
     await runtime.deliver(transaction("tx-deg", merchant="Down", amount=5))
     (decision,) = decisions(runtime)
-    assert (decision["outcome"], decision["degraded"]) == ("no_alert", ["merchant"])
-    assert counted("no_alert", degraded=True) == before + 1
+    assert (decision["outcome"], decision["degraded"]) == (Outcome.NO_ALERT, ["merchant"])
+    assert decided(Outcome.NO_ALERT, degraded=True) == before + 1
 
 
 async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(runtime):
@@ -67,7 +69,7 @@ async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(ru
     (decision,) = decisions(runtime)
     assert (decision["transaction_id"], decision["outcome"], decision["reason"]) == (
         "tx-bad",
-        "dead_letter",
+        Outcome.DEAD_LETTER,
         "invalid_json",
     )
     assert "account" not in decision and decision["score"] is None
@@ -87,7 +89,7 @@ async def test_lookups_that_never_answer_are_scored_with_their_fallbacks_at_the_
     runtime.delayed = [d for d in runtime.delayed if d is not deadline]
     await runtime.deliver(*sent)  # the model scores them
     (decision,) = decisions(runtime)
-    assert decision["outcome"] in ("alert", "no_alert") and decision["reason"] is None
+    assert decision["outcome"] in (Outcome.ALERT, Outcome.NO_ALERT) and decision["reason"] is None
     assert sorted(decision["degraded"]) == sorted(lookup.name for _, lookup in lookups())
 
 
@@ -97,40 +99,40 @@ async def test_a_transaction_whose_score_never_comes_expires_at_the_second_deadl
         await runtime.invoke(
             [reply(LookupAnswer("tx-noscore", lookup.name, {}, lookup.name == "merchant"), typename, "tx-noscore")]
         )
-    before = counted("expired", degraded=True)
+    before = decided(Outcome.EXPIRED, degraded=True)
     await runtime.fire_delayed()
     (decision,) = decisions(runtime)
-    assert decision["outcome"] == "expired" and decision["account"] == "0x00F3CD51"
+    assert decision["outcome"] == Outcome.EXPIRED and decision["account"] == "0x00F3CD51"
     assert decision["reason"] == "deadline_passed: waiting for model_score"
     assert decision["degraded"] == ["merchant"]
     assert runtime.value_of(TRANSACTION_MANAGER, "tx-noscore", "pending") is None
-    assert counted("expired", degraded=True) == before + 1
+    assert decided(Outcome.EXPIRED, degraded=True) == before + 1
 
 
 async def test_a_late_reply_after_expiry_changes_nothing(runtime):
     await runtime.invoke([transaction("tx-late")])
     await runtime.invoke([runtime.delayed.pop().envelope])  # deadline: scored with fallbacks, model never answers
     await runtime.fire_delayed()  # second deadline: expired
-    before = UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get()
+    before = counted(UNEXPECTED, TRANSACTION_MANAGER, "late_reply")
     await runtime.deliver(reply(LookupAnswer("tx-late", "fraud_count", {"count": 0}), FRAUD_COUNT, "tx-late"))
-    assert [d["outcome"] for d in decisions(runtime)] == ["expired"]
-    assert UNEXPECTED.labels(TRANSACTION_MANAGER, "late_reply")._value.get() == before + 1
+    assert [d["outcome"] for d in decisions(runtime)] == [Outcome.EXPIRED]
+    assert counted(UNEXPECTED, TRANSACTION_MANAGER, "late_reply") == before + 1
 
 
 async def test_a_stale_deadline_is_ignored(runtime):
     await runtime.invoke([transaction("tx-stale")])
     (deadline,) = runtime.delayed
     stale = Envelope(TRANSACTION_MANAGER, "tx-stale", deadline.envelope.typename, b'{"token": "someone-else"}')
-    before = UNEXPECTED.labels(TRANSACTION_MANAGER, "stale_deadline")._value.get()
+    before = counted(UNEXPECTED, TRANSACTION_MANAGER, "stale_deadline")
     await runtime.invoke([stale])
     assert decisions(runtime) == [] and runtime.value_of(TRANSACTION_MANAGER, "tx-stale", "pending") is not None
-    assert UNEXPECTED.labels(TRANSACTION_MANAGER, "stale_deadline")._value.get() == before + 1
+    assert counted(UNEXPECTED, TRANSACTION_MANAGER, "stale_deadline") == before + 1
 
 
 async def test_a_transaction_sent_again_after_its_decision_is_a_duplicate_not_a_second_score(runtime):
     await runtime.deliver(transaction("tx-twice"))
     await runtime.deliver(transaction("tx-twice"))
-    assert [d["outcome"] for d in decisions(runtime)] == ["alert"]
+    assert [d["outcome"] for d in decisions(runtime)] == [Outcome.ALERT]
     assert dead_letter_reasons(runtime) == ["duplicate_transaction_id"]
     (letter,) = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
     assert "already decided (alert" in letter["detail"]
@@ -139,13 +141,13 @@ async def test_a_transaction_sent_again_after_its_decision_is_a_duplicate_not_a_
 async def test_a_corrected_record_replayed_after_a_dead_letter_is_decided_and_supersedes(runtime):
     await runtime.deliver(transaction("tx-fixed", raw=b"{broken"))
     await runtime.deliver(transaction("tx-fixed"))
-    assert [d["outcome"] for d in decisions(runtime)] == ["dead_letter", "alert"]
+    assert [d["outcome"] for d in decisions(runtime)] == [Outcome.DEAD_LETTER, Outcome.ALERT]
 
 
 async def test_further_malformed_records_of_a_dead_lettered_id_are_not_decided_again(runtime):
     for _ in range(3):
         await runtime.deliver(transaction("tx-junk", raw=b"x" * 70_000))
-    assert [d["outcome"] for d in decisions(runtime)] == ["dead_letter"]
+    assert [d["outcome"] for d in decisions(runtime)] == [Outcome.DEAD_LETTER]
     assert dead_letter_reasons(runtime) == ["too_large"] * 3
 
 
@@ -154,20 +156,20 @@ async def test_the_decided_id_is_remembered_for_the_retention_period(settings, m
     await runtime.deliver(transaction("tx-r"))
     spec = runtime.registered[TRANSACTION_MANAGER]["decided"]
     assert spec.expiration_spec.expire_after_millis == 7_200_000
-    assert json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-r", "decided").value)["outcome"] == "alert"
+    assert json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-r", "decided").value)["outcome"] == Outcome.ALERT
 
 
 async def test_decisions_can_be_switched_off_but_alerts_and_metrics_stay(settings, merchants):
     runtime = make_runtime(settings, merchants, decisions_enabled=False)
-    before = counted("alert", degraded=False)
+    before = decided(Outcome.ALERT, degraded=False)
     await runtime.deliver(transaction("tx-quiet"))
     assert decisions(runtime) == []
     assert [e.key for e in runtime.egress if e.egress != DEAD_LETTERS_EGRESS] == ["0x00F3CD51"]
-    assert counted("alert", degraded=False) == before + 1
+    assert decided(Outcome.ALERT, degraded=False) == before + 1
 
 
 @pytest.mark.parametrize("key", [None, b""])
 async def test_a_record_without_a_usable_key_is_decided_under_its_placeholder_id(runtime, key):
     await runtime.deliver(transaction(key))
     (decision,) = decisions(runtime)
-    assert decision["outcome"] == "dead_letter" and decision["transaction_id"].startswith("(")
+    assert decision["outcome"] == Outcome.DEAD_LETTER and decision["transaction_id"].startswith("(")

@@ -10,6 +10,7 @@ from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.messages import ExpireFraud, LookupAnswer
 from fraud_functions.metrics import UNEXPECTED
+from tests.unit.counters import counted
 from tests.unit.functions.conftest import make_runtime
 
 
@@ -43,7 +44,7 @@ async def test_expiry_decrements_and_deletes_at_zero(runtime):
 
 
 async def test_expiry_without_state_never_goes_negative_or_raises(runtime):
-    before = UNEXPECTED.labels(FRAUD_COUNT, "expire_without_count")._value.get()
+    before = counted(UNEXPECTED, FRAUD_COUNT, "expire_without_count")
     # The shape an earlier version scheduled (its fields are ignored now): still an expiry.
     expire = Envelope(
         FRAUD_COUNT,
@@ -55,12 +56,12 @@ async def test_expiry_without_state_never_goes_negative_or_raises(runtime):
     await runtime.deliver(expire, expire)
     assert await query(runtime, "ghost") == 0
     assert runtime.value_of(FRAUD_COUNT, "ghost", "count") is None
-    assert UNEXPECTED.labels(FRAUD_COUNT, "expire_without_count")._value.get() == before + 2
+    assert counted(UNEXPECTED, FRAUD_COUNT, "expire_without_count") == before + 2
 
 
 async def test_query_without_a_caller_is_counted_not_answered(runtime):
-    before = UNEXPECTED.labels(FRAUD_COUNT, "no_caller")._value.get()
+    before = counted(UNEXPECTED, FRAUD_COUNT, "no_caller")
     orphan = lookup_query(FRAUD_COUNT, "acc")
     orphan.caller = None
     assert await runtime.invoke([orphan]) == []
-    assert UNEXPECTED.labels(FRAUD_COUNT, "no_caller")._value.get() == before + 1
+    assert counted(UNEXPECTED, FRAUD_COUNT, "no_caller") == before + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from fraud_common.contract import Outcome
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import transaction
 from fraud_functions.addresses import (
@@ -36,7 +37,7 @@ async def test_a_bug_half_way_through_a_transaction_leaves_no_half_done_effects(
     assert [(d["reason"], d["topic"]) for d in letters] == [("internal_error", "transactions")]
     assert "bug after the state was written" in letters[0]["detail"]
     decisions = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS]
-    assert [(d["outcome"], d["reason"]) for d in decisions] == [("dead_letter", "internal_error")]
+    assert [(Outcome(d["outcome"]), d["reason"]) for d in decisions] == [(Outcome.DEAD_LETTER, "internal_error")]
 
 
 async def test_a_bug_on_one_message_of_a_batch_keeps_the_effects_of_the_others(runtime, monkeypatch):

@@ -14,7 +14,9 @@ from fraud_functions.declarations import Resources, declared
 from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
 from fraud_functions.messages import LookupAnswer
 from fraud_functions.metrics import MERCHANT_LOOKUPS
+from fraud_functions.scoring import RandomModel
 from fraud_functions.settings import FunctionSettings
+from tests.unit.counters import counted
 
 
 class Clock:
@@ -32,7 +34,9 @@ def merchant_runtime(client, clock, cache_ttl=3600, degraded_ttl=60, fallback=50
         merchant_degraded_ttl_seconds=degraded_ttl,
         merchant_fallback_score=fallback,
     )
-    merchant = MerchantFunction(Resources(settings=settings, merchant_client=client, model=None), clock_ms=clock)
+    merchant = MerchantFunction(
+        Resources(settings=settings, merchant_client=client, model=RandomModel()), clock_ms=clock
+    )
     functions = StatefulFunctions()
 
     async def invoke(context, message):
@@ -50,7 +54,7 @@ async def ask(runtime, name: str, tx_id: str = "t1") -> dict:
 
 
 def looked_up(source: str) -> float:
-    return MERCHANT_LOOKUPS.labels(source)._value.get()
+    return counted(MERCHANT_LOOKUPS, source)
 
 
 async def test_first_query_asks_the_service_then_the_cache_answers():

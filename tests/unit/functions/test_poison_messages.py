@@ -14,6 +14,7 @@ from fraud_functions.declarations import typenames
 from fraud_functions.functions.fraud_count import FRAUD_COUNT
 from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS
+from tests.unit.counters import counted
 
 
 def dead_letters(runtime) -> list[dict]:
@@ -71,7 +72,7 @@ BAD_TRANSACTIONS = [
 
 @pytest.mark.parametrize("raw, reason", BAD_TRANSACTIONS)
 async def test_malformed_transaction_is_dead_lettered_with_its_reason(runtime, raw, reason):
-    before = DEAD_LETTERS.labels(TRANSACTION_MANAGER, reason)._value.get()
+    before = counted(DEAD_LETTERS, TRANSACTION_MANAGER, reason)
     await runtime.deliver(transaction("bad-1", raw=raw))
 
     letters = dead_letters(runtime)
@@ -81,7 +82,7 @@ async def test_malformed_transaction_is_dead_lettered_with_its_reason(runtime, r
     assert letter["source"] == "kafka:transactions" and letter["function"] == TRANSACTION_MANAGER
     assert letter["topic"] == "transactions" and isinstance(letter["offset"], int)
     assert letter["detail"]
-    assert DEAD_LETTERS.labels(TRANSACTION_MANAGER, reason)._value.get() == before + 1
+    assert counted(DEAD_LETTERS, TRANSACTION_MANAGER, reason) == before + 1
     # nothing else happened: no queries, no state
     assert runtime.value_of(TRANSACTION_MANAGER, "bad-1", "pending") is None
 
@@ -151,12 +152,12 @@ async def test_a_bug_in_a_function_dead_letters_the_message_instead_of_failing(r
         raise RuntimeError("boom")
 
     merchants.score = broken  # the merchant function now hits an unexpected exception
-    before = FUNCTION_ERRORS.labels(MERCHANT)._value.get()
+    before = counted(FUNCTION_ERRORS, MERCHANT)
     await runtime.deliver(transaction("tx-bug", merchant="Newshop"))
     letters = dead_letters(runtime)
     assert [(d["reason"], d["function"]) for d in letters] == [("internal_error", MERCHANT)]
     assert "boom" in letters[0]["detail"]
-    assert FUNCTION_ERRORS.labels(MERCHANT)._value.get() == before + 1
+    assert counted(FUNCTION_ERRORS, MERCHANT) == before + 1
 
 
 async def test_workshop_format_record_is_accepted(runtime):

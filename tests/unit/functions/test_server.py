@@ -12,11 +12,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from fraud_common.contract import Outcome
 from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.declarations import typenames
+from fraud_functions.messages import LookupQuery
 from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
+from tests.unit.counters import counted
 
 
 @pytest.fixture
@@ -83,11 +86,11 @@ def untyped(body: bytes) -> bytes:
     ids=["empty", "garbage", "http", "no-invocation", "caller-without-type", "caller-without-id", "untyped"],
 )
 async def test_requests_the_sdk_could_not_handle_get_a_400_with_the_reason(client, body, reason):
-    before = REJECTED_REQUESTS.labels(reason)._value.get()
+    before = counted(REJECTED_REQUESTS, reason)
     response = await client.post("/statefun", data=body)
     assert response.status == 400
     assert (await response.text()).startswith(reason + ":")
-    assert REJECTED_REQUESTS.labels(reason)._value.get() == before + 1
+    assert counted(REJECTED_REQUESTS, reason) == before + 1
 
 
 async def test_a_batch_for_an_empty_id_is_dead_lettered_instead_of_failing(client):
@@ -170,7 +173,8 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
             self.busy = False
 
         async def score(self, merchant: str):
-            self.busy, _ = True, self.started.set()
+            self.busy = True
+            self.started.set()
             await asyncio.sleep(0.3)
             self.busy = False
             return await super().score(merchant)
@@ -191,9 +195,10 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
     state.state_name = "cached"
     item = request.invocation.invocations.add()
     item.caller.namespace, item.caller.type, item.caller.id = "fraud", "transaction-manager", "tx-1"
-    item.argument.typename = "fraud/QueryMerchant"
+    query = LookupQuery("tx-1", "0x00F3CD51", "Slowshop", 10, "2026-11-27T10:00:00")
+    item.argument.typename = query.TYPENAME
     item.argument.has_value = True
-    item.argument.value = b'{"transaction_id": "tx-1"}'
+    item.argument.value = json.dumps(query.to_dict()).encode()
     async with aiohttp.ClientSession() as session:
         call = asyncio.create_task(
             session.post(f"http://127.0.0.1:{server.port}/statefun", data=request.SerializeToString())
@@ -204,7 +209,8 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
         answer = FromFunction()
         answer.ParseFromString(await response.read())
     (reply,) = answer.invocation_result.outgoing_messages
-    assert json.loads(reply.argument.value)["score"] == 88 and json.loads(reply.argument.value)["source"] == "service"
+    answer_value = json.loads(reply.argument.value)
+    assert (answer_value["values"], answer_value["degraded"]) == ({"score": 88}, False)
     assert merchants.closed_while_busy is False
 
 
@@ -239,7 +245,7 @@ def test_series_with_known_labels_exist_at_zero_before_their_first_event():
     }
     assert samples[("fraud_function_errors_total", (("function", "test/never-invoked"),))] == 0
     assert samples[("fraud_function_request_seconds_count", (("function", "test/never-invoked"),))] == 0
-    assert ("fraud_decisions_total", (("degraded", "false"), ("outcome", "expired"))) in samples
+    assert ("fraud_decisions_total", (("degraded", "false"), ("outcome", Outcome.EXPIRED))) in samples
 
 
 async def test_the_server_publishes_every_declared_functions_series(client):

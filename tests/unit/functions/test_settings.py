@@ -69,7 +69,7 @@ def test_the_decision_ledger_defaults():
 @pytest.mark.parametrize("deadline, ttl", [("600", "600"), ("700", "600")])
 def test_the_pending_ttl_must_outlast_the_decision_deadline(deadline, ttl):
     # Expiring first, the TTL would drop a transaction without a decision.
-    with pytest.raises(SettingsError, match="TRANSACTION_TTL_SECONDS=.* must exceed DECISION_DEADLINE_SECONDS"):
+    with pytest.raises(SettingsError, match=r"TRANSACTION_TTL_SECONDS=.* must exceed DECISION_DEADLINE_SECONDS"):
         FunctionSettings.from_env({"DECISION_DEADLINE_SECONDS": deadline, "TRANSACTION_TTL_SECONDS": ttl})
 
 

@@ -45,7 +45,7 @@ async def test_the_largest_batch_and_its_answer_fit_their_limits_twice_over(runt
         for _ in range(batch_size)
     ]
     await runtime.invoke(batch[:1])  # state registered: the batch below carries it
-    request = runtime._request(TRANSACTION_MANAGER, "k" * 128, batch)
+    request = runtime.request(TRANSACTION_MANAGER, "k" * 128, batch)
     response = await runtime.handler.handle_async(request)
 
     assert FromFunction.FromString(response).invocation_result.outgoing_egresses, "the batch was dead-lettered"

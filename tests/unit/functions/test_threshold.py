@@ -1,4 +1,5 @@
-"""Per-account thresholds: set from the thresholds topic, asked for every transaction, deciding instead of the model's."""
+"""Per-account thresholds: set from the thresholds topic, asked for every transaction, deciding instead of the
+model's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from fraud_common.contract import THRESHOLD_RECORD
+from fraud_common.contract import THRESHOLD_RECORD, Outcome
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import lookup_query, transaction
@@ -53,8 +54,16 @@ async def test_an_accounts_own_threshold_decides_instead_of_the_models(runtime, 
     )
     decisions = {e.key: e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS}
     custom, default = decisions["tx-custom"], decisions["tx-default"]
-    assert (custom["outcome"], custom["threshold"], custom["threshold_source"]) == ("alert", 0.01, "account")
-    assert (default["outcome"], default["threshold"], default["threshold_source"]) == ("no_alert", 0.8, "model")
+    assert (Outcome(custom["outcome"]), custom["threshold"], custom["threshold_source"]) == (
+        Outcome.ALERT,
+        0.01,
+        "account",
+    )
+    assert (Outcome(default["outcome"]), default["threshold"], default["threshold_source"]) == (
+        Outcome.NO_ALERT,
+        0.8,
+        "model",
+    )
     assert [e.json()["threshold"] for e in runtime.egress if e.egress == ALERTS_EGRESS] == [0.01]
 
 

@@ -23,7 +23,7 @@ from fraud_functions.scoring import load_model
 from fraud_functions.wiring import wire
 from merchant_service.app import make_app
 from merchant_service.settings import Settings
-from tests.unit.spans import named, parent_of, spans  # noqa: F401 - fixture
+from tests.unit.spans import named, parent_of
 
 RISKY = merchant_with_risk(97, 100)  # merchant-service's score for it: the transaction alerts
 

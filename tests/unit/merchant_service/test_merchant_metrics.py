@@ -74,5 +74,6 @@ async def test_each_app_has_its_own_registry(make_client) -> None:
 async def test_the_process_reports_its_cpu_and_memory_like_the_other_services(make_client) -> None:
     text = await scrape(await make_client())
     assert sample(text, "process_cpu_seconds_total") is not None
-    assert sample(text, "process_resident_memory_bytes") > 0
+    resident = sample(text, "process_resident_memory_bytes")
+    assert resident is not None and resident > 0
     assert any(family.name == "python_info" for family in text_string_to_metric_families(text))

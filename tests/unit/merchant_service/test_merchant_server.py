@@ -17,16 +17,18 @@ async def test_stop_flips_readiness_before_closing_the_socket() -> None:
 
     async def drain(seconds: float) -> None:
         # Instead of sleeping: probe the still-open socket, as Kubernetes would.
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{base}/readyz") as ready, session.get(f"{base}/healthz") as health:
-                seen_during_drain.append((seconds, ready.status, health.status))
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{base}/readyz") as ready,
+            session.get(f"{base}/healthz") as health,
+        ):
+            seen_during_drain.append((seconds, ready.status, health.status))
 
     server = graceful_server(app, settings, sleep=drain)
     await server.start()
     base = f"http://127.0.0.1:{server.port}"
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{base}/readyz") as response:
-            assert response.status == 200
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/readyz") as response:
+        assert response.status == 200
     await server.stop()
     assert seen_during_drain == [(5.0, 503, 200)]
     assert app[STATE].ready is False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
 
 from fraud_simulator.kafka_io import ConsumedRecord
 

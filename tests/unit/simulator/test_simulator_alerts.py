@@ -78,10 +78,12 @@ def test_decisions_are_reproducible_with_a_seed():
 
 
 def test_remembered_alerts_are_bounded():
-    policy = ConfirmationPolicy(0.5, random.Random(1), remember=100)
-    for i in range(10_000):
-        policy.decide(_alert("a", f"t{i}"))
-    assert len(policy._seen) == 100
+    """Only the last `remember` alerts are recognised as redelivered: an older one counts as new again."""
+    policy = ConfirmationPolicy(1.0, random.Random(1), remember=100)
+    for i in range(101):
+        assert policy.decide(_alert(f"a{i}", f"t{i}")) == f"a{i}"
+    assert policy.decide(_alert("a1", "t1")) is None, "the 100th last alert is still remembered"
+    assert policy.decide(_alert("a0", "t0")) == "a0", "the 101st last was forgotten"
 
 
 def test_an_account_is_not_confirmed_again_within_the_cooldown():
@@ -96,7 +98,9 @@ def test_an_account_is_not_confirmed_again_within_the_cooldown():
 
 
 def test_remembered_confirmations_are_bounded():
+    """Only the last `remember` confirmed accounts are held to the cooldown: an older one is confirmed again."""
     policy = ConfirmationPolicy(1.0, random.Random(1), remember=50, cooldown_seconds=1800, clock=lambda: 0.0)
-    for i in range(1_000):
-        policy.decide(_alert(f"a{i}", f"t{i}"))
-    assert len(policy._confirmed_at) == 50
+    for i in range(51):
+        assert policy.decide(_alert(f"a{i}", f"t{i}")) == f"a{i}"
+    assert policy.decide(_alert("a50", "again-50")) is None, "still in its cooldown"
+    assert policy.decide(_alert("a0", "again-0")) == "a0", "forgotten, so confirmed again"

@@ -182,16 +182,49 @@ async def test_run_command_with_max_transactions_stops_and_closes():
     assert sink.closed and source.closed
 
 
-async def test_stop_before_kafka_is_reachable_exits_cleanly():
+@pytest.mark.parametrize("command", ["run", "scenario", "smoke"])
+async def test_a_stop_before_kafka_is_reached_is_giving_up_not_success(command):
     stop = asyncio.Event()
     stop.set()
-    args = cli.parse_args(["run"], env={})
+    args = cli.parse_args([command], env={})
 
     async def never(*_):
         raise AssertionError("must not connect after a stop request")
 
     factories = cli.KafkaFactories(producer=never, alerts=never, alerts_at_end=never)
-    assert await cli.run_command(args, stop, factories, io.StringIO(), io.StringIO()) == 0
+    with pytest.raises(KafkaUnavailable, match="stopped before Kafka was reached"):
+        await cli.run_command(args, stop, factories, io.StringIO(), io.StringIO())
+
+
+@pytest.mark.parametrize("command", ["scenario", "smoke"])
+async def test_giving_up_on_the_second_client_closes_the_first(command):
+    """scenario and smoke connect the consumer first; when the producer never comes, the consumer is closed."""
+    stop, source = asyncio.Event(), FakeSource()
+
+    async def consumer(*_):
+        return source
+
+    async def no_broker(*_):
+        stop.set()  # Ctrl-C while the producer is still retrying
+        raise ConnectionError("no broker")
+
+    factories = cli.KafkaFactories(producer=no_broker, alerts=consumer, alerts_at_end=consumer)
+    out = io.StringIO()
+    with pytest.raises(KafkaUnavailable, match="producer: stopped before Kafka was reached"):
+        await cli.run_command(cli.parse_args([command], env={}), stop, factories, out, io.StringIO())
+    assert source.closed and out.getvalue() == "", "no summary or smoke result for a run that never started"
+
+
+@pytest.mark.parametrize("command", ["run", "scenario", "smoke"])
+def test_main_exits_non_zero_when_it_gives_up_connecting(monkeypatch, capsys, command):
+    async def no_broker(*_):
+        raise ConnectionError("no broker")
+
+    real = cli.KafkaFactories
+    monkeypatch.setattr(cli, "KafkaFactories", lambda: real(no_broker, no_broker, no_broker))
+    monkeypatch.setattr(cli, "configure_stderr_logging", lambda: None)
+    assert cli.main([command, "--connect-timeout", "0"]) == cli.EXIT_KAFKA == 1
+    assert "Kafka not reachable after 1 attempts: no broker" in capsys.readouterr().err
 
 
 def test_seeded_live_transactions_are_reproducible_in_content():

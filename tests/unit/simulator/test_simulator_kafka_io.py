@@ -38,18 +38,19 @@ async def test_gives_up_after_the_timeout_with_a_clear_error():
     assert sum(clock.sleeps) == pytest.approx(10)
 
 
-async def test_stop_request_ends_the_retry_loop():
+async def test_a_stop_request_ends_the_retry_loop_as_giving_up():
     clock = FakeClock()
     stop = asyncio.Event()
+    attempts = []
 
     async def connect():
+        attempts.append(clock.now)
         stop.set()
         raise ConnectionError("no broker")
 
-    assert (
+    with pytest.raises(KafkaUnavailable, match=r"producer: stopped before Kafka was reached \(1 attempts\)"):
         await connect_with_retry(connect, "producer", 60, stop=stop, err=io.StringIO(), sleep=clock.sleep, clock=clock)
-        is None
-    )
+    assert len(attempts) == 1 and sum(clock.sleeps) < 60, "it stops at the request, not at the timeout"
 
 
 async def test_producer_sink_counts_failed_deliveries():

@@ -67,10 +67,8 @@ async def test_produces_prints_measures_and_confirms():
     assert clock.now - 1000.0 == pytest.approx(99 / 50)  # paced by the bucket, on the fake clock
     lines = out.getvalue().splitlines()
     assert len(lines) == 40
-    assert (
-        lines[0]
-        == f"Suspected Fraud for account id {transactions[0].account} at {transactions[0].merchant} for {transactions[0].amount} USD"
-    )
+    first = transactions[0]
+    assert lines[0] == f"Suspected Fraud for account id {first.account} at {first.merchant} for {first.amount} USD"
     assert metrics.counters.alerts == 40 and metrics.counters.malformed_alerts == 1
     confirmed = sink.on(CONFIRMED_TOPIC)
     assert [json.loads(v) for _, v in confirmed] == [{"account": t.account} for t in transactions[:40]]

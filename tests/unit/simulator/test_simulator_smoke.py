@@ -9,6 +9,7 @@ from fraud_common.contract import (
     ALERTS_TOPIC,
     DECISIONS_TOPIC,
     TRANSACTIONS_TOPIC,
+    Outcome,
     encode,
 )
 from fraud_common.merchant_risk import risk_score
@@ -84,8 +85,8 @@ async def test_sends_the_transaction_and_finds_its_alert_among_other_records():
 async def test_a_decision_must_say_alert():
     tx = smoke_transaction(random.Random(3))
     key = tx.transaction_id.encode()
-    no_alert = KeyedSource([(key, encode({"transaction_id": tx.transaction_id, "outcome": "no_alert"}))])
-    alert = KeyedSource([(key, encode({"transaction_id": tx.transaction_id, "outcome": "alert"}))])
+    no_alert = KeyedSource([(key, encode({"transaction_id": tx.transaction_id, "outcome": Outcome.NO_ALERT}))])
+    alert = KeyedSource([(key, encode({"transaction_id": tx.transaction_id, "outcome": Outcome.ALERT}))])
     assert not (await run_smoke(tx, DECISIONS_TOPIC, FakeSink(), no_alert, timeout=5)).ok
     assert (await run_smoke(tx, DECISIONS_TOPIC, FakeSink(), alert, timeout=5)).ok
 

@@ -131,7 +131,8 @@ def test_every_total_moves_its_prometheus_counter_too():
 
     counters = Counters()
     for name in ("produced", "delivery_failures", "alerts", "own_alerts", "malformed_alerts", "confirmations"):
-        metric = COUNTERS[name]._name  # the exported family name
+        (family,) = COUNTERS[name].describe()
+        metric = family.name  # the exported family name, without _total
         before = REGISTRY.get_sample_value(f"{metric}_total") or 0.0
         counters.add(name, 2)
         assert getattr(counters, name) == 2

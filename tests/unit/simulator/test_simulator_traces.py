@@ -6,7 +6,7 @@ import json
 
 from fraud_common.contract import Transaction, parse_transaction
 from fraud_simulator.loops import send_transaction, trace_alert_receipt
-from tests.unit.spans import named, spans  # noqa: F401 - fixture
+from tests.unit.spans import named
 
 from .fakes import FakeSink
 

@@ -62,7 +62,7 @@ def test_a_service_that_dies_before_it_is_ready_is_reported_with_its_log(tmp_pat
         "broken", [sys.executable, "-c", "import sys; print('boom: no config'); sys.exit(3)"], tmp_path / "broken.log"
     )
     service.start()
-    with pytest.raises(ServiceError, match="(?s)broken exited \\(code 3\\).*boom: no config"):
+    with pytest.raises(ServiceError, match=r"(?s)broken exited \(code 3\).*boom: no config"):
         service.wait_ready(lambda: False, timeout=30)
 
 
@@ -177,6 +177,6 @@ def test_runtime_properties_reach_the_launcher_as_dynamic_properties(tmp_path):
         run_dir=tmp_path, ports=Ports(), runtime_properties={"execution.checkpointing.interval": "500ms"}
     )
     stack = LocalStack(config, simulator_args=None, say=lambda _: None)
-    runtime = stack._runtime("java", "runtime.jar", stack.service_env())
+    runtime = stack.runtime_service("java", "runtime.jar", stack.service_env())
     assert runtime.argv[-1] == "-Dexecution.checkpointing.interval=500ms"
     assert runtime.argv[-2] == "io.fraudplatform.runtime.LocalStatefunRuntime"

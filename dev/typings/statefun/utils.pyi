@@ -1,0 +1,3 @@
+from statefun.core import Type
+
+def make_json_type(typename: str) -> Type: ...

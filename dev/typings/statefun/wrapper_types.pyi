@@ -1,0 +1,5 @@
+from statefun.core import Type
+
+IntType: Type
+FloatType: Type
+StringType: Type
