@@ -80,7 +80,7 @@ tools-observability: packages-observability ## Prometheus and promtool (Debian) 
 packages-observability: ## Prometheus and promtool from Debian (apt-get on a fresh machine).
 	@dev/scripts/ensure-observability-tools.sh
 
-tools-node: packages-node ## The real node's parts: containerd, runc, buildah, mmdebstrap (Debian); CNI plugins, CoreDNS, metrics-server (Go).
+tools-node: packages-node ## The real node's parts: containerd, runc, buildah, mmdebstrap (Debian); CNI plugins, CoreDNS, metrics-server, kube-network-policies (Go).
 	dev/tools/install --set node
 
 packages-node: ## containerd, runc, buildah, mmdebstrap and iptables from Debian (apt-get on a fresh machine).

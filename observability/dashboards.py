@@ -9,6 +9,10 @@ query against the real Prometheus), except panels whose description starts with 
 they read kube-state-metrics or cAdvisor, which exist only in a cluster, and the reason is in the text.
 Counters with labels exist only once incremented; panels on them add `or <traffic> * 0` so a quiet
 system shows zero, not "No data".
+
+Every query names its Prometheus through the dashboard's `$datasource` variable (a datasource picker whose
+default is the UID `prometheus`, the local Grafana's and kube-prometheus-stack's): a Grafana whose Prometheus has
+another UID, or several, still shows every panel once the picker names it.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableOption
 
 from fraud_common.contract import Outcome
 
 OUT = Path(__file__).resolve().parent / "dashboards"
-PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")
+# The UID the local Grafana provisions (fraud_dev.stack.observability, tests/observability/test_sources.py checks
+# they agree) and kube-prometheus-stack gives its Prometheus: the picker's default.
+PROMETHEUS_UID = "prometheus"
+DATASOURCE_VARIABLE = "datasource"
+PROMETHEUS = DataSourceRef(type_val="prometheus", uid=f"${{{DATASOURCE_VARIABLE}}}")
 KUBERNETES_ONLY = "Kubernetes only"
 RATE = "$__rate_interval"
 
@@ -782,6 +790,12 @@ def build(spec: Dashboard) -> dict:
         .time("now-30m", "now")
         .refresh("10s")
         .editable()
+        .with_variable(
+            dashboard.DatasourceVariable(DATASOURCE_VARIABLE)
+            .label("Prometheus")
+            .type("prometheus")
+            .current(VariableOption(selected=True, text=PROMETHEUS_UID, value=PROMETHEUS_UID))
+        )
     )
     if spec.function_variable:
         builder = builder.with_variable(

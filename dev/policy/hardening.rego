@@ -207,11 +207,38 @@ deny contains msg if {
 	msg := sprintf("Deployment/%s: more than one replica but no topologySpreadConstraints", [d.metadata.name])
 }
 
+# TaskManagers spread over nodes, unless they must share one with the JobManager (a ReadWriteOnce claim, below).
 deny contains msg if {
 	some d in docs
 	d.kind == "FlinkDeployment"
 	count(object.get(d.spec.taskManager.podTemplate.spec, "topologySpreadConstraints", [])) == 0
+	not colocated(d, "taskManager")
 	msg := sprintf("FlinkDeployment/%s: TaskManagers scale but have no topologySpreadConstraints", [d.metadata.name])
+}
+
+# A ReadWriteOnce claim is attached to one node at a time: every Flink pod that mounts it must be held on one
+# node (a required pod affinity to the deployment's Flink pods on kubernetes.io/hostname), or a pod placed
+# elsewhere hangs in ContainerCreating (Multi-Attach). docs/adr/0011.
+deny contains msg if {
+	some d in docs
+	d.kind == "FlinkDeployment"
+	some component in {"jobManager", "taskManager"}
+	some v in object.get(d.spec[component].podTemplate.spec, "volumes", [])
+	some claim in docs
+	claim.kind == "PersistentVolumeClaim"
+	claim.metadata.name == v.persistentVolumeClaim.claimName
+	not "ReadWriteMany" in claim.spec.accessModes
+	not colocated(d, component)
+	msg := sprintf("FlinkDeployment/%s %s: mounts the ReadWriteOnce claim %s but is not held on one node with the other Flink pods", [d.metadata.name, component, claim.metadata.name])
+}
+
+# A required pod affinity on kubernetes.io/hostname whose selector matches both Flink components' pods.
+colocated(d, component) if {
+	some term in d.spec[component].podTemplate.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
+	term.topologyKey == "kubernetes.io/hostname"
+	every c in {"jobManager", "taskManager"} {
+		labels_match(term.labelSelector.matchLabels, d.spec[c].podTemplate.metadata.labels)
+	}
 }
 
 # Service account tokens only where the API is used (Flink's Kubernetes HA).

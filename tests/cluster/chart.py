@@ -241,6 +241,12 @@ def drift(rendered: Any, stored: Any, path: str = "") -> Problems:
     )
 
 
+def stored_problems(release: Release, manifest: list[Doc]) -> Problems:
+    """Every object of `manifest` that the server does not hold exactly as rendered, with what differs."""
+    stored = release.stored(manifest)
+    return [f"{key(doc)} {p}" for doc in manifest for p in drift(doc, stored.get(key(doc), {}))]
+
+
 def additions(rendered: Any, stored: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
     """(path, value) of everything the server holds that the chart did not set."""
     if isinstance(rendered, dict) and isinstance(stored, dict):

@@ -10,11 +10,11 @@ import pytest
 from tests.cluster.chart import (
     Release,
     deployment_problems,
-    drift,
     expected_replicas,
     key,
     namespace_contents,
     service_problems,
+    stored_problems,
     wait_for,
 )
 from tests.deploy.tools import KUSTOMIZE, documents, run, tool
@@ -41,8 +41,7 @@ def test_the_overlay_applies_server_side_and_deletes(cluster, deploy_tools, frau
     assert applied.returncode == 0, applied.stderr
     assert "Warning" not in applied.stderr
     release = Release(fraud_namespace, cluster.helm, cluster.kubectl)
-    stored = release.stored(docs)
-    assert [f"{key(doc)} {p}" for doc in docs for p in drift(doc, stored.get(key(doc), {}))] == []
+    assert stored_problems(release, docs) == []
     expected = expected_replicas(docs)
     assert wait_for(lambda: deployment_problems(release, expected), timeout=90) == []
     assert wait_for(lambda: service_problems(release), timeout=30) == []

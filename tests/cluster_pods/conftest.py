@@ -38,7 +38,7 @@ KUBERNETES_VERSION = next(
     for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
     if line.startswith("kubernetes ")
 )
-NEEDED_TOOLS = ("etcd", "kubernetes", "helm", "cni-plugins", "coredns", "metrics-server")
+NEEDED_TOOLS = ("etcd", "kubernetes", "helm", "cni-plugins", "coredns", "metrics-server", "kube-network-policies")
 NEEDED_COMMANDS = (
     "containerd",
     "containerd-shim-runc-v2",

@@ -118,6 +118,9 @@ def test_the_node_binaries_report_their_pinned_versions():
     assert version(str(bin_dir / "bin" / "metrics-server"), "--version").stdout.strip() == pins["metrics-server"]
     for plugin in ("bridge", "host-local", "loopback", "portmap"):
         assert f"{pins['cni-plugins']}\n" in version(str(bin_dir / "cni" / "bin" / plugin)).stderr, plugin
+    # kube-network-policies has no version flag: the module version Go recorded in the binary.
+    built = version("go", "version", "-m", str(bin_dir / "bin" / "kube-network-policies")).stdout
+    assert f"\tmod\tsigs.k8s.io/kube-network-policies\t{pins['kube-network-policies']}\t" in built
 
 
 def test_the_charts_pods_run_the_images_built_here_as_non_root_on_a_read_only_root(release):
@@ -141,13 +144,21 @@ def test_the_charts_pods_run_the_images_built_here_as_non_root_on_a_read_only_ro
     assert seen == {"uid": 10001, "gid": 10001, "root_write": "Read-only file system", "caps": "0000000000000000"}
 
 
+def links(namespace) -> set[str]:
+    return {line.split(":")[1].strip().split("@")[0] for line in namespace.run("ip", "-o", "link").splitlines()}
+
+
 def test_the_cluster_has_no_way_out_of_its_network_namespace(release):
-    """Only loopback, the node's veth pair, the pods' bridge and their veths; no default route. A route
-    lookup (no packet sent) for an address outside fails."""
+    """Only loopback, the node's veth pair, the pods' bridge and their veths, and the link to the external
+    host (whose only other interface is loopback and whose only way on is the node); no default route. A
+    route lookup (no packet sent) for an address outside fails."""
     netns = release.cluster.netns
-    links = {line.split(":")[1].strip().split("@")[0] for line in netns.run("ip", "-o", "link").splitlines()}
-    assert {"lo", "node0", "node0-peer", "cni0"} <= links
-    assert all(name in ("lo", "node0", "node0-peer", "cni0") or name.startswith("veth") for name in links), links
+    node_links = {"lo", "node0", "node0-peer", "cni0", "external0"}
+    assert node_links <= links(netns)
+    assert all(name in node_links or name.startswith("veth") for name in links(netns)), links(netns)
+    external = release.cluster.external
+    assert links(external) == {"lo", "eth0"}
+    assert external.run("ip", "route").splitlines()[0] == f"default via {netns.addressing.external_gateway} dev eth0 "
     assert "default" not in netns.run("ip", "route")
     lookup = subprocess.run(
         netns.argv(["ip", "route", "get", "192.0.2.1"], REPO_ROOT),  # TEST-NET-1

@@ -45,7 +45,8 @@ def skaffold(*args: str, cwd: Path = ROOT) -> Result:
 
 
 def render(*profiles: str, cwd: Path = ROOT) -> Result:
-    """`skaffold render` offline, images tagged (not resolved to digests)."""
+    """`skaffold render` offline, images tagged (not resolved to digests). `offline` comes last: skaffold applies
+    profiles in the order named, and `offline` empties the operators' releases that `monitoring` appends to."""
     return skaffold(
-        "render", "--offline=true", "--digest-source=tag", "--profile", ",".join(("offline", *profiles)), cwd=cwd
+        "render", "--offline=true", "--digest-source=tag", "--profile", ",".join((*profiles, "offline")), cwd=cwd
     )

@@ -18,7 +18,7 @@ def test_a_new_topic_becomes_a_kafka_topic_and_an_ingress_in_kustomize(tmp_path)
     write(root, python_files(root, Declarations((*TOPICS, READ_TOPIC), functions)))
     files = helm_files(root)
     topics = {
-        doc["metadata"]["name"]: doc["spec"]["partitions"]
+        doc["spec"]["topicName"]: doc["spec"]["partitions"]  # the object is named <cluster>-<topic>
         for doc in yaml.safe_load_all(files[Path("kustomize/kafka/strimzi.yaml")])
         if doc and doc["kind"] == "KafkaTopic"
     }

@@ -54,7 +54,9 @@ def kustomization_of(tmp_path, components: list[str], tree: Path = KUSTOMIZE):
 @pytest.mark.parametrize("component", kustomize.COMPONENTS, ids=lambda c: c.name)
 def test_base_plus_each_component_is_the_chart_with_that_feature(tmp_path, component):
     built = objects(documents(build(kustomization_of(tmp_path, [component.name]))))
-    assert built == objects(kustomize.render({**kustomize.BASE_SETTINGS, **component.settings}, CHART))
+    assert built == objects(
+        kustomize.for_kustomize(kustomize.render({**kustomize.BASE_SETTINGS, **component.settings}, CHART))
+    )
 
 
 def test_all_components_together_are_the_chart_with_every_feature(tmp_path):
@@ -62,11 +64,13 @@ def test_all_components_together_are_the_chart_with_every_feature(tmp_path):
     for component in kustomize.COMPONENTS:
         settings.update(component.settings)
     built = objects(documents(build(kustomization_of(tmp_path, [c.name for c in kustomize.COMPONENTS]))))
-    assert built == objects(kustomize.render(settings, CHART))
+    assert built == objects(kustomize.for_kustomize(kustomize.render(settings, CHART)))
 
 
 def test_kafka_is_the_charts_kafka():
-    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(kustomize.render(kustomize.KAFKA_SETTINGS, CHART))
+    assert objects(documents(build(KUSTOMIZE / "kafka"))) == objects(
+        kustomize.for_kustomize(kustomize.render(kustomize.KAFKA_SETTINGS, CHART))
+    )
 
 
 def test_a_drifted_component_is_caught(tmp_path):
@@ -79,7 +83,9 @@ def test_a_drifted_component_is_caught(tmp_path):
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     built = objects(documents(build(kustomization_of(overlay, ["monitoring"], copy))))
-    assert built != objects(kustomize.render({**kustomize.BASE_SETTINGS, "monitoring.enabled": "true"}, CHART))
+    assert built != objects(
+        kustomize.for_kustomize(kustomize.render({**kustomize.BASE_SETTINGS, "monitoring.enabled": "true"}, CHART))
+    )
 
 
 def test_an_overlay_patching_a_missing_resource_fails(tmp_path):

@@ -109,6 +109,14 @@ BREAKS = {
         lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"].pop("topologySpreadConstraints"),
         ["Deployment/fraud-functions: more than one replica but no topologySpreadConstraints"],
     ),
+    "read-write-once apart": (
+        lambda d: [flink(d)["spec"][c]["podTemplate"]["spec"].pop("affinity") for c in ("jobManager", "taskManager")],
+        [
+            "FlinkDeployment/fraud-statefun taskManager: mounts the ReadWriteOnce claim fraud-statefun-data but is not"
+            " held on one node with the other Flink pods",
+            "FlinkDeployment/fraud-statefun: TaskManagers scale but have no topologySpreadConstraints",
+        ],
+    ),
     "token": (
         lambda d: deployment(d, "fraud-functions")["spec"]["template"]["spec"].pop("automountServiceAccountToken"),
         ["Deployment/fraud-functions: mounts a service account token"],

@@ -7,12 +7,12 @@ import shutil
 import pytest
 import yaml
 
-from tests.deploy import skaffold_config, wiring
+from tests.deploy import network_policies, skaffold_config, wiring
 from tests.deploy.kubeconform import validate
 from tests.deploy.skaffold_config import SCHEMA, SKAFFOLD_YAML, artifact_images, render
 from tests.deploy.tools import ROOT, documents, run, tool
 
-PROFILES = [(), ("kind",), ("minikube",), ("kustomize",), ("kind", "kustomize")]
+PROFILES = [(), ("kind",), ("minikube",), ("kustomize",), ("kind", "kustomize"), ("kind", "monitoring")]
 
 
 def schema_check(text: str):
@@ -64,6 +64,9 @@ def test_render_offline_builds_a_valid_wired_pipeline(profiles):
         "a tag without the prefix could be all digits, which helm --set turns into a number"
     )
     assert wiring.check_kafka_bootstrap(docs, "fraud") == []
+    # minikube's API server listens on 8443 (docs/kubernetes.md): the profile opens it for Kubernetes HA.
+    assert network_policies.any_address_ports(docs) == ({443, 6443, 8443} if "minikube" in profiles else {443, 6443})
+    assert network_policies.check_no_open_rules(docs, network_policies.any_address_ports(docs)) == []
     kinds = {d["kind"] for d in docs}
     assert {"FlinkDeployment", "Kafka", "KafkaNodePool", "KafkaTopic", "Deployment"} <= kinds
     assert len(docs) == len({(d["kind"], d["metadata"]["name"]) for d in docs}), "an object is deployed twice"

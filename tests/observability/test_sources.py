@@ -38,14 +38,21 @@ SNAKE_CASE = {"sourceLabels": "source_labels", "targetLabel": "target_label"}
 KAFKA_RULES = KAFKA_AGENT / "jmx-exporter.yaml"
 
 
-def test_every_panel_queries_the_prometheus_datasource_by_its_fixed_uid():
+def test_every_panel_queries_prometheus_through_the_datasource_variable_whose_default_is_the_local_uid():
+    variable = {"type": "prometheus", "uid": "${datasource}"}
     for path in DASHBOARDS.glob("*.json"):
         board = json.loads(path.read_text(encoding="utf-8"))
+        (picker,) = [v for v in board["templating"]["list"] if v["type"] == "datasource"]
+        assert (picker["name"], picker["query"], picker["current"]["value"]) == (
+            "datasource",
+            "prometheus",
+            PROMETHEUS_UID,
+        )
         for panel in board["panels"]:
             if panel["type"] == "row":
                 continue
-            assert panel["datasource"] == {"type": "prometheus", "uid": PROMETHEUS_UID}, (path.name, panel["title"])
-            assert panel["targets"] and all(t["datasource"]["uid"] == PROMETHEUS_UID for t in panel["targets"])
+            assert panel["datasource"] == variable, (path.name, panel["title"])
+            assert panel["targets"] and all(t["datasource"] == variable for t in panel["targets"])
             assert panel["description"], (path.name, panel["title"])
 
 

@@ -15,8 +15,11 @@ metadata:
     # The job reads the module spec ConfigMap when it starts: a new spec must change the FlinkDeployment,
     # or the operator never restarts the job with it (helm upgrade would change the ConfigMap alone).
     checksum/module-spec: {{ include "fraud.moduleSpec" $root | sha256sum }}
+    {{- with $sf.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   labels:
-    {{- include "fraud.labels" $ctx | nindent 4 }}
+    {{- include "fraud.podLabels" $ctx | nindent 4 }}
     app.kubernetes.io/component: {{ .component }}
     {{- include "fraud.kafkaClientLabel" $root | nindent 4 }}
 spec:
@@ -34,8 +37,10 @@ spec:
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if eq .component "taskmanager" }}
-  {{- include "fraud.topologySpread" (dict "root" $root "name" "statefun-runtime") | nindent 2 }}
+  {{- include "fraud.scheduling" (dict "nodeSelector" $sf.nodeSelector "tolerations" $sf.tolerations "priorityClassName" $sf.priorityClassName "affinity" (include "fraud.flinkAffinity" $root | fromYaml)) | nindent 2 }}
+  {{- if not (include "fraud.flinkColocated" $root) }}
+  # Shared storage: each component spreads over nodes (a standby JobManager away from the leader).
+  {{- include "fraud.topologySpread" (dict "root" $root "name" "statefun-runtime" "component" .component) | nindent 2 }}
   {{- end }}
   containers:
     - name: flink-main-container
@@ -123,4 +128,64 @@ spec:
     {{- if eq .component "taskmanager" }}
     {{- include "fraud.kafkaClientVolumes" (dict "root" $root "component" "statefun-runtime") | nindent 4 }}
     {{- end }}
+{{- end }}
+
+
+{{/*
+"true" when every Flink pod of the release must run on one node: the checkpoint claim is ReadWriteOnce, which a
+node attaches alone, so a pod on another node would hang in ContainerCreating (Multi-Attach). docs/adr/0011.
+*/}}
+{{- define "fraud.flinkColocated" -}}
+{{- $s := .Values.statefun.storage -}}
+{{- if and (eq $s.type "pvc") (not (has "ReadWriteMany" $s.pvc.accessModes)) -}}true{{- end }}
+{{- end }}
+
+{{/*
+The Flink pods' affinity: statefun.affinity, plus, with ReadWriteOnce storage, a required affinity to the
+release's other Flink pods on kubernetes.io/hostname. The first of them goes wherever the scheduler puts it (a pod
+whose own labels match its affinity term may start where nothing matches yet); every later one follows it.
+*/}}
+{{- define "fraud.flinkAffinity" -}}
+{{- $affinity := deepCopy .Values.statefun.affinity }}
+{{- if include "fraud.flinkColocated" . }}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (fromYaml (include "fraud.selector" (dict "root" . "name" "statefun-runtime")))) }}
+{{- $podAffinity := default (dict) $affinity.podAffinity }}
+{{- $required := default (list) $podAffinity.requiredDuringSchedulingIgnoredDuringExecution }}
+{{- $_ := set $podAffinity "requiredDuringSchedulingIgnoredDuringExecution" (append $required $term) }}
+{{- $_ := set $affinity "podAffinity" $podAffinity }}
+{{- end }}
+{{- toYaml $affinity }}
+{{- end }}
+
+{{/*
+maxUnavailable of one Flink component's PodDisruptionBudget (`pdb`: statefun.jobManagerPdb or taskManagerPdb).
+Unset, it is 1 with shared storage and 100% with co-located pods: their replacements can only start on the node
+being drained, so a budget of one at a time would block the drain for good (docs/adr/0011).
+*/}}
+{{- define "fraud.flinkMaxUnavailable" -}}
+{{- $value := .pdb.maxUnavailable }}
+{{- if kindIs "invalid" $value }}
+{{- $value = ternary "100%" 1 (eq (include "fraud.flinkColocated" .root) "true") }}
+{{- end }}
+{{- $value | toJson }}
+{{- end }}
+
+{{/*
+spec.taskManager.replicas. With an autoscaler (HPA or KEDA) the count it set is kept: on `helm upgrade` the chart
+renders the live FlinkDeployment's count, so an upgrade neither resets the autoscaler nor restarts the job for it.
+statefun.taskManager.replicas is then only the count of a first install (the field must exist: on a FlinkDeployment
+without it the scale subresource the autoscaler reads answers `the spec replicas field ".spec.taskManager.replicas"
+does not exist`). `helm template` sees no cluster.
+*/}}
+{{- define "fraud.taskManagerReplicas" -}}
+{{- $sf := .Values.statefun }}
+{{- $replicas := int $sf.taskManager.replicas }}
+{{- if or $sf.autoscaling.hpa.enabled $sf.autoscaling.keda.enabled }}
+{{- $live := lookup "flink.apache.org/v1beta1" "FlinkDeployment" .Release.Namespace (include "fraud.statefunName" .) }}
+{{- $current := dig "spec" "taskManager" "replicas" nil $live }}
+{{- if not (kindIs "invalid" $current) }}
+{{- $replicas = int $current }}
+{{- end }}
+{{- end }}
+{{- $replicas }}
 {{- end }}

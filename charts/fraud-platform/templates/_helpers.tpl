@@ -1,10 +1,42 @@
 {{/* Names, labels and the computed addresses every template shares. */}}
 
-{{- define "fraud.labels" -}}
+{{/*
+The prefix of every object's name: the release name, as chart 0.1.0 named everything (release `fraud` keeps
+`fraud-functions`, `fraud-statefun`, ...); nameOverride appends to it (the slot the chart's name takes in Helm's
+convention), fullnameOverride replaces it. Never silently cut: a prefix that would push a Service or a Strimzi pod
+name past Kubernetes' 63 characters fails the render (_validate.tpl).
+*/}}
+{{- define "fraud.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{ .Values.fullnameOverride }}
+{{- else if .Values.nameOverride -}}
+{{ .Release.Name }}-{{ .Values.nameOverride }}
+{{- else -}}
+{{ .Release.Name }}
+{{- end }}
+{{- end }}
+
+{{/* helm.sh/chart as Helm's convention spells it (`+` is not allowed in a label value). */}}
+{{- define "fraud.chartLabel" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | quote }}
+{{- end }}
+
+{{/*
+Labels of a pod template. Not the chart's version: a chart upgrade alone must not roll every pod, nor restart
+the Flink job (the operator restarts it for any change of its pod templates).
+*/}}
+{{- define "fraud.podLabels" -}}
 app.kubernetes.io/part-of: fraud-platform
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{- end }}
+
+{{/* Labels of every object the chart renders (call with (dict "root" . "name" "<component>")). */}}
+{{- define "fraud.labels" -}}
+{{ include "fraud.podLabels" . }}
+{{ include "fraud.chartLabel" .root }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 
 {{- define "fraud.selector" -}}
@@ -13,12 +45,21 @@ app.kubernetes.io/name: {{ .name }}
 {{- end }}
 
 {{/*
-Labels of the Strimzi resources. Not the app.kubernetes.io set: Strimzi copies a custom resource's labels to
-the pods it makes, and the release's default-deny NetworkPolicy selects pods by that set; the brokers'
-own NetworkPolicy is Strimzi's (networkPolicyPeers in kafka.yaml).
+Labels of the Kafka and its node pool. Not the app.kubernetes.io set nor helm.sh/chart: Strimzi copies a custom
+resource's labels to the pods it makes (all but app.kubernetes.io/* other than part-of, its default exclusion
+pattern), so the release's default-deny NetworkPolicy, which selects pods by app.kubernetes.io labels, would select
+the brokers, and a new chart version would roll them. managed-by is excluded from the copy. The brokers' own
+NetworkPolicy is Strimzi's (networkPolicyPeers in kafka.yaml).
 */}}
 {{- define "fraud.kafkaLabels" -}}
 fraud-platform.io/release: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels of the Strimzi objects that make no pods (topics, the exporter's ConfigMap, the PodMonitor). */}}
+{{- define "fraud.kafkaObjectLabels" -}}
+{{ include "fraud.kafkaLabels" . }}
+{{ include "fraud.chartLabel" . }}
 {{- end }}
 
 {{/* Pods that talk to Kafka carry this label; the Kafka listener admits only them (networkPolicyPeers). */}}
@@ -31,12 +72,26 @@ fraud-platform.io/kafka-client: "true"
 {{ $image.repository }}:{{ $image.tag | default .root.Chart.AppVersion }}
 {{- end }}
 
-{{- define "fraud.functionsName" -}}{{ .Release.Name }}-functions{{- end }}
-{{- define "fraud.merchantName" -}}{{ .Release.Name }}-merchant-service{{- end }}
-{{- define "fraud.simulatorName" -}}{{ .Release.Name }}-simulator{{- end }}
-{{- define "fraud.statefunName" -}}{{ .Release.Name }}-statefun{{- end }}
-{{- define "fraud.kafkaName" -}}{{ .Values.kafka.clusterName | default (printf "%s-kafka" .Release.Name) }}{{- end }}
+{{- define "fraud.functionsName" -}}{{ include "fraud.fullname" . }}-functions{{- end }}
+{{- define "fraud.merchantName" -}}{{ include "fraud.fullname" . }}-merchant-service{{- end }}
+{{- define "fraud.simulatorName" -}}{{ include "fraud.fullname" . }}-simulator{{- end }}
+{{- define "fraud.statefunName" -}}{{ include "fraud.fullname" . }}-statefun{{- end }}
+{{- define "fraud.smokeTestName" -}}{{ include "fraud.fullname" . }}-smoke-test{{- end }}
+{{- define "fraud.kafkaName" -}}{{ .Values.kafka.clusterName | default (printf "%s-kafka" (include "fraud.fullname" .)) }}{{- end }}
 {{- define "fraud.statefunServiceAccount" -}}{{ .Values.statefun.serviceAccount.name | default (include "fraud.statefunName" .) }}{{- end }}
+
+{{/* The Strimzi node pool: unique per namespace (two releases may each run a Kafka there); Strimzi names its
+pods <cluster>-<pool>-<id>. 0.1.0 called it dual-role: kafka.nodePoolName keeps that name for an upgrade in place. */}}
+{{- define "fraud.kafkaNodePoolName" -}}{{ .Values.kafka.nodePoolName | default (printf "%s-dual-role" (include "fraud.fullname" .)) }}{{- end }}
+
+{{/* A KafkaTopic object's name: <cluster>-<topic>, unique per namespace; `plain` keeps 0.1.0's bare topic names. */}}
+{{- define "fraud.kafkaTopicObjectName" -}}
+{{- if eq .root.Values.kafka.topicObjectNames "plain" -}}
+{{ .topic }}
+{{- else -}}
+{{ include "fraud.kafkaName" .root }}-{{ .topic }}
+{{- end }}
+{{- end }}
 
 {{- define "fraud.functionsEndpoint" -}}
 http://{{ include "fraud.functionsName" . }}.{{ .Release.Namespace }}.svc:{{ .Values.functions.port }}/statefun
@@ -74,7 +129,27 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
-{{/* Topology spread over nodes, for workloads that may run more than one replica. */}}
+{{/*
+A container's env list from its YAML text (the chart's entries, then <component>.env, then <component>.extraEnv).
+A name set twice fails the render: Kubernetes would keep the last and the first would silently not apply.
+Call with (dict "env" <text> "values" "<values key>").
+*/}}
+{{- define "fraud.env" -}}
+{{- $entries := fromYamlArray .env -}}
+{{- $seen := dict -}}
+{{- range $entries }}
+{{- if hasKey $seen .name }}
+{{- fail (printf "%s: the environment variable %s is set twice (by the chart, %s.env or %s.extraEnv): set it in one place" $.values .name $.values $.values) }}
+{{- end }}
+{{- $_ := set $seen .name true }}
+{{- end }}
+{{- toYaml $entries }}
+{{- end }}
+
+{{/*
+Topology spread over nodes, for workloads that may run more than one replica. `component` (optional) narrows
+the selector to one component, so the TaskManagers spread among themselves and not away from the JobManager.
+*/}}
 {{- define "fraud.topologySpread" -}}
 topologySpreadConstraints:
   - maxSkew: 1
@@ -83,6 +158,49 @@ topologySpreadConstraints:
     labelSelector:
       matchLabels:
         {{- include "fraud.selector" . | nindent 8 }}
+        {{- with .component }}
+        app.kubernetes.io/component: {{ . }}
+        {{- end }}
+{{- end }}
+
+{{/*
+Where one component's pods may run: its nodeSelector, tolerations, affinity and priorityClassName values
+(Kubernetes' own fields, passed through). Call with the component's values; `affinity` may be replaced by
+the caller (the Flink pods add the chart's own terms to the user's).
+*/}}
+{{- define "fraud.scheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* A Python workload's ServiceAccount: <fullname>-<component> when created, else the name given; nothing (the
+namespace's default, as chart 0.1.0 ran them) when neither. */}}
+{{- define "fraud.serviceAccountName" -}}
+{{- $sa := .values.serviceAccount -}}
+{{- if $sa.create -}}
+{{ $sa.name | default .name }}
+{{- else -}}
+{{ $sa.name }}
+{{- end }}
+{{- end }}
+
+{{- define "fraud.serviceAccountField" -}}
+{{- with include "fraud.serviceAccountName" . }}
+serviceAccountName: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -8,8 +8,8 @@ smoke-test, keda.
 
 {{- define "fraud.kafkaSecretsDir" -}}/etc/fraud/kafka{{- end }}
 
-{{/* The KafkaUser of a component (call with (dict "root" $ "component" "<component>")): <release>-<component>. */}}
-{{- define "fraud.kafkaUserName" -}}{{ .root.Release.Name }}-{{ .component }}{{- end }}
+{{/* The KafkaUser of a component (call with (dict "root" $ "component" "<component>")): <fullname>-<component>. */}}
+{{- define "fraud.kafkaUserName" -}}{{ include "fraud.fullname" .root }}-{{ .component }}{{- end }}
 
 {{/* Whether the release has a KafkaUser for a component: the runtime and the smoke test always, the others when on. */}}
 {{- define "fraud.kafkaUserWanted" -}}

@@ -1,7 +1,7 @@
 {{/* Tracing (tracing.enabled): the OpenTelemetry Collector and Jaeger of tracing.yaml, and the OTEL_* environment
 of the Python workloads, which export OTLP/HTTP to the collector (docs/observability.md). */}}
-{{- define "fraud.collectorName" -}}{{ .Release.Name }}-otel-collector{{- end }}
-{{- define "fraud.jaegerName" -}}{{ .Release.Name }}-jaeger{{- end }}
+{{- define "fraud.collectorName" -}}{{ include "fraud.fullname" . }}-otel-collector{{- end }}
+{{- define "fraud.jaegerName" -}}{{ include "fraud.fullname" . }}-jaeger{{- end }}
 
 {{/* The standard OTEL_* variables of one Python workload; nothing when tracing is off (the services then
 set up no tracer at all). Call with (dict "root" . "service" "<service.name>"). */}}

@@ -2,9 +2,10 @@
 
 The Flink Kubernetes Operator and Strimzi exist only as container images, which cannot be had here,
 so nothing would run the chart's FlinkDeployment or Kafka. Instead the local stack's own broker and
-runtime run as processes inside the cluster's namespaces: the broker listens and advertises on the
-node's address (pods reach it there, as the chart's `kafka.external.bootstrapServers`), and the
-runtime calls the functions through their Service's DNS name, resolved by CoreDNS through the
+runtime run as processes beside the cluster: the broker on a host outside the node (external.py), listening
+and advertising on that host's address (pods reach it routed through the node, as the chart's
+`kafka.external.bootstrapServers`, allowed by `kafka.external.cidrs`), and the runtime inside the node's
+namespaces, where it calls the functions through their Service's DNS name, resolved by CoreDNS through the
 namespace's resolv.conf, and load-balanced by kube-proxy: the runtime runs the module spec the chart
 renders for the release, as the FlinkDeployment's pods would.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fraud_common.kafka_security import KafkaConnection
+from fraud_dev.cluster.external import ExternalHost
 from fraud_dev.cluster.netns import NetworkNamespace
 from fraud_dev.maven import classpath
 from fraud_dev.prerequisites import java_executable
@@ -32,10 +34,6 @@ from fraud_dev.stack.stack import (
 )
 
 
-def bootstrap(netns: NetworkNamespace, port: int) -> str:
-    return f"{netns.addressing.node_ip}:{port}"
-
-
 def resolve_classpaths(config: StackConfig) -> tuple[str, str]:
     """The broker's and the runtime's classpaths (Maven, from Maven Central the first time): resolved
     on the host before anything runs in the namespace, where Maven would find no network."""
@@ -47,16 +45,25 @@ def resolve_classpaths(config: StackConfig) -> tuple[str, str]:
 
 
 class BesideStack(LocalStack):
-    """The local stack's Kafka and StateFun runtime, started inside `netns`; the functions are the cluster's."""
+    """The local stack's Kafka on the `external` host and its StateFun runtime inside `netns`; the functions
+    are the cluster's."""
 
-    def __init__(self, config: StackConfig, netns: NetworkNamespace, module_spec: str, say: Say = STACK_SAYS):
+    def __init__(
+        self,
+        config: StackConfig,
+        netns: NetworkNamespace,
+        external: ExternalHost,
+        module_spec: str,
+        say: Say = STACK_SAYS,
+    ):
         super().__init__(config, simulator_args=None, say=say)
         self.netns = netns
+        self.external = external
         self.module_spec = module_spec
 
     @property
     def bootstrap(self) -> str:
-        return bootstrap(self.netns, self.config.ports.kafka)
+        return f"{self.external.address}:{self.config.ports.kafka}"
 
     def _start(self) -> None:
         config = self.config
@@ -72,7 +79,7 @@ class BesideStack(LocalStack):
                 f"listeners=PLAINTEXT://{self.bootstrap},CONTROLLER://localhost:{config.ports.kafka_controller}\n"
                 f"advertised.listeners=PLAINTEXT://{self.bootstrap}\n"
             )
-        broker.argv = self.netns.argv(broker.argv, REPO_ROOT)
+        broker.argv = self.external.argv(broker.argv, REPO_ROOT)
         self._launch(broker, lambda: kafka.broker_ready(KafkaConnection(self.bootstrap)), 90)
         created = kafka.create_topics(KafkaConnection(self.bootstrap))
         if created:

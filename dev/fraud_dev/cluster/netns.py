@@ -3,8 +3,9 @@
 A long-lived holder (`unshare --net --mount --propagation private sleep infinity`) keeps both
 namespaces alive; daemons are started inside with `nsenter -t HOLDER -n -m --wd=DIR`. The only
 interfaces are loopback, one veth pair that carries the node's address (the kubelet refuses a loopback
-node IP) and the bridge the CNI plugin makes for pods. Nothing joins it to the host's namespace, so no
-packet sent inside can leave it: Kafka, the API server, pods and Services all talk among themselves.
+node IP), the bridge the CNI plugin makes for pods, and the link to the host outside the node where Kafka
+runs (external.py, a namespace of its own). Nothing joins either to the host's namespace, so no packet
+sent inside can leave them: Kafka, the API server, pods and Services all talk among themselves.
 
 The private mount namespace keeps what the node's daemons write to fixed host paths off the host:
 a fresh tmpfs on /run (containerd's state, the xtables lock), bind mounts from the run directory
@@ -55,6 +56,10 @@ class Addressing:
     service_cidr: str = "10.96.0.0/16"
     dns_service_ip: str = "10.96.0.10"
     cluster_domain: str = "cluster.local"
+    # The host outside the node (external.py): the node's end of the link, and the host's own address.
+    external_gateway: str = "10.200.1.1"
+    external_host: str = "10.200.1.2"
+    external_prefix: int = 24
 
 
 def _namespace_inode(pid: int | str, kind: str = "net") -> int | None:
@@ -73,30 +78,26 @@ def _setns(path: str) -> None:
 
 
 @dataclass
-class NetworkNamespace:
-    """The holder and what was set up around it; `create` then `destroy`, or use `session`."""
+class Holder:
+    """A `sleep infinity` in namespaces of its own (`unshare` flags), keeping them alive while commands
+    run inside with `nsenter` (the same flags: "net", "mount")."""
 
-    run_dir: Path
-    addressing: Addressing = field(default_factory=Addressing)
-    holder: ProcessRecord | None = None
-    made_mount_points: list[Path] = field(default_factory=list)
+    name: str
+    namespaces: tuple[str, ...]
+    record: ProcessRecord | None = None
 
     @property
     def pid(self) -> int:
-        if self.holder is None:
-            raise NamespaceError("the namespace holder is not running")
-        return self.holder.pid
+        if self.record is None:
+            raise NamespaceError(f"the {self.name} namespace holder is not running")
+        return self.record.pid
 
-    @property
-    def resolv_conf(self) -> Path:
-        return self.run_dir / "resolv.conf"
-
-    # -- life cycle ---------------------------------------------------------------------------
-    def create(self) -> None:
-        """Start the holder, then give the namespace its interfaces, routes, sysctls and mounts."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+    def start(self) -> None:
+        flags = [f"--{kind}" for kind in self.namespaces]
+        if "mount" in self.namespaces:
+            flags += ["--propagation", "private"]
         holder = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", "sleep", "infinity"],
+            ["unshare", *flags, "sleep", "infinity"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -105,64 +106,48 @@ class NetworkNamespace:
         ticks = start_ticks(holder.pid)
         if ticks is None:
             raise NamespaceError("unshare exited at once")
-        self.holder = ProcessRecord("netns-holder", holder.pid, ticks)
+        self.record = ProcessRecord(f"{self.name}-holder", holder.pid, ticks)
         host_net = _namespace_inode("self")
         deadline = time.monotonic() + 10
         while _namespace_inode(holder.pid) in (None, host_net):  # unshare has not exec'd sleep yet
             if holder.poll() is not None or time.monotonic() > deadline:
                 raise NamespaceError(f"unshare did not make a network namespace (exit {holder.poll()})")
             time.sleep(0.02)
-        self._configure_network()
-        self._configure_mounts()
 
-    def destroy(self, timeout: float = 20) -> list[str]:
-        """Stop every process left in the namespace, then the holder; remove the mount points made on
-        the host. Returns what is still there (empty when clean)."""
-        if self.holder is not None and is_running(self.holder):
-            self.kill_members(timeout)
-            os.killpg(self.holder.pid, signal.SIGKILL)
-            deadline = time.monotonic() + 10
-            while is_running(self.holder) and time.monotonic() < deadline:
-                with suppress(ChildProcessError):
-                    os.waitpid(self.holder.pid, os.WNOHANG)
-                time.sleep(0.05)
-        left = [f"pid {pid} still in the namespace" for pid in self.members()]
-        for path in reversed(self.made_mount_points):
-            try:
-                path.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError as err:
-                left.append(f"mount point {path}: {err}")
-        self.made_mount_points.clear()
-        return left
+    def stop(self, timeout: float) -> None:
+        """SIGTERM what is left inside, SIGKILL it after `timeout`, then the holder."""
+        if self.record is None or not is_running(self.record):
+            return
+        terminate(self.members, timeout)
+        os.killpg(self.record.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while is_running(self.record) and time.monotonic() < deadline:
+            with suppress(ChildProcessError):
+                os.waitpid(self.record.pid, os.WNOHANG)
+            time.sleep(0.05)
 
     def members(self) -> list[int]:
         """Every process whose network namespace is this one (the holder and this process excluded)."""
-        if self.holder is None:
+        if self.record is None:
             return []
-        target = _namespace_inode(self.holder.pid)
+        target = _namespace_inode(self.record.pid)
         if target is None:
             return []
         found = []
         for entry in Path("/proc").iterdir():
             if (
                 entry.name.isdigit()
-                and int(entry.name) not in (os.getpid(), self.holder.pid)
+                and int(entry.name) not in (os.getpid(), self.record.pid)
                 and _namespace_inode(entry.name) == target
                 and not _is_zombie(int(entry.name))
             ):
                 found.append(int(entry.name))
         return found
 
-    def kill_members(self, timeout: float) -> None:
-        """SIGTERM what is left inside (shims, daemons), then SIGKILL after `timeout`."""
-        terminate(self.members, timeout)
-
-    # -- running things inside ----------------------------------------------------------------
     def argv(self, argv: Sequence[str], wd: Path) -> list[str]:
-        """`argv` run inside both namespaces, in `wd` (nsenter execs it: the pid stays the program's)."""
-        return ["nsenter", "-t", str(self.pid), "-n", "-m", f"--wd={wd}", "--", *argv]
+        """`argv` run inside the namespaces, in `wd` (nsenter execs it: the pid stays the program's)."""
+        flags = ["-n" if kind == "net" else "-m" for kind in self.namespaces]
+        return ["nsenter", "-t", str(self.pid), *flags, f"--wd={wd}", "--", *argv]
 
     def run(self, *argv: str, input: str | None = None) -> str:
         result = subprocess.run(
@@ -176,6 +161,59 @@ class NetworkNamespace:
         if result.returncode != 0:
             raise NamespaceError(f"{' '.join(argv)} (inside) exited {result.returncode}: {result.stderr.strip()}")
         return result.stdout
+
+
+@dataclass
+class NetworkNamespace:
+    """The holder and what was set up around it; `create` then `destroy`, or use `session`."""
+
+    run_dir: Path
+    addressing: Addressing = field(default_factory=Addressing)
+    holder: Holder = field(default_factory=lambda: Holder("netns", ("net", "mount")))
+    made_mount_points: list[Path] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.holder.pid
+
+    @property
+    def resolv_conf(self) -> Path:
+        return self.run_dir / "resolv.conf"
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def create(self) -> None:
+        """Start the holder, then give the namespace its interfaces, routes, sysctls and mounts."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.holder.start()
+        self._configure_network()
+        self._configure_mounts()
+
+    def destroy(self, timeout: float = 20) -> list[str]:
+        """Stop every process left in the namespace, then the holder; remove the mount points made on
+        the host. Returns what is still there (empty when clean)."""
+        self.holder.stop(timeout)
+        left = [f"pid {pid} still in the namespace" for pid in self.members()]
+        for path in reversed(self.made_mount_points):
+            try:
+                path.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                left.append(f"mount point {path}: {err}")
+        self.made_mount_points.clear()
+        return left
+
+    def members(self) -> list[int]:
+        """Every process whose network namespace is this one (the holder and this process excluded)."""
+        return self.holder.members()
+
+    # -- running things inside ----------------------------------------------------------------
+    def argv(self, argv: Sequence[str], wd: Path) -> list[str]:
+        """`argv` run inside both namespaces, in `wd` (nsenter execs it: the pid stays the program's)."""
+        return self.holder.argv(argv, wd)
+
+    def run(self, *argv: str, input: str | None = None) -> str:
+        return self.holder.run(*argv, input=input)
 
     @contextmanager
     def entered(self) -> Iterator[None]:

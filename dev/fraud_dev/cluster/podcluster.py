@@ -1,13 +1,14 @@
 """The whole real-node cluster in one network namespace: up in dependency order, down leaving nothing.
 
 Up: what needs the registries first, on the host (the Debian root filesystem, the wheelhouse, the
-JVM classpaths); then the namespace; the images, built inside it; then, with this process's thread in
-the namespace, the control plane with a `RealNode` (containerd, kubelet, CNI, kube-proxy, CoreDNS,
-metrics-server) and Kafka and the StateFun runtime beside it.
+JVM classpaths); then the namespace and the host outside the node (external.py); the images, built inside
+it; then, with this process's thread in the namespace, the control plane with a `RealNode` (containerd,
+kubelet, CNI, kube-proxy, CoreDNS, metrics-server, kube-network-policies) and Kafka (on the external host)
+and the StateFun runtime beside it.
 
 Down: Kafka and the runtime; every process left in the namespace (pods, shims, daemons, the control
-plane); the control plane's run directory; the node's cgroups; the namespace and the mount points made
-for it. `leftovers` then lists anything of it still on the host: processes, mounts, cgroups, files the
+plane); the control plane's run directory; the node's cgroups; the external host, the namespace and the
+mount points made for it. `leftovers` then lists anything of it still on the host: processes, mounts, cgroups, files the
 node's daemons would write by default, and iptables rules in the host's namespace (kube-proxy's and the
 kubelet's live only inside).
 """
@@ -28,6 +29,7 @@ from typing import BinaryIO
 from fraud_dev.cluster.beside import BesideStack, resolve_classpaths
 from fraud_dev.cluster.client import Tool, helm
 from fraud_dev.cluster.config import REPO_ROOT, ClusterConfig, ClusterPorts
+from fraud_dev.cluster.external import ExternalHost
 from fraud_dev.cluster.images import PAUSE_IMAGE, ImageBuilder
 from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
 from fraud_dev.cluster.plane import ControlPlane
@@ -77,6 +79,7 @@ class PodCluster:
 
     def __post_init__(self) -> None:
         self.netns = NetworkNamespace(self.run_dir / "netns")
+        self.external = ExternalHost(self.netns)
         self.plane_config = ClusterConfig(
             run_dir=self.run_dir / "plane", ports=ClusterPorts(), tools_bin=self.tools_bin
         )
@@ -114,6 +117,7 @@ class PodCluster:
             builder.wheelhouse()
             resolve_classpaths(self.stack_config)
         self.netns.create()
+        self.external.create()
         with self._timed("images built"):
             builder.ensure_base()
             names = [PAUSE_IMAGE] + [
@@ -128,7 +132,7 @@ class PodCluster:
         self.plane = ControlPlane(self.plane_config, nodes=self.node, say=self.say)
         with self._timed("control plane and node"):
             self.plane.up()
-        self.stack = BesideStack(self.stack_config, self.netns, self.spec.module_spec, say=self.say)
+        self.stack = BesideStack(self.stack_config, self.netns, self.external, self.spec.module_spec, say=self.say)
         with self._timed("Kafka and the StateFun runtime"):
             self.stack.start()
 
@@ -146,7 +150,7 @@ class PodCluster:
         if self.node is not None:
             _remove_cgroups(self.node.host_paths())
         self._exit.close()  # this thread back in the host's network namespace
-        left = self.netns.destroy()
+        left = self.external.destroy() + self.netns.destroy()
         shutil.rmtree(self.run_dir, ignore_errors=True)
         left += self.leftovers()
         if self._lock is not None:

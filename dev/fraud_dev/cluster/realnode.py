@@ -1,11 +1,12 @@
-"""A real node: containerd and runc (Debian), a kubelet, bridge CNI, kube-proxy, CoreDNS and metrics-server,
-all inside the cluster's network namespace (netns.py), next to the control plane.
+"""A real node: containerd and runc (Debian), a kubelet, bridge CNI, kube-proxy, kube-network-policies, CoreDNS
+and metrics-server, all inside the cluster's network namespace (netns.py), next to the control plane.
 
 A `NodeProvider` beside kwok's: `start` launches each daemon through the plane's `launch` (recorded in
 its state file, waited for), after the images (images.py) are imported into containerd. Pods get
 addresses from host-local IPAM on a bridge, Services work through kube-proxy's iptables rules, names
 through CoreDNS (a process on the node's address behind the `kube-dns` Service, as the kubelet's
-clusterDNS), and `kubectl top`/the HPA through metrics-server (a process behind the
+clusterDNS), NetworkPolicies through kube-network-policies (netpol.py), and `kubectl top`/the HPA through
+metrics-server (a process behind the
 `v1beta1.metrics.k8s.io` APIService, scraping the kubelet's resource metrics).
 
 Each component authenticates with a certificate of its own identity from the plane's CA: the kubelet
@@ -31,6 +32,7 @@ from fraud_dev.cluster.client import CommandError, Tool
 from fraud_dev.cluster.config import ClusterConfig
 from fraud_dev.cluster.images import PAUSE_IMAGE, import_into_containerd
 from fraud_dev.cluster.netns import NetworkNamespace
+from fraud_dev.cluster.netpol import NetworkPolicyEngine
 from fraud_dev.cluster.nodes import Launch
 from fraud_dev.cluster.pki import Identity
 from fraud_dev.process import Service, ServiceError, log_tail
@@ -140,6 +142,7 @@ class RealNode:
         self._kubelet(config, home, launch)
         self._await_registration(kubectl, config.logs / "kubelet.log")
         self._kube_proxy(config, home, launch)
+        NetworkPolicyEngine(self.netns, NODE_NAME).start(config, home, launch, kubectl)
         self._coredns(config, home, launch, kubectl)
         self._metrics_server(config, home, launch, kubectl)
 

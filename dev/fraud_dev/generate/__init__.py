@@ -8,6 +8,7 @@ function it targets, or which egress writes it) and the function declarations (`
     topics and `fraud_common.contract.kafka_access`;
   - docs/architecture.md's function and topic tables (docs.py).
 From the settings classes (`fraud_common.settings.setting`): docs/configuration.md's tables (docs.py).
+From the chart's values.schema.json and values.yaml: the values reference in its README (values_reference.py).
 From runtime/conf and observability/: the chart's copies (chart.py).
 From the chart, by `helm template`: the kustomize tree (kustomize.py).
 The local broker creates the contract's topics and the components' ACLs itself (fraud_dev.stack.kafka,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraud_common.contract import TOPICS, Topic
-from fraud_dev.generate import docs
+from fraud_dev.generate import docs, values_reference
 from fraud_dev.generate.chart import DASHBOARDS, FILES, MODULE_SPEC, chart_files, read_text
 from fraud_dev.generate.kustomize import kustomize_files
 from fraud_dev.generate.module_spec import template
@@ -60,6 +60,7 @@ def python_files(root: Path, declarations: Declarations) -> Files:
         docs.ARCHITECTURE: docs.architecture(root, declarations.functions, declarations.topics),
         docs.CONFIGURATION: docs.configuration(root),
         docs.SECURITY: docs.security(root, declarations.topics),
+        values_reference.README: values_reference.readme(root),
     }
 
 
