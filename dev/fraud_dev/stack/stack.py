@@ -155,7 +155,8 @@ class LocalStack:
             self.say(f"created topics {', '.join(created)}")
         if config.secured:
             granted = kafka_security.apply_declared_acls(superuser, {**os.environ, **config.service_env})
-            self.say(f"Kafka: SASL_SSL with SCRAM users, {granted} ACLs for {', '.join(kafka_security.users())}")
+            users = ", ".join(kafka_security.users()[1:])
+            self.say(f"Kafka: SASL_SSL, SCRAM users {users} with {granted} ACLs, super user {kafka_security.ADMIN}")
 
         env = self.service_env()
         merchant_port, functions_port = config.ports.merchant_service, config.ports.functions
