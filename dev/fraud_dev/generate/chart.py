@@ -65,13 +65,14 @@ def kafka_users_file(access: Sequence[KafkaAccess]) -> str:
     so its ACL comes without one; the cluster has no name in Strimzi's terms."""
     users = {}
     for entry in access:
-        acls = []
-        for acl in entry.acls("" if entry.group_setting else None):
-            name = None if acl.resource_type in ("group", "cluster") else acl.name
-            acls.append(strimzi_acl(acl.resource_type, name, acl.pattern, acl.operations))
         group = None
         if entry.group_setting is not None:
             group = {"setting": entry.group_setting, "default": group_setting(entry.group_setting).default}
+        acls = []
+        # The grants with the group's default name, which the file leaves out (the chart fills in the value).
+        for acl in entry.acls(None if group is None else group["default"]):
+            name = None if acl.resource_type in ("group", "cluster") else acl.name
+            acls.append(strimzi_acl(acl.resource_type, name, acl.pattern, acl.operations))
         users[entry.component] = {"group": group, "acls": acls}
     comment = (
         "# Each component's Kafka rights: a group ACL's name is the chart's value of the component's group\n"
