@@ -18,7 +18,8 @@ reading the answer from the output:
   answers k: the account's recorded spikes must be exactly 1..n, in some order (each capped at 10). When the
   runtime's clock is known (`handled_at_ms`, the in-process replay), the spike is computed from the
   account's earlier payments, and only a payment at the edge of a 10-second bucket (60 to 70 s old) may
-  count either way. A longer run with unknown times allows any count the run's length permits.
+  count either way. A longer run with unknown times, or an account that paid on the stack before the run
+  (`earlier`), allows any spike from one of its payments in the hour being in the last minute to all of them.
 - *Confirmations and thresholds* are handled concurrently with transactions (other topics, other
   partitions). One the test waited for (`at_ms=None`) counts for every transaction of the run; with
   `handled_at_ms`, one counts for the transactions after it, and at an exact tie either way.
@@ -79,6 +80,8 @@ class Inputs:
     fraud_window_ms: int = FRAUD_WINDOW_MS
     may_degrade: frozenset[str] = frozenset()
     merchant_fallback: float = MERCHANT_FALLBACK
+    # Payments the stack handled before these, at times unknown but within the hour velocity remembers.
+    earlier: Sequence[Transaction] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class Allowed:
     amount: float
     spikes: frozenset[float]
     thresholds: frozenset[tuple[float, str]]
+    # Where times are too loose for a set: any spike from one payment in the hour's (low) to all of them (high).
+    spike_range: tuple[float, float] | None = None
 
 
 @dataclass
@@ -129,7 +134,10 @@ def allowed_values(inputs: Inputs) -> dict[str, Allowed]:
     degrade = inputs.may_degrade
     by_account = _by_account(inputs)
     result = {}
+    earlier = Counter(t.account for t in inputs.earlier)
     for transaction in inputs.transactions:
+        payments = by_account[transaction.account]
+        loose = earlier[transaction.account] > 0 or not (inputs.handled_at_ms or _within_a_minute(inputs))
         result[transaction.transaction_id] = Allowed(
             fraud_counts=_fraud_counts(inputs, transaction)
             | ({FALLBACK_FRAUD_COUNT} if "fraud_count" in degrade else set()),
@@ -138,9 +146,10 @@ def allowed_values(inputs: Inputs) -> dict[str, Allowed]:
                 | ({inputs.merchant_fallback} if "merchant" in degrade else set())
             ),
             amount=float(transaction.amount),
-            spikes=_spikes(inputs, by_account[transaction.account], transaction)
+            spikes=(frozenset() if loose else _spikes(inputs, payments, transaction))
             | ({FALLBACK_SPIKE} if "velocity" in degrade else set()),
             thresholds=_thresholds(inputs, transaction) | ({(THRESHOLD, "model")} if "threshold" in degrade else set()),
+            spike_range=_spike_range(earlier[transaction.account] + len(payments)) if loose else None,
         )
     return result
 
@@ -193,8 +202,14 @@ def _matching_raw(
     recorded: Mapping[str, float], allowed: Allowed, transaction: Transaction, out: Disagreements
 ) -> Raw | None:
     """The allowed raw values whose transforms are what the decision recorded, or None (noted) when none are."""
+    spikes = sorted(allowed.spikes)
+    recorded_spike = recorded.get("velocity_spike")
+    if allowed.spike_range is not None and isinstance(recorded_spike, (int, float)):
+        low, high = allowed.spike_range
+        if low - 1e-4 <= recorded_spike <= high:
+            spikes.append(float(recorded_spike))  # checked to lie in the range; scored as it is
     candidates = itertools.product(
-        sorted(allowed.fraud_counts), sorted(allowed.merchant_scores), [allowed.amount], sorted(allowed.spikes)
+        sorted(allowed.fraud_counts), sorted(allowed.merchant_scores), [allowed.amount], spikes
     )
     for fraud_count, merchant, amount, spike in candidates:
         raw = Raw(fraud_count, merchant, amount, spike)
@@ -207,7 +222,8 @@ def _matching_raw(
         False,
         transaction,
         f"recorded features {dict(recorded)} are none the inputs allow: fraud counts {sorted(allowed.fraud_counts)}, "
-        f"merchant scores {sorted(allowed.merchant_scores)}, amount {allowed.amount}, spikes {sorted(allowed.spikes)}",
+        f"merchant scores {sorted(allowed.merchant_scores)}, amount {allowed.amount}, "
+        f"spikes {sorted(allowed.spikes)} or in {allowed.spike_range}",
     )
     return None
 
@@ -229,17 +245,13 @@ def _spikes(inputs: Inputs, payments: list[Transaction], transaction: Transactio
         return _spikes_at(inputs.handled_at_ms, payments, transaction)
     if inputs.velocity_span_s is None:
         raise ValueError("the oracle needs either the handling times or a bound of the run's length")
-    if _within_a_minute(inputs):
-        return frozenset(float(k) for k in range(1, len(payments) + 1))
-    # Unknown times over more than a minute: the k-th lookup has k payments in the hour, from 1 to k of them in
-    # the last minute, and has known the account for at most the run's length.
-    seen_most = min(HOUR_MS, int(inputs.velocity_span_s * 1000)) // MINUTE_MS
-    return frozenset(
-        _spike(minute, k, seen)
-        for k in range(1, len(payments) + 1)
-        for minute in range(1, k + 1)
-        for seen in range(seen_most + 1)
-    )
+    return frozenset(float(k) for k in range(1, len(payments) + 1))
+
+
+def _spike_range(payments_in_the_hour: int) -> tuple[float, float]:
+    """Unknown times over more than a minute: from one payment in the last minute of `payments_in_the_hour`, known
+    for a minute or less, to all of them in the last minute."""
+    return _spike(1, payments_in_the_hour, 1), float(min(payments_in_the_hour, SPIKE_CAP))
 
 
 def _spikes_at(
@@ -266,7 +278,10 @@ def _spike(minute: int, hour: int, seen_minutes: int) -> float:
 def _check_burst_positions(inputs: Inputs, spikes: Mapping[str, list[float]], out: Disagreements) -> None:
     """Within a minute, an account's lookups answered 1, 2, ... n in some order: each position once (capped)."""
     by_account = _by_account(inputs)
+    earlier = {t.account for t in inputs.earlier}
     for account, recorded in spikes.items():
+        if account in earlier:
+            continue  # its spikes were only held to a range
         payments = by_account[account]
         positions = Counter(float(min(k, SPIKE_CAP)) for k in range(1, len(payments) + 1))
         extra = Counter(recorded) - positions
