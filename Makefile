@@ -19,7 +19,7 @@ COMPONENTS := common functions merchant-service simulator
 $(STAMP): pyproject.toml constraints.txt $(COMPONENTS:%=%/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt $(COMPONENTS:%=-e ./%) -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt $(COMPONENTS:%=-e ./%) -e './functions[backtest]' -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtualenv with the pinned Python packages.
@@ -32,7 +32,7 @@ run: $(STAMP) jvm-tools tools-observability ## Run the pipeline locally: Kafka, 
 
 # The gates: ruff (lint, format), mypy (strict on the product's components; the workshop, the dashboards and
 # the tests too, not strict), the SDK's stubs (dev/typings) against the installed SDK, the import contracts.
-PRODUCT_PACKAGES := common/fraud_common functions/fraud_functions merchant-service/merchant_service simulator/fraud_simulator
+PRODUCT_PACKAGES := common/fraud_common functions/fraud_functions functions/fraud_backtest merchant-service/merchant_service simulator/fraud_simulator
 
 lint: $(STAMP) ## ruff, mypy (strict on the product), the SDK stubs against the SDK, the import contracts (pyproject.toml).
 	$(VENV)/bin/ruff check .

@@ -7,7 +7,6 @@ under test.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from fraud_functions.metrics import CHALLENGER_AGREEMENT, MODEL_RELOADS, VERSION
 from fraud_functions.scoring import ModelError, load_logistic_model
 from fraud_functions.settings import DEFAULT_MODEL_PATH
 from fraud_functions.wiring import provided_sources
+from tests.support import challenger
 from tests.unit.counters import counted
 from tests.unit.functions.conftest import make_runtime
 
@@ -103,41 +103,19 @@ def test_the_threshold_belongs_to_the_model_file_unless_explicitly_overridden(tm
     assert LiveModels.load(settings_with(model_path=path, alert_threshold=0.9)).champion_threshold() == 0.9
 
 
-# The challenger of these tests, with its weights written out: the shipped features, merchant risk weighted 9.0
-# instead of 7.5, intercept -12.0, threshold 0.7.
-CHALLENGER = {"intercept": -12.0, "fraud_count": 1.8, "merchant_risk": 9.0, "amount": 5.0, "velocity_spike": 1.0}
-
-
-def challenger_file(tmp_path: Path) -> Path:
-    document = dict(shipped(), version="challenger-test", intercept=CHALLENGER["intercept"], threshold=0.7)
-    entry(document, "merchant_risk")["weight"] = CHALLENGER["merchant_risk"]
-    return written(tmp_path / "challenger.json", document)
-
-
-def literal_challenger_score(amount: float, merchant_score: float, fraud_count: float, spike: float) -> float:
-    z = (
-        CHALLENGER["intercept"]
-        + CHALLENGER["fraud_count"] * min(fraud_count, 10)
-        + CHALLENGER["merchant_risk"] * merchant_score / 100
-        + CHALLENGER["amount"] * math.log1p(amount) / math.log1p(1000)
-        + CHALLENGER["velocity_spike"] * min(spike, 10)
-    )
-    return 1 / (1 + math.exp(-z))
-
-
 async def test_a_challenger_is_scored_in_shadow_recorded_in_each_decision_and_never_alerts(settings, tmp_path):
     # The champion (threshold 0.8) alerts on the first only (0.83, 0.56); the challenger (0.7) would alert on the
     # first two (0.93, 0.72); neither on the small payment.
     from fraud_dev.scripted import ScriptedMerchantClient
 
     merchants = ScriptedMerchantClient({"Hypergrid": 95, "Midmart": 80, "Calmshop": 5})
-    runtime = make_runtime(settings, merchants, challenger_model_path=challenger_file(tmp_path))
+    runtime = make_runtime(settings, merchants, challenger_model_path=challenger.write(tmp_path / "c.json"))
     cases = {"tx-big": ("Hypergrid", 950, 95), "tx-mid": ("Midmart", 700, 80), "tx-small": ("Calmshop", 3, 5)}
     champion_version = shipped()["version"]
     agree_before = {
-        flag: counted(CHALLENGER_AGREEMENT, champion_version, "challenger-test", flag) for flag in ("true", "false")
+        flag: counted(CHALLENGER_AGREEMENT, champion_version, challenger.VERSION, flag) for flag in ("true", "false")
     }
-    would_before = counted(VERSION_DECISIONS, "challenger", "challenger-test", "true")
+    would_before = counted(VERSION_DECISIONS, "challenger", challenger.VERSION, "true")
     for index, (tx_id, (merchant, amount, _)) in enumerate(cases.items()):
         await runtime.deliver(transaction(tx_id, account=f"0x0000000{index}", merchant=merchant, amount=amount))
 
@@ -152,16 +130,16 @@ async def test_a_challenger_is_scored_in_shadow_recorded_in_each_decision_and_ne
             "fraud_count.count": 0,
             **{key: value for key, value in decision["inputs"].items() if key.startswith("velocity.")},
         }
-        expected = literal_challenger_score(amount, merchant_score, 0, decision["inputs"]["velocity.spike_1m"])
+        expected = challenger.score(decision["inputs"])
         shadow = decision["challenger"]
-        assert shadow["model_version"] == "challenger-test" and shadow["threshold"] == 0.7
+        assert shadow["model_version"] == challenger.VERSION and shadow["threshold"] == challenger.THRESHOLD
         assert shadow["score"] == pytest.approx(round(expected, 6), abs=1e-9)
-        assert shadow["would_alert"] is (expected >= 0.7)
-        if expected >= 0.7:
+        assert shadow["would_alert"] is (expected >= challenger.THRESHOLD)
+        if expected >= challenger.THRESHOLD:
             expected_would.add(tx_id)
     assert expected_would == {"tx-big", "tx-mid"}, "the cases must separate the two models"
     champion_alerts = {tx_id for tx_id, d in decisions.items() if d["outcome"] == Outcome.ALERT}
     assert alerts == champion_alerts == {"tx-big"}, "only the champion alerts"
-    assert counted(VERSION_DECISIONS, "challenger", "challenger-test", "true") == would_before + 2
-    assert counted(CHALLENGER_AGREEMENT, champion_version, "challenger-test", "true") == agree_before["true"] + 2
-    assert counted(CHALLENGER_AGREEMENT, champion_version, "challenger-test", "false") == agree_before["false"] + 1
+    assert counted(VERSION_DECISIONS, "challenger", challenger.VERSION, "true") == would_before + 2
+    assert counted(CHALLENGER_AGREEMENT, champion_version, challenger.VERSION, "true") == agree_before["true"] + 2
+    assert counted(CHALLENGER_AGREEMENT, champion_version, challenger.VERSION, "false") == agree_before["false"] + 1
