@@ -134,3 +134,9 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) jvm-tools ## Measure the function server, the SDK packages and the pipeline; write docs/benchmarks.{md,json}.
 	@dev/scripts/ensure-debian-packages.sh "the benchmarks" wrk=wrk taskset=util-linux
 	$(PY) -m fraud_dev.bench $(BENCH) $(ARGS)
+
+# The backtest of candidate model files on the decisions ledger (docs/model.md): ARGS are fraud_backtest's, e.g.
+#   make backtest ARGS="run --bootstrap-servers 127.0.0.1:9092 --since 2026-12-01T00:00 --candidate m.json --out .run/backtest"
+.PHONY: backtest
+backtest: $(STAMP) ## Rescore a range of the decisions ledger with candidate model files: report.md, report.json, plots.
+	$(PY) -m fraud_backtest $(ARGS)

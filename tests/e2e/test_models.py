@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,12 +23,14 @@ import pytest
 from fraud_common.contract import Outcome, Transaction
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import function_metric, restarts, transaction_record
+from fraud_dev.stack.kafka_security import ADMIN
 from fraud_simulator.transactions import labelled_scenario
 from tests.support import challenger
 
 SEED, COUNT = 20261202, 300
 # More compromised cards than the simulator's default, so the backtest has frauds to find in 300 payments.
 COMPROMISED_SHARE = 0.03
+# Promoted before payment 100, rolled back before payment 200 once the promoted model has decided some.
 PROMOTE_AT, ROLLBACK_AT = 100, 200
 PACE_SECONDS = 0.025  # 40 transactions/s: the file swaps happen with transactions in flight
 
@@ -71,6 +76,15 @@ def counts(stack, version: str) -> dict[str, float]:
     }
 
 
+def promoted_decided(stack, before: dict[str, float], at_least: int = 20, timeout: float = 90) -> None:
+    """Before rolling back, let the promoted model decide some of the transactions in flight: on a busy machine
+    the pipeline can lag the producer by more than the promotion's share of the stream."""
+    deadline = time.monotonic() + timeout
+    while counts(stack, challenger.VERSION)["champion scored"] - before["champion scored"] < at_least:
+        assert time.monotonic() < deadline, f"the promoted model decided fewer than {at_least} in {timeout}s"
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def promotion(stack, model_files) -> Iterator[dict[str, float]]:
     """Promotes and rolls back while the stream flows; records when the server switched. Always rolls back."""
@@ -85,13 +99,16 @@ def promotion(stack, model_files) -> Iterator[dict[str, float]]:
         time.sleep(0.5)
 
 
-def test_a_challenger_is_shadowed_then_promoted_and_rolled_back_under_traffic(stack, kafka, model_files, promotion):
+def test_a_challenger_is_shadowed_then_promoted_and_rolled_back_under_traffic(
+    stack, kafka, model_files, promotion, tmp_path
+):
     labelled = labelled_scenario(SEED, COUNT, compromised_share=COMPROMISED_SHARE)
     transactions = [transaction for transaction, _ in labelled]
     original = model_files.champion.read_bytes()
     shipped = json.loads(original)["version"]
     before = counts(stack, challenger.VERSION)
     reader = LedgerReader(kafka)
+    since = time.time()
 
     def watch() -> None:
         """Note when the server reports each switch (polled between records: the traffic keeps flowing)."""
@@ -110,6 +127,7 @@ def test_a_challenger_is_shadowed_then_promoted_and_rolled_back_under_traffic(st
             promotion.update(promotion_written=time.time()),
         ),
         ROLLBACK_AT: lambda: (
+            promoted_decided(stack, before),
             replace_file(model_files.champion, original),
             promotion.update(rollback_written=time.time()),
         ),
@@ -162,3 +180,82 @@ def test_a_challenger_is_shadowed_then_promoted_and_rolled_back_under_traffic(st
     assert after["challenger scored"] - before["challenger scored"] == COUNT
     assert after["agreements"] - before["agreements"] == COUNT
     assert after["champion scored"] - before["champion scored"] == len(by_version[challenger.VERSION])
+
+    backtested(stack, kafka, labelled, report.decisions, since, model_files, tmp_path)
+
+
+def backtest_command(stack, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fraud_backtest", *arguments],
+        env={**os.environ, **stack.config.kafka_env(ADMIN)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def backtested(stack, kafka, labelled, decisions, since: float, model_files, tmp_path: Path) -> None:
+    """The scenario's ledger, with the simulator's compromised cards confirmed, backtested by the command: its
+    figures for the challenger must be what the challenger's literal weights and the ground truth give."""
+    frauds = sorted({transaction.account for transaction, compromised in labelled if compromised})
+    assert frauds, "the scenario has compromised cards to find"
+    kafka.produce("confirmed", [(account.encode(), json.dumps({"account": account}).encode()) for account in frauds])
+    until = time.time()
+    exported = tmp_path / "ledger.jsonl"
+    result = backtest_command(
+        stack, "export", "--bootstrap-servers", stack.config.bootstrap_servers, "--out", str(exported)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "report"
+    window = (
+        "--since",
+        datetime.fromtimestamp(since, UTC).isoformat(),
+        "--until",
+        datetime.fromtimestamp(until, UTC).isoformat(),
+    )
+    arguments = (
+        "run",
+        "--ledger",
+        str(exported),
+        *window,
+        "--candidate",
+        str(model_files.challenger),
+        "--out",
+        str(out),
+    )
+    result = backtest_command(stack, *arguments)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    # The oracle: the ground truth of the scenario and the challenger's literal weights on the recorded inputs.
+    recorded = [decision for (decision,) in decisions.values()]
+    fraud = [d["account"] in frauds for d in recorded]
+    would = [challenger.score(d["inputs"]) >= challenger.THRESHOLD for d in recorded]
+    champion = [d["outcome"] == "alert" for d in recorded]
+    document = json.loads((out / "report.json").read_text())
+    assert document["decisions"] == len(recorded) == COUNT and document["confirmed_fraud_decisions"] == sum(fraud)
+    by_name = {model["name"]: model for model in document["models"]}
+    for name, alerts in (("champion (recorded)", champion), (challenger.VERSION, would)):
+        expected = {
+            "true_positive": sum(a and f for a, f in zip(alerts, fraud, strict=True)),
+            "false_positive": sum(a and not f for a, f in zip(alerts, fraud, strict=True)),
+            "false_negative": sum(f and not a for a, f in zip(alerts, fraud, strict=True)),
+            "true_negative": sum(not a and not f for a, f in zip(alerts, fraud, strict=True)),
+        }
+        assert by_name[name]["confusion"] == expected, name
+        assert by_name[name]["alert_rate"] == pytest.approx(sum(alerts) / COUNT)
+    changed = {c["transaction_id"] for c in by_name[challenger.VERSION]["changed"]}
+    assert changed == {d["transaction_id"] for d, a, c in zip(recorded, would, champion, strict=True) if a != c}
+    assert by_name[challenger.VERSION]["agreement"] == pytest.approx(1 - len(changed) / COUNT)
+    assert "| model | versions | threshold | precision | recall |" in (out / "report.md").read_text()
+    for plot in document["plots"]:
+        assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+
+    # A candidate that reads a value the decisions do not record is refused, naming it.
+    needy = json.loads(model_files.challenger.read_text())
+    needy["features"][0]["source"] = "velocity.amount_1h_by_country"
+    (tmp_path / "needy.json").write_text(json.dumps(needy))
+    refused = backtest_command(
+        stack, "run", "--ledger", str(exported), "--candidate", str(tmp_path / "needy.json"), "--out", str(out)
+    )
+    assert refused.returncode == 2 and "needs velocity.amount_1h_by_country" in refused.stderr, refused.stderr
