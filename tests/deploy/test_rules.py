@@ -86,6 +86,18 @@ RULES = [
         {"functions.extraEnv": [{"name": "FUNCTIONS_EXTRA", "value": "9000"}]},
     ),
     (
+        "an alert threshold beside the model file's",
+        {"functions.env": {"ALERT_THRESHOLD": "0.8"}},
+        "ALERT_THRESHOLD is the chart's (functions.model",
+        {"functions.model.thresholdOverride": 0.8},
+    ),
+    (
+        "a model path beside the chart's model files",
+        {"functions.extraEnv": [{"name": "MODEL_PATH", "value": "/m.json"}]},
+        "MODEL_PATH is the chart's (functions.model",
+        {"functions.model.champion": "{}"},
+    ),
+    (
         "a name prefix past Kubernetes' limits",
         {"fullnameOverride": "f" * 41},
         "set fullnameOverride (or a shorter release name) of at most 40",

@@ -10,6 +10,22 @@ about network policies live with them (_networkpolicy.tpl); the values schema ch
 {{- include "fraud.validate.kafka" . }}
 {{- include "fraud.validate.apis" . }}
 {{- include "fraud.validate.callTimeout" . }}
+{{- include "fraud.validate.models" . }}
+{{- end }}
+
+{{/*
+The threshold belongs to the model file (docs/adr/0015): ALERT_THRESHOLD in the function server's env would
+override every model a team promotes, silently; the one way to override it is the explicit switch.
+*/}}
+{{- define "fraud.validate.models" -}}
+{{- $f := .Values.functions }}
+{{- $names := keys $f.env }}
+{{- range $f.extraEnv }}{{ $names = append $names .name }}{{ end }}
+{{- range $name := list "ALERT_THRESHOLD" "MODEL_PATH" "CHALLENGER_MODEL_PATH" "MODEL_RELOAD_SECONDS" }}
+{{- if has $name $names }}
+{{- fail (printf "functions.env/extraEnv: %s is the chart's (functions.model: champion, challenger, reloadSeconds; the threshold belongs to the model file, thresholdOverride overrides it explicitly)" $name) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Names Kubernetes would refuse: a Service name or a Strimzi pod's hostname past 63 characters. */}}
