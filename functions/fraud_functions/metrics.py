@@ -128,6 +128,9 @@ REQUEST_DURATION = Histogram(
 messages = cache(MESSAGES.labels)
 batch_size = cache(BATCH_SIZE.labels)
 request_duration = cache(REQUEST_DURATION.labels)
+version_scores = cache(VERSION_SCORES.labels)
+version_decisions = cache(VERSION_DECISIONS.labels)
+challenger_agreement = cache(CHALLENGER_AGREEMENT.labels)
 
 
 def publish_known_series(functions: Iterable[str]) -> None:

@@ -67,12 +67,12 @@ from fraud_functions.messages import (
     outgoing,
 )
 from fraud_functions.metrics import (
-    CHALLENGER_AGREEMENT,
     DECISION_LATENCY,
     DECISIONS,
     TRANSACTIONS_STARTED,
-    VERSION_DECISIONS,
-    VERSION_SCORES,
+    challenger_agreement,
+    version_decisions,
+    version_scores,
 )
 from fraud_functions.outcomes import (
     drop_unexpected,
@@ -436,12 +436,12 @@ class TransactionManager:
 def count_by_version(score: ModelScore, verdict: Verdict) -> None:
     """Each model's score, alert rate and, with a challenger, agreement, by version: what a promotion is judged on."""
     alerted = verdict.outcome is Outcome.ALERT
-    VERSION_SCORES.labels(CHAMPION, score.model_version).observe(score.score)
-    VERSION_DECISIONS.labels(CHAMPION, score.model_version, str(alerted).lower()).inc()
+    version_scores(CHAMPION, score.model_version).observe(score.score)
+    version_decisions(CHAMPION, score.model_version, "true" if alerted else "false").inc()
     shadow = verdict.challenger
     if shadow is None:
         return
-    VERSION_SCORES.labels(CHALLENGER, shadow.model_version).observe(shadow.score)
-    VERSION_DECISIONS.labels(CHALLENGER, shadow.model_version, str(shadow.would_alert).lower()).inc()
-    agree = str(shadow.would_alert == alerted).lower()
-    CHALLENGER_AGREEMENT.labels(score.model_version, shadow.model_version, agree).inc()
+    version_scores(CHALLENGER, shadow.model_version).observe(shadow.score)
+    version_decisions(CHALLENGER, shadow.model_version, "true" if shadow.would_alert else "false").inc()
+    agree = "true" if shadow.would_alert == alerted else "false"
+    challenger_agreement(score.model_version, shadow.model_version, agree).inc()
