@@ -14,6 +14,8 @@ set -euo pipefail
 
 FLINK_HOME=${FLINK_HOME:-/opt/flink}
 FLINK_CONF_DIR=${FLINK_CONF_DIR:-$FLINK_HOME/conf}
+# Where Flink's plugin manager looks (relative to the working directory unless set, as bin/config.sh sets it).
+export FLINK_PLUGINS_DIR=${FLINK_PLUGINS_DIR:-$FLINK_HOME/plugins}
 CLASSPATH="$FLINK_HOME/lib/*"
 
 # The value of one key of flink-conf.yaml, read as Flink reads it (`key: value`, '#' starts a comment).

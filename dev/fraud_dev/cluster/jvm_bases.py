@@ -6,8 +6,9 @@ Python targets build on a Debian root filesystem imported as the python image (i
 
 - flink (FLINK_BASE): Debian 12 with Debian's OpenJDK 17 runtime; /opt/flink/lib with the jars of Flink's
   distribution as Maven Central serves them (runtime/flink-base/pom.xml), /opt/flink/plugins/metrics-prometheus,
-  /opt/flink/conf, the user flink (9999), and runtime/flink-base/docker-entrypoint.sh for the official
-  entrypoint's `standalone-job`, `jobmanager` and `taskmanager` commands.
+  /opt/flink/conf, empty jars in /opt/flink/opt under the names the Dockerfile links (the S3 file system, not
+  served), the user flink (9999), and runtime/flink-base/docker-entrypoint.sh for the official entrypoint's
+  `standalone-job`, `jobmanager` and `taskmanager` commands.
 - maven (MAVEN_BASE): Debian 12 with Debian's Maven and OpenJDK 17. The jar stage's RUN steps have no network:
   images.py mounts the host's local Maven repository with an offline settings file, which
   `prime_maven_repository` fills first (the same commands, online, on the host).
@@ -20,6 +21,7 @@ import re
 import subprocess
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from fraud_dev.cluster.config import REPO_ROOT
@@ -44,6 +46,22 @@ def dockerfile_base(arg: str) -> str:
         raise ImageError(f"the Dockerfile has no ARG {arg}=<image>")
     repository, _, tag = found.group(1).rpartition(":")
     return qualified(repository, tag)
+
+
+def linked_opt_jars() -> list[str]:
+    """The /opt/flink/opt jars the Dockerfile links into plugins/ (the S3 file system): an official image has them."""
+    text = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    return re.findall(r"ln -s (/opt/flink/opt/\S+\.jar)", text)
+
+
+def empty_jar(path: Path) -> Path:
+    """A jar with a manifest only: in the stand-in it takes the place of an opt/ jar Maven Central does not serve,
+    so the plugin folder the Dockerfile links it into loads (Flink refuses a plugin folder without a jar) and
+    provides nothing (docs/adr/0014)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as jar:
+        jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nCreated-By: fraud-platform stand-in\n")
+    return path
 
 
 def flink_distribution(log: Path) -> Path:
@@ -98,6 +116,7 @@ def ensure_jvm_bases(builder: ImageBuilder, distribution: Path) -> None:
     entrypoint = FLINK_BASE_PROJECT / "docker-entrypoint.sh"
     log4j = REPO_ROOT / "runtime" / "conf" / "log4j2.properties"
     inputs = _inputs_digest(distribution, FLINK_BASE_PROJECT / "conf", entrypoint, log4j)
+    inputs += hashlib.sha256(" ".join(linked_opt_jars()).encode()).hexdigest()[:8]
     label = f"org.fraud-platform.flink-base={flink_rootfs.name}-{inputs}"
     if builder.present(flink, label):
         return
@@ -109,6 +128,7 @@ def ensure_jvm_bases(builder: ImageBuilder, distribution: Path) -> None:
             (FLINK_BASE_PROJECT / "conf", "/opt/flink/conf"),
             (log4j, "/opt/flink/conf/log4j-console.properties"),
             (entrypoint, "/docker-entrypoint.sh"),
+            *((empty_jar(builder.run_dir / "opt" / Path(jar).name), jar) for jar in linked_opt_jars()),
         ):
             builder.buildah("copy", container, str(source), target, log="buildah-base")
         builder.buildah(
