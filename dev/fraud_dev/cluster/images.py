@@ -104,9 +104,10 @@ class ImageBuilder:
         return self.run_dir / "logs"
 
     # -- inputs made on the host (registries, once) --------------------------------------------
-    def base_rootfs(self, packages: tuple[str, ...] = BASE_PACKAGES) -> Path:
-        """A Debian root filesystem with `packages` (minbase besides), made once per package list."""
-        key = _digest(DEBIAN_SUITE, *packages, *DEBIAN_SOURCES, *MMDEBSTRAP_EXCLUDES)
+    def base_rootfs(self, packages: tuple[str, ...] = BASE_PACKAGES, folders: tuple[str, ...] = ()) -> Path:
+        """A Debian root filesystem with `packages` (minbase besides), made once per package list; `folders` are made
+        before anything is installed (a maintainer script may need one that the excludes leave out)."""
+        key = _digest(DEBIAN_SUITE, *packages, *DEBIAN_SOURCES, *MMDEBSTRAP_EXCLUDES, *folders)
         tarball = self.cache / f"rootfs-{DEBIAN_SUITE}-{key}.tar"
         if tarball.exists():
             return tarball
@@ -122,6 +123,7 @@ class ImageBuilder:
                 "--variant=minbase",
                 f"--include={','.join(packages)}",
                 *[f"--dpkgopt=path-exclude={path}" for path in MMDEBSTRAP_EXCLUDES],
+                *[f'--setup-hook=mkdir -p "$1{folder}"' for folder in folders],
                 '--aptopt=Acquire::Languages "none"',
                 "--format=tar",
                 DEBIAN_SUITE,

@@ -32,6 +32,8 @@ from fraud_dev.prerequisites import maven_executable
 FLINK_BASE_PROJECT = REPO_ROOT / "runtime" / "flink-base"
 FLINK_BASE_PACKAGES = ("openjdk-17-jre-headless",)
 MAVEN_BASE_PACKAGES = ("maven", "openjdk-17-jdk-headless")
+# OpenJDK's postinst links its man pages (update-alternatives) into a folder the rootfs excludes' leave out.
+JVM_ROOTFS_FOLDERS = ("/usr/share/man/man1",)
 # The official image's user, which the chart's pods run as.
 FLINK_UID = 9999
 # The artifact the Dockerfile's jar stage copies by `mvn dependency:copy` from outside any project.
@@ -103,7 +105,7 @@ def _inputs_digest(*paths: Path) -> str:
 
 def ensure_jvm_bases(builder: ImageBuilder, distribution: Path) -> None:
     """Import the maven and flink stand-ins under the Dockerfile's base names, unless these very ones are there."""
-    maven_rootfs = builder.base_rootfs(MAVEN_BASE_PACKAGES)
+    maven_rootfs = builder.base_rootfs(MAVEN_BASE_PACKAGES, JVM_ROOTFS_FOLDERS)
     maven = dockerfile_base("MAVEN_BASE")
     label = f"org.fraud-platform.rootfs={maven_rootfs.name}"
     if not builder.present(maven, label):
@@ -111,7 +113,7 @@ def ensure_jvm_bases(builder: ImageBuilder, distribution: Path) -> None:
         builder.from_rootfs(maven_rootfs, maven, label, ("--cmd", '["mvn"]'))
         builder.say(f"stand-in {maven} made in {time.monotonic() - started:.0f} s")
 
-    flink_rootfs = builder.base_rootfs(FLINK_BASE_PACKAGES)
+    flink_rootfs = builder.base_rootfs(FLINK_BASE_PACKAGES, JVM_ROOTFS_FOLDERS)
     flink = dockerfile_base("FLINK_BASE")
     entrypoint = FLINK_BASE_PROJECT / "docker-entrypoint.sh"
     log4j = REPO_ROOT / "runtime" / "conf" / "log4j2.properties"
