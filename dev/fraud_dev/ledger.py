@@ -79,11 +79,12 @@ class LedgerReader:
         self.since = {topic: kafka.end_offsets(topic) for topic in self.TOPICS}
 
     def collect(self, ids: set[str], timeout: float, settle_seconds: float = 12.0) -> LedgerReport:
-        """Read until every id has a decision (or `timeout`), then `settle_seconds` more.
+        """Read until every id has a decision and every `alert` decision its alert (or `timeout`), then
+        `settle_seconds` more.
 
-        Alerts and decisions are committed by different Kafka sinks at the same
-        checkpoint, and a duplicate would come later still: reading on for two
-        checkpoint intervals after the last decision catches both.
+        Alerts and decisions are committed by different Kafka sinks at the same checkpoint, each when its
+        own transaction commits, so a decision can be readable before its alert: completion waits for both.
+        A duplicate would come later still: reading on for two checkpoint intervals after that catches it.
         """
         report = LedgerReport(ids=set(ids))
         seen = 0
@@ -94,7 +95,7 @@ class LedgerReader:
             for record in records[seen:]:
                 self._file(report, record)
             seen = len(records)
-            if report.lost:
+            if report.lost or report.unmatched_alerts:
                 return False
             complete_at = complete_at or time.monotonic()
             return time.monotonic() - complete_at >= settle_seconds
