@@ -87,6 +87,8 @@ WORKDIR /build
 COPY runtime/pom.xml runtime/pom.xml
 COPY runtime/launcher/pom.xml runtime/launcher/pom.xml
 COPY runtime/extension/ runtime/extension/
+# The extension's tests read the module spec template (every ingress of the spec the runtime runs is tolerant).
+COPY runtime/conf/module.yaml.tmpl runtime/conf/module.yaml.tmpl
 RUN mvn -B -q -f runtime/pom.xml -pl extension -am package \
  && mvn -B -q dependency:copy -Dartifact=org.apache.flink:statefun-flink-distribution:3.3.0 \
         -DoutputDirectory=/build/lib -Dmdep.stripVersion=true \

@@ -27,6 +27,12 @@ MAVEN_REPO_LOCAL = Setting(
 )
 
 
+def maven_repository() -> Path:
+    """The local Maven repository the classpaths are resolved into (the image builds read it offline)."""
+    repo = MAVEN_REPO_LOCAL.read()
+    return Path(repo) if repo else Path.home() / ".m2" / "repository"
+
+
 def _newest_input(project: Path) -> float:
     """The newest pom or Java source of the project and its modules (build output excluded)."""
     inputs = [
@@ -40,6 +46,12 @@ def _newest_input(project: Path) -> float:
 
 def classpath(project: Path, output: Path, log_file: Path) -> str:
     """The classpath that `mvn package` of `project` writes to `output`, rebuilt only when an input changed."""
+    return package(project, output, log_file).read_text(encoding="utf-8").strip()
+
+
+def package(project: Path, output: Path, log_file: Path) -> Path:
+    """`output` (a file or folder) as `mvn package` of `project` leaves it, packaged again only when an input
+    changed (its time is set at each packaging: copied jars keep their own)."""
     if not output.exists() or output.stat().st_mtime < _newest_input(project):
         log.info(
             "resolving jars with Maven (the first run downloads from Maven Central)",
@@ -54,4 +66,5 @@ def classpath(project: Path, output: Path, log_file: Path) -> str:
             result = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT, check=False)
         if result.returncode != 0 or not output.exists():
             raise PrerequisiteError(f"Maven could not build {project / 'pom.xml'}; see {log_file}")
-    return output.read_text(encoding="utf-8").strip()
+        output.touch()
+    return output

@@ -8,7 +8,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -21,6 +21,13 @@ from fraud_common.merchant_risk import risk_score
 from fraud_dev.stack.stack import LocalStack
 from fraud_functions.scoring import LogisticModel, load_logistic_model
 from fraud_functions.settings import FunctionSettings
+
+
+class FlinkRuntime(Protocol):
+    """Where a StateFun runtime's Flink REST API answers: the local stack's JVM, or a JobManager pod's Service."""
+
+    @property
+    def flink_rest_url(self) -> str: ...
 
 
 def new_id(prefix: str) -> str:
@@ -160,29 +167,29 @@ def function_metric(stack: LocalStack, name: str, labels: dict[str, str] | None 
     return total
 
 
-def flink(stack: LocalStack, path: str) -> Any:
-    with urllib.request.urlopen(f"http://127.0.0.1:{stack.config.ports.flink_rest}{path}", timeout=5) as response:
+def flink(stack: FlinkRuntime, path: str) -> Any:
+    with urllib.request.urlopen(f"{stack.flink_rest_url}{path}", timeout=5) as response:
         return json.loads(response.read())
 
 
-def running_job(stack: LocalStack) -> str:
+def running_job(stack: FlinkRuntime) -> str:
     jobs = [job for job in flink(stack, "/jobs/overview")["jobs"] if job["state"] == "RUNNING"]
     assert jobs, "the StateFun job is not running"
     return jobs[0]["jid"]
 
 
-def job_restarts(stack: LocalStack) -> tuple[str, int]:
+def job_restarts(stack: FlinkRuntime) -> tuple[str, int]:
     """The running job's id and its restart count (Flink's numRestarts)."""
     job = running_job(stack)
     metrics = flink(stack, f"/jobs/{job}/metrics?get=numRestarts")
     return job, int(float(metrics[0]["value"]))
 
 
-def restarts(stack: LocalStack) -> int:
+def restarts(stack: FlinkRuntime) -> int:
     return job_restarts(stack)[1]
 
 
-def completed_checkpoints(stack: LocalStack) -> int:
+def completed_checkpoints(stack: FlinkRuntime) -> int:
     return int(flink(stack, f"/jobs/{running_job(stack)}/checkpoints")["counts"]["completed"])
 
 
@@ -196,7 +203,7 @@ def wait_for_metric(
         time.sleep(0.5)
 
 
-def wait_for_checkpoints(stack: LocalStack, count: int = 2, timeout: float = 60) -> None:
+def wait_for_checkpoints(stack: FlinkRuntime, count: int = 2, timeout: float = 60) -> None:
     """Wait for `count` more completed checkpoints.
 
     Alerts and dead letters go out in Kafka transactions committed when a

@@ -18,7 +18,11 @@ def _get_json(url: str) -> dict:
 
 def flink_job_running(rest_port: int) -> bool:
     """True when a job is RUNNING and so is every one of its tasks (ingress, functions, egress)."""
-    base = f"http://127.0.0.1:{rest_port}"
+    return flink_job_running_at(f"http://127.0.0.1:{rest_port}")
+
+
+def flink_job_running_at(base: str) -> bool:
+    """flink_job_running for the REST API at `base` (a JobManager pod or Service, say)."""
     jobs = _get_json(f"{base}/jobs/overview").get("jobs", [])
     running = [job for job in jobs if job.get("state") == "RUNNING"]
     if not running:

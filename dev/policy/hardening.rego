@@ -8,13 +8,15 @@ import rego.v1
 docs := [d.contents | some d in input; is_object(d.contents)]
 
 # (owner, pod spec, containers checked for probes/resources by the kubelet's own rules)
-pods contains {"owner": owner, "spec": t.spec, "probes": probes} if {
+pods contains {"owner": owner, "spec": t.spec, "probes": true, "ha": standalone_flink(d)} if {
 	some d in docs
 	d.kind in {"Deployment", "StatefulSet", "DaemonSet"}
 	owner := sprintf("%s/%s", [d.kind, d.metadata.name])
 	t := d.spec.template
-	probes := true
 }
+
+# The runtime's own Deployments in standalone mode (docs/adr/0014): Kubernetes HA reads the API server.
+standalone_flink(d) := object.get(d.spec.template.metadata.labels, "app.kubernetes.io/name", "") == "statefun-runtime"
 
 pods contains {"owner": owner, "spec": d.spec, "probes": false} if {
 	some d in docs
@@ -204,6 +206,7 @@ deny contains msg if {
 	d.kind == "Deployment"
 	may_scale_out(d)
 	count(object.get(d.spec.template.spec, "topologySpreadConstraints", [])) == 0
+	not deployment_colocated(d)
 	msg := sprintf("Deployment/%s: more than one replica but no topologySpreadConstraints", [d.metadata.name])
 }
 
@@ -232,6 +235,29 @@ deny contains msg if {
 	msg := sprintf("FlinkDeployment/%s %s: mounts the ReadWriteOnce claim %s but is not held on one node with the other Flink pods", [d.metadata.name, component, claim.metadata.name])
 }
 
+# Likewise the standalone runtime's Deployments: held on one node with every Flink pod of the release.
+deny contains msg if {
+	some d in docs
+	d.kind == "Deployment"
+	standalone_flink(d)
+	some v in object.get(d.spec.template.spec, "volumes", [])
+	some claim in docs
+	claim.kind == "PersistentVolumeClaim"
+	claim.metadata.name == v.persistentVolumeClaim.claimName
+	not "ReadWriteMany" in claim.spec.accessModes
+	not deployment_colocated(d)
+	msg := sprintf("Deployment/%s: mounts the ReadWriteOnce claim %s but is not held on one node with the other Flink pods", [d.metadata.name, claim.metadata.name])
+}
+
+# A required pod affinity on kubernetes.io/hostname to the release's Flink pods of every component.
+deployment_colocated(d) if {
+	standalone_flink(d)
+	some term in d.spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
+	term.topologyKey == "kubernetes.io/hostname"
+	labels_match(term.labelSelector.matchLabels, d.spec.template.metadata.labels)
+	not term.labelSelector.matchLabels["app.kubernetes.io/component"]
+}
+
 # A required pod affinity on kubernetes.io/hostname whose selector matches both Flink components' pods.
 colocated(d, component) if {
 	some term in d.spec[component].podTemplate.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
@@ -245,6 +271,7 @@ colocated(d, component) if {
 deny contains msg if {
 	some p in pods
 	not p.flink
+	not p.ha
 	object.get(p.spec, "automountServiceAccountToken", true) != false
 	msg := sprintf("%s: mounts a service account token it does not need", [p.owner])
 }

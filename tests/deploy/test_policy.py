@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,6 +11,8 @@ import yaml
 from tests.deploy.tools import CI_VALUES, KUSTOMIZE, ROOT, Result, run, tool
 
 DEFAULT = next(path for path in CI_VALUES if path.name == "default-values.yaml")
+# The runtime in standalone mode (docs/adr/0014); not a ci/ file: every ci/ render is an operator install.
+STANDALONE = Path(__file__).with_name("standalone-values.yaml")
 
 
 def conftest(manifests: str) -> Result:
@@ -124,10 +127,50 @@ BREAKS = {
 }
 
 
-@pytest.mark.parametrize("name", BREAKS)
-def test_each_rule_fires_on_its_break(renders, name):
-    docs = copy.deepcopy(renders(DEFAULT))
-    breaking, messages = BREAKS[name]
+# The standalone runtime's Deployments (docs/adr/0014): the same rules as the FlinkDeployment's pods.
+STANDALONE_BREAKS = {
+    "read-write-once apart": (
+        lambda d: deployment(d, "fraud-statefun-taskmanager")["spec"]["template"]["spec"].pop("affinity"),
+        [
+            "Deployment/fraud-statefun-taskmanager: mounts the ReadWriteOnce claim fraud-statefun-data but is not held"
+            " on one node with the other Flink pods",
+            "Deployment/fraud-statefun-taskmanager: more than one replica but no topologySpreadConstraints",
+        ],
+    ),
+    "token": (
+        lambda d: (
+            deployment(d, "fraud-statefun-jobmanager")["metadata"]["labels"].update(
+                {"app.kubernetes.io/name": "not-flink"}
+            )
+            or deployment(d, "fraud-statefun-jobmanager")["spec"]["template"]["metadata"]["labels"].update(
+                {"app.kubernetes.io/name": "not-flink"}
+            )
+        ),
+        ["Deployment/fraud-statefun-jobmanager: mounts a service account token"],
+    ),
+    "no limits": (
+        lambda d: deployment(d, "fraud-statefun-taskmanager")["spec"]["template"]["spec"]["containers"][0].pop(
+            "resources"
+        ),
+        ["Deployment/fraud-statefun-taskmanager container flink-main-container: no limits.cpu"],
+    ),
+}
+
+
+def test_the_standalone_render_passes(renders):
+    result = conftest(yaml.safe_dump_all(renders(STANDALONE)))
+    assert result.returncode == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("values_file", "breaks", "name"),
+    [(DEFAULT, BREAKS, name) for name in BREAKS]
+    + [(STANDALONE, STANDALONE_BREAKS, name) for name in STANDALONE_BREAKS],
+    ids=lambda x: x.name if isinstance(x, Path) else x if isinstance(x, str) else "",
+)
+def test_each_rule_fires_on_its_break(renders, values_file, breaks, name):
+    docs = copy.deepcopy(renders(values_file))
+    breaking, messages = breaks[name]
     breaking(docs)
     result = conftest(yaml.safe_dump_all(docs))
     assert result.returncode != 0

@@ -23,11 +23,13 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fraud_dev.cluster.config import REPO_ROOT
 from fraud_dev.cluster.netns import NetworkNamespace
+from fraud_dev.maven import maven_repository
 from fraud_dev.say import Say
 
 BASE_IMAGE = "docker.io/library/python:3.11-slim-bookworm"
@@ -47,8 +49,12 @@ TARGETS = {
     "functions": "fraud-platform/functions",
     "merchant-service": "fraud-platform/merchant-service",
     "simulator": "fraud-platform/simulator",
+    "statefun-runtime": "fraud-platform/statefun-runtime",
 }
 PIP_CONF = "[global]\nno-index = true\nfind-links = /wheels\n"
+# The runtime's jar stage runs Maven with no network: on the host's local repository, which resolve_classpaths and
+# jvm_bases.prime_maven_repository filled from Maven Central (docs/adr/0014).
+MAVEN_SETTINGS = "<settings><offline>true</offline><localRepository>/root/.m2/repository</localRepository></settings>\n"
 
 
 class ImageError(RuntimeError):
@@ -98,8 +104,10 @@ class ImageBuilder:
         return self.run_dir / "logs"
 
     # -- inputs made on the host (registries, once) --------------------------------------------
-    def base_rootfs(self) -> Path:
-        key = _digest(DEBIAN_SUITE, *BASE_PACKAGES, *DEBIAN_SOURCES, *MMDEBSTRAP_EXCLUDES)
+    def base_rootfs(self, packages: tuple[str, ...] = BASE_PACKAGES, folders: tuple[str, ...] = ()) -> Path:
+        """A Debian root filesystem with `packages` (minbase besides), made once per package list; `folders` are made
+        before anything is installed (a maintainer script may need one that the excludes leave out)."""
+        key = _digest(DEBIAN_SUITE, *packages, *DEBIAN_SOURCES, *MMDEBSTRAP_EXCLUDES, *folders)
         tarball = self.cache / f"rootfs-{DEBIAN_SUITE}-{key}.tar"
         if tarball.exists():
             return tarball
@@ -113,8 +121,9 @@ class ImageBuilder:
                 "10",
                 "mmdebstrap",
                 "--variant=minbase",
-                f"--include={','.join(BASE_PACKAGES)}",
+                f"--include={','.join(packages)}",
                 *[f"--dpkgopt=path-exclude={path}" for path in MMDEBSTRAP_EXCLUDES],
+                *[f'--setup-hook=mkdir -p "$1{folder}"' for folder in folders],
                 '--aptopt=Acquire::Languages "none"',
                 "--format=tar",
                 DEBIAN_SUITE,
@@ -124,7 +133,10 @@ class ImageBuilder:
             "mmdebstrap",
         )
         partial.rename(tarball)
-        self.say(f"Debian {DEBIAN_SUITE} root filesystem made by mmdebstrap in {time.monotonic() - started:.0f} s")
+        self.say(
+            f"Debian {DEBIAN_SUITE} root filesystem with {', '.join(packages)} made by mmdebstrap"
+            f" in {time.monotonic() - started:.0f} s"
+        )
         return tarball
 
     def wheelhouse(self) -> Path:
@@ -171,10 +183,8 @@ class ImageBuilder:
         ]
         return self._run(self.netns.argv(argv, REPO_ROOT), log)
 
-    def ensure_base(self) -> None:
-        """Import the root filesystem as the base image, unless this very one is imported already."""
-        rootfs = self.base_rootfs()
-        label = f"org.fraud-platform.rootfs={rootfs.name}"
+    def present(self, name: str, label: str) -> bool:
+        """Whether image `name` is in the storage with `label` (key=value): made from these very inputs."""
         found = self.buildah(
             "images",
             "--noheading",
@@ -184,11 +194,17 @@ class ImageBuilder:
             "{{.Name}}:{{.Tag}}",
             log="buildah-images",
         )
-        if BASE_IMAGE in found.split():
-            return
-        started = time.monotonic()
+        return name in found.split()
+
+    def from_rootfs(
+        self, rootfs: Path, name: str, label: str, config: tuple[str, ...], steps: Callable[[str], None] | None = None
+    ) -> None:
+        """Commit image `name` from a root filesystem tarball: `steps(container)` (copies, commands) run on it
+        before `buildah config` with the label, a standard PATH and LANG, and `config`'s further options."""
         container = self.buildah("from", "scratch", log="buildah-base").strip()
         self.buildah("add", container, str(rootfs), "/", log="buildah-base")
+        if steps is not None:
+            steps(container)
         self.buildah(
             "config",
             "--label",
@@ -197,12 +213,20 @@ class ImageBuilder:
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "--env",
             "LANG=C.UTF-8",
-            "--cmd",
-            '["python3"]',
+            *config,
             container,
             log="buildah-base",
         )
-        self.buildah("commit", "--rm", "--quiet", container, BASE_IMAGE, log="buildah-base")
+        self.buildah("commit", "--rm", "--quiet", container, name, log="buildah-base")
+
+    def ensure_base(self) -> None:
+        """Import the root filesystem as the base image, unless this very one is imported already."""
+        rootfs = self.base_rootfs()
+        label = f"org.fraud-platform.rootfs={rootfs.name}"
+        if self.present(BASE_IMAGE, label):
+            return
+        started = time.monotonic()
+        self.from_rootfs(rootfs, BASE_IMAGE, label, ("--cmd", '["python3"]'))
         pause = self.buildah("from", "--pull=never", BASE_IMAGE, log="buildah-base").strip()
         self.buildah("config", "--entrypoint", '["/bin/sleep", "infinity"]', "--cmd", "", pause, log="buildah-base")
         self.buildah("commit", "--rm", "--quiet", pause, PAUSE_IMAGE, log="buildah-base")
@@ -213,6 +237,8 @@ class ImageBuilder:
         wheels = self.wheelhouse()
         pip_conf = self.run_dir / "pip.conf"
         pip_conf.write_text(PIP_CONF, encoding="utf-8")
+        maven_settings = self.run_dir / "maven-settings.xml"
+        maven_settings.write_text(MAVEN_SETTINGS, encoding="utf-8")
         name = qualified(TARGETS[target], tag)
         started = time.monotonic()
         self.buildah(
@@ -229,6 +255,10 @@ class ImageBuilder:
             f"{wheels}:/wheels:ro",
             "--volume",
             f"{pip_conf}:/etc/pip.conf:ro",
+            "--volume",
+            f"{maven_repository()}:/root/.m2/repository",
+            "--volume",
+            f"{maven_settings}:/root/.m2/settings.xml:ro",
             "--file",
             str(REPO_ROOT / "Dockerfile"),
             "--tag",

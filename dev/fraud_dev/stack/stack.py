@@ -58,6 +58,11 @@ class LocalStack:
         self.admin_token = secrets.token_urlsafe(24)
 
     # -- public -------------------------------------------------------------------------------
+    @property
+    def flink_rest_url(self) -> str:
+        """The runtime's Flink REST API (fraud_dev.pipeline.FlinkRuntime)."""
+        return f"http://127.0.0.1:{self.config.ports.flink_rest}"
+
     def start(self) -> None:
         try:
             self._start()
