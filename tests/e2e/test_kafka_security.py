@@ -30,6 +30,7 @@ from fraud_dev.pipeline import flink, job_restarts, transaction_record
 from fraud_dev.readiness import flink_job_running
 from fraud_dev.stack.kafka_security import users
 from fraud_simulator.transactions import scenario_transactions
+from tests.e2e import seeds
 from tests.support.oracle import Inputs, assert_decided_as_the_inputs_say
 
 RUNTIME = "statefun-runtime"
@@ -156,7 +157,7 @@ def wait_for(check, what: str, timeout: float) -> None:
 
 
 def test_a_runtime_with_a_wrong_password_waits_and_once_fixed_decides_every_transaction_once(stack, kafka):
-    transactions = scenario_transactions(20261202, 60)
+    transactions = scenario_transactions(seeds.WRONG_PASSWORD, 60)
     reader = LedgerReader(kafka)
     runtime = stack.service(RUNTIME)
     password_file = stack.config.broker_security.password_file(RUNTIME)
