@@ -126,14 +126,14 @@ TOPICS = declare_topics(
         key="account",
         value="`Confirmation`: `{account}`, the same account as the key",
         partitions=4,
-        ingress=Ingress(CONFIRM_FRAUD_RECORD, target=f"{NAMESPACE}/fraud-count"),
+        ingress=Ingress(CONFIRM_FRAUD_RECORD, target=f"{NAMESPACE}/account"),
     ),
     Topic(
         THRESHOLDS_TOPIC,
         key="account",
         value="`AccountThreshold`: `{account, threshold}`, threshold 1..100",
         partitions=4,
-        ingress=Ingress(THRESHOLD_RECORD, target=f"{NAMESPACE}/threshold"),
+        ingress=Ingress(THRESHOLD_RECORD, target=f"{NAMESPACE}/account"),
     ),
     Topic(
         ALERTS_TOPIC,

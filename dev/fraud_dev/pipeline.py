@@ -222,11 +222,11 @@ def decided(stack: LocalStack) -> float:
     return function_metric(stack, "fraud_decisions_total")
 
 
-CONFIRMATIONS = {"function": "fraud/fraud-count", "message_type": "fraud/ConfirmFraud"}
+CONFIRMATIONS = {"function": "fraud/account", "message_type": "fraud/ConfirmFraud"}
 
 
 def confirm_frauds(stack: LocalStack, kafka: Kafka, account: str, times: int) -> None:
-    """Confirm `times` frauds for `account` on `confirmed` and wait until fraud-count has handled them."""
+    """Confirm `times` frauds for `account` on `confirmed` and wait until the account's function has handled them."""
     handled = function_metric(stack, "fraud_function_messages_total", CONFIRMATIONS)
     kafka.produce("confirmed", [(account.encode(), json.dumps({"account": account}).encode())] * times)
     wait_for_metric(stack, "fraud_function_messages_total", handled + times, CONFIRMATIONS)

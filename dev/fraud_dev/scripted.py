@@ -1,5 +1,5 @@
 """Inputs for the in-process runtime (mini_runtime.py): records as the tolerant Kafka ingress delivers them,
-the lookups transaction-manager sends, and a merchant client that answers from a script.
+the feature queries transaction-manager sends, and a merchant client that answers from a script.
 
 The unit tests of the functions and the benchmark of in-process dispatch both drive the real functions
 with these, so both see the same bytes.
@@ -13,9 +13,9 @@ from fraud_common.contract import CONFIRM_FRAUD_RECORD, TRANSACTION_RECORD
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.mini_runtime import Envelope
 from fraud_functions.addresses import TRANSACTION_MANAGER
-from fraud_functions.functions.fraud_count import FRAUD_COUNT
+from fraud_functions.declarations import ACCOUNT
 from fraud_functions.merchant_service_client import LookupResult
-from fraud_functions.messages import LookupQuery
+from fraud_functions.messages import FeatureQuery
 
 
 class ScriptedMerchantClient:
@@ -74,23 +74,24 @@ def confirmation(account: str | bytes | None, raw: bytes | _NoValue | None = Non
     value = None if isinstance(raw, _NoValue) else raw if raw is not None else json.dumps({"account": account}).encode()
     key = account.encode() if isinstance(account, str) else account
     address, payload = ingress_record("confirmed", key, value)
-    return Envelope(FRAUD_COUNT, address, CONFIRM_FRAUD_RECORD, payload)
+    return Envelope(ACCOUNT.typename, address, CONFIRM_FRAUD_RECORD, payload)
 
 
-def lookup_query(
+def feature_query(
     target: str,
     address_id: str,
     tx_id: str = "t1",
     account: str = "0x00F3CD51",
     merchant: str = "Hypergrid",
     amount: float = 950,
+    route: tuple[str, ...] = (),
 ) -> Envelope:
-    """A LookupQuery from transaction-manager, as it asks every lookup function."""
-    query = LookupQuery(tx_id, account, merchant, amount, "2026-11-27T10:00:00")
+    """A FeatureQuery as transaction-manager sends it (`route`: the keys after this one; none: answer back)."""
+    query = FeatureQuery(tx_id, account, merchant, amount, "2026-11-27T10:00:00", list(route))
     return Envelope(
         target,
         address_id,
-        LookupQuery.TYPENAME,
+        FeatureQuery.TYPENAME,
         json.dumps(query.to_dict()).encode(),
         caller=(TRANSACTION_MANAGER, tx_id),
     )

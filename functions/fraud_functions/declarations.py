@@ -1,11 +1,17 @@
-"""Each function declared once, next to its code: the single list of what the function server serves.
+"""Each function and each feature declared once, next to its code: the single list of what the server serves.
 
 In the spirit of the SDK's `@functions.bind(typename, specs)`, a function's
 module says everything about it in one `@declare(...)`: its type name, the
-message types it takes and answers, its state, the Kafka topic it reads (if
-any), how to build it, and, for a lookup, what transaction-manager asks it for
-every transaction. The server, the wiring, the module-spec contract test and
-the docs' function table all read `declared()`; nothing else lists functions.
+message types it takes and answers, its state, how to build it. A feature
+(fraud count, velocity, the account's threshold, the merchant's risk score)
+says the same in one `@feature(...)`: its name, the key it is kept by, its
+state, the values it provides, its fallback, the messages it handles besides
+the query. The features that share a key are served by one function derived
+from their declarations (`fraud/account`, `fraud/merchant`: see
+fraud_functions.keys), so a transaction costs one round trip per key, not one
+per feature (ADR 0016). The server, the wiring, the module-spec contract test
+and the docs' function table all read `declared()`; nothing else lists
+functions or features.
 
 Adding a feature is a new module under `fraud_functions/functions/` with its
 declaration (found by `declared()`), and a model file whose features use its
@@ -18,33 +24,67 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from statefun import ValueSpec
 
-from fraud_common.contract import TOPICS, Topic, Transaction
+from fraud_common.contract import NAMESPACE, TOPICS, Topic
+from fraud_functions.keys import FeatureHandler, KeyFunction
 from fraud_functions.live_models import LiveModels
 from fraud_functions.merchant_service_client import MerchantScores
 from fraud_functions.message_context import Handler
+from fraud_functions.messages import FeatureAnswers, FeatureQuery
 from fraud_functions.settings import FunctionSettings
 
 
-@dataclass(frozen=True)
-class Lookup:
-    """What transaction-manager asks a lookup function for every transaction, and what it gets back.
+class Parties(Protocol):
+    """What names a transaction's keys: a Transaction or the FeatureQuery that carries it."""
 
-    `key` picks the address to ask (the account, the merchant); `provides` names
-    the values it answers (a model feature reads one as "<name>.<value>");
-    `fallback` gives what the values count as when the answer does not come by
-    the decision deadline (the decision then says the lookup was degraded).
-    `threshold` marks the lookup whose answer sets the alert threshold.
+    @property
+    def account(self) -> str: ...
+    @property
+    def merchant(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Key:
+    """What features are kept by: one function type serves every feature on it, one address per key value."""
+
+    name: str
+    of: Callable[[Parties], str]
+
+    @property
+    def typename(self) -> str:
+        return f"{NAMESPACE}/{self.name}"
+
+
+ACCOUNT = Key("account", lambda parties: parties.account)
+MERCHANT = Key("merchant", lambda parties: parties.merchant)
+# The order a transaction's query travels the keys: the account's state first, merchant-service (which may
+# be slow, and which the merchant's cache hides) last, so a slow merchant never holds the account back.
+KEYS = (ACCOUNT, MERCHANT)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: what transaction-manager gets for every transaction from the function of its key.
+
+    `provides` names the values it answers (a model feature reads one as "<name>.<value>"); `fallback`
+    gives what they count as when the answer does not come by the decision deadline (the decision then
+    says the feature was degraded). `takes` are the message types it handles besides the query (its
+    ingress records, its own timers); `threshold` marks the feature whose answer sets the alert threshold.
+    Its state names must be unique among the features of its key: they share one function's state.
     """
 
     name: str
-    key: Callable[[Transaction], str]
+    key: Key
+    summary: str
     provides: tuple[str, ...]
     fallback: Callable[[FunctionSettings], Mapping[str, float]]
+    takes: tuple[str, ...]
+    state: Callable[[FunctionSettings], list[ValueSpec]]
+    factory: Callable[[Resources], FeatureHandler]
     threshold: bool = False
 
     def sources(self) -> tuple[str, ...]:
@@ -61,7 +101,6 @@ class Declared:
     answers: tuple[str, ...]
     state: Callable[[FunctionSettings], list[ValueSpec]]
     factory: Callable[[Resources], Handler]
-    lookup: Lookup | None = None
 
     def topics(self) -> tuple[Topic, ...]:
         """The Kafka topics whose records the runtime's ingresses hand this function (fraud_common.contract)."""
@@ -70,12 +109,11 @@ class Declared:
 
 @dataclass(frozen=True)
 class Resources:
-    """What a function's factory may use: the settings, the merchant-service client, the models, the lookups."""
+    """What a function's or feature's factory may use: the settings, the merchant-service client, the models."""
 
     settings: FunctionSettings
     merchant_client: MerchantScores
     models: LiveModels
-    lookups: tuple[tuple[str, Lookup], ...] = field(default=())  # (typename, lookup) of every lookup function
 
 
 _DECLARED: dict[str, Declared] = {}
@@ -97,28 +135,76 @@ def declare(
     takes: Sequence[str],
     answers: Sequence[str] = (),
     state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
-    lookup: Lookup | None = None,
 ) -> Callable[[C], C]:
     """Class decorator: the class is the function's handler, built as `cls(resources)`."""
 
     def register(cls: C) -> C:
         if typename in _DECLARED and _DECLARED[typename].factory is not cls:
             raise ValueError(f"{typename} is declared twice")
-        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls, lookup)
+        _DECLARED[typename] = Declared(typename, summary, tuple(takes), tuple(answers), state, cls)
         return cls
 
     return register
 
 
-@functools.cache
-def declared() -> tuple[Declared, ...]:
-    """Every function, in type-name order, after importing every module of `fraud_functions.functions` (once);
-    checked against the topics, so that every ingress has a function that takes its records."""
+_FEATURES: dict[str, Feature] = {}
+
+
+class FeatureClass(Protocol):
+    """A declared feature class: built with the resources, its instances answer queries and handle messages."""
+
+    def __call__(self, resources: Resources) -> FeatureHandler: ...
+
+
+F = TypeVar("F", bound=FeatureClass)
+
+
+def feature(
+    *,
+    name: str,
+    key: Key,
+    summary: str,
+    provides: Sequence[str],
+    fallback: Callable[[FunctionSettings], Mapping[str, float]],
+    takes: Sequence[str] = (),
+    state: Callable[[FunctionSettings], list[ValueSpec]] = lambda settings: [],
+    threshold: bool = False,
+) -> Callable[[F], F]:
+    """Class decorator: the class is the feature's handler, built as `cls(resources)`."""
+
+    def register(cls: F) -> F:
+        if name in _FEATURES and _FEATURES[name].factory is not cls:
+            raise ValueError(f"feature {name} is declared twice")
+        _FEATURES[name] = Feature(name, key, summary, tuple(provides), fallback, tuple(takes), state, cls, threshold)
+        return cls
+
+    return register
+
+
+def _import_all() -> None:
+    """Import every module of `fraud_functions.functions`: their decorators fill the registries."""
     from fraud_functions import functions
 
     for module in pkgutil.iter_modules(functions.__path__):
         importlib.import_module(f"{functions.__name__}.{module.name}")
-    everything = tuple(_DECLARED[name] for name in sorted(_DECLARED))
+
+
+@functools.cache
+def features() -> tuple[Feature, ...]:
+    """Every declared feature, in name order."""
+    _import_all()
+    return tuple(_FEATURES[name] for name in sorted(_FEATURES))
+
+
+@functools.cache
+def declared() -> tuple[Declared, ...]:
+    """Every function, in type-name order: the declared ones and one per key, derived from its features (once);
+    checked against the topics, so that every ingress has a function that takes its records."""
+    _import_all()
+    everything = tuple(sorted((*_DECLARED.values(), *key_functions(features())), key=lambda item: item.typename))
+    names = [item.typename for item in everything]
+    if len(names) != len(set(names)):
+        raise ValueError(f"a key's function has the type name of a declared function: {sorted(names)}")
     check_ingresses(TOPICS, everything)
     return everything
 
@@ -144,12 +230,45 @@ def typenames() -> tuple[str, ...]:
 
 
 @functools.cache
-def ingress_topics() -> dict[str, str]:
-    """Record type → the Kafka topic such records come from."""
-    return {topic.ingress.record_type: topic.name for topic in TOPICS if topic.ingress is not None}
+def keys() -> tuple[Key, ...]:
+    """The keys some feature is kept by, in the order a query travels them."""
+    used = {item.key.name for item in features()}
+    return tuple(key for key in KEYS if key.name in used)
 
 
-@functools.cache
-def lookups() -> tuple[tuple[str, Lookup], ...]:
-    """(typename, lookup) of every declared lookup function, in type-name order."""
-    return tuple((item.typename, item.lookup) for item in declared() if item.lookup is not None)
+def key_functions(features: Sequence[Feature]) -> list[Declared]:
+    """One function per key that has features (fraud_functions.keys runs it); refused: a key not in KEYS, or
+    features of one key that share a state name or a message type (they share one function)."""
+    by_key: dict[str, list[Feature]] = {}
+    for item in features:
+        if item.key not in KEYS:
+            raise ValueError(f"feature {item.name} is kept by {item.key.name}, which is not in KEYS")
+        by_key.setdefault(item.key.name, []).append(item)
+    return [_derive(key, by_key[key.name]) for key in KEYS if key.name in by_key]
+
+
+def _derive(key: Key, features: list[Feature]) -> Declared:
+    takes = [typename for item in features for typename in item.takes]
+    if len(takes) != len(set(takes)):
+        raise ValueError(f"two features of {key.typename} take the same message type: {sorted(takes)}")
+
+    def state(settings: FunctionSettings) -> list[ValueSpec]:
+        specs = [spec for item in features for spec in item.state(settings)]
+        names = [spec.name for spec in specs]
+        if len(names) != len(set(names)):
+            raise ValueError(f"two features of {key.typename} keep state of the same name: {sorted(names)}")
+        return specs
+
+    def build(resources: Resources) -> Handler:
+        handlers = [(item.name, item.takes, item.factory(resources)) for item in features]
+        return KeyFunction(key.typename, handlers, {item.name: (item.typename, item.of) for item in KEYS})
+
+    return Declared(
+        typename=key.typename,
+        summary=f"the {key.name}'s features, one query for all of them: "
+        + "; ".join(f"{item.name}: {item.summary}" for item in features),
+        takes=(FeatureQuery.TYPENAME, *takes),
+        answers=(FeatureQuery.TYPENAME, FeatureAnswers.TYPENAME),
+        state=state,
+        factory=build,
+    )

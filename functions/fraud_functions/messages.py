@@ -106,10 +106,14 @@ def _strings(value: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class LookupQuery(JsonMessage, typename="fraud/LookupQuery"):
-    """transaction-manager → a lookup function (fraud-count, merchant, ...): what do you know for this transaction?
+class FeatureQuery(JsonMessage, typename="fraud/FeatureQuery"):
+    """transaction-manager → the first key's function → ... → the last: every feature of a transaction, in one chain.
 
-    It carries the transaction, so a lookup that learns from transactions (velocity) needs nothing else.
+    It carries the transaction, so a feature that learns from transactions (velocity) needs nothing else.
+    Each key's function (fraud/account, fraud/merchant: fraud_functions.declarations) adds its features'
+    values to `answers` (and their names to `degraded` when they are fallbacks), then sends the query on to
+    the next key of `route`, or, when `route` is empty, `FeatureAnswers` to transaction-manager: one request
+    per key, whatever the number of features (ADR 0016).
     """
 
     transaction_id: str
@@ -117,6 +121,9 @@ class LookupQuery(JsonMessage, typename="fraud/LookupQuery"):
     merchant: str
     amount: float
     timestamp: str
+    route: list[str] = field(default_factory=list)
+    answers: dict[str, dict[str, float]] = field(default_factory=dict)
+    degraded: list[str] = field(default_factory=list)
 
     def check(self) -> None:
         _require(
@@ -125,14 +132,39 @@ class LookupQuery(JsonMessage, typename="fraud/LookupQuery"):
             "transaction_id, account, merchant and timestamp must be strings",
         )
         _require(_is_number(self.amount), self.TYPENAME, "amount must be a number")
+        _require(_strings(self.route), self.TYPENAME, "route must be a list of key names")
+        _require(_answers(self.answers), self.TYPENAME, "answers must map feature names to values")
+        _require(_strings(self.degraded), self.TYPENAME, "degraded must be a list of feature names")
+
+
+@dataclass(frozen=True)
+class FeatureAnswers(JsonMessage, typename="fraud/FeatureAnswers"):
+    """the last key's function → transaction-manager: every feature's values for one transaction.
+
+    `degraded` names the features whose values are fallbacks (merchant-service did not answer);
+    an empty map of values means the feature has nothing for this transaction (no custom threshold).
+    """
+
+    transaction_id: str
+    answers: dict[str, dict[str, float]]
+    degraded: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        _require(isinstance(self.transaction_id, str), self.TYPENAME, "transaction_id must be a string")
+        _require(_answers(self.answers), self.TYPENAME, "answers must map feature names to values")
+        _require(_strings(self.degraded), self.TYPENAME, "degraded must be a list of feature names")
+
+
+def _answers(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and k and _number_map(v) for k, v in value.items())
 
 
 @dataclass(frozen=True)
 class LookupAnswer(JsonMessage, typename="fraud/LookupAnswer"):
-    """a lookup function → transaction-manager: named values for one transaction.
+    """a lookup function of the versions before ADR 0016 → transaction-manager: one feature's values.
 
-    `degraded` says the values are a fallback (merchant-service did not answer);
-    an empty `values` means the lookup has nothing for this transaction (no custom threshold).
+    Still joined, so that an answer in flight while a deployment is upgraded is not lost;
+    `degraded` says the values are a fallback, an empty `values` that the lookup has nothing.
     """
 
     transaction_id: str
@@ -155,24 +187,12 @@ class ExpireFraud(JsonMessage, typename="fraud/ExpireFraud"):
 
 
 @dataclass(frozen=True)
-class ModelInput(JsonMessage, typename="fraud/ModelInput"):
-    """transaction-manager → model: the values of one transaction, by source ("merchant.score", "transaction.amount").
-
-    `degraded` names the lookups whose values are fallbacks.
-    """
-
-    transaction_id: str
-    values: dict[str, float]
-    degraded: list[str] = field(default_factory=list)
-
-    def check(self) -> None:
-        _require(_number_map(self.values), self.TYPENAME, "values must map sources to numbers")
-        _require(_strings(self.degraded), self.TYPENAME, "degraded must be a list of names")
-
-
-@dataclass(frozen=True)
 class ModelScore(JsonMessage, typename="fraud/ModelScore"):
-    """model → transaction-manager: fraud probability 0..1, model version, reasons, and the model's threshold.
+    """A model's score of one transaction: fraud probability 0..1, model version, reasons, the model's threshold.
+
+    transaction-manager scores in process (ADR 0016); the type remains a message only so that a score the
+    model function of earlier versions sent before an upgrade is recognised (and counted) rather than
+    dead-lettered.
 
     `features` are the model's inputs after its transforms (for the audit trail);
     `threshold` is the model's alert threshold (None from versions that did not send it);

@@ -12,6 +12,7 @@ dead-letters it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from statefun import Context, Message, kafka_egress_message
 from fraud_common import tracing
 from fraud_common.contract import (
     DEAD_LETTERS_TOPIC,
+    TOPICS,
     ContractError,
     DeadLetterOrigin,
     dead_letter,
@@ -30,9 +32,8 @@ from fraud_common.contract import (
 )
 from fraud_common.envelope import dead_letter_origin, read_envelope
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
-from fraud_functions.declarations import ingress_topics
 from fraud_functions.message_context import Handler, MessageContext
-from fraud_functions.messages import JsonMessage, outgoing
+from fraud_functions.messages import JsonMessage
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS, UNEXPECTED, messages
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ def log_context(function: str, context: MessageContext) -> dict[str, str]:
     if function == TRANSACTION_MANAGER:
         fields["transaction_id"] = context.address.id
     return fields
+
+
+@functools.cache
+def ingress_topics() -> dict[str, str]:
+    """Record type → the Kafka topic such records come from."""
+    return {topic.ingress.record_type: topic.name for topic in TOPICS if topic.ingress is not None}
 
 
 def origin_of(context: MessageContext, message: Message) -> DeadLetterOrigin:
@@ -95,25 +102,6 @@ def read_message(function: str, context: MessageContext, message: Message, kind:
     except ContractError as error:
         drop_unexpected(function, context, error.reason, error.detail)
         return None
-
-
-def read_request(function: str, context: MessageContext, message: Message, kind: type[M]) -> M | None:
-    """Decode a request that needs an answer: of the expected type (else dead-lettered), readable,
-    and sent by a function we can reply to (else counted and dropped)."""
-    if not message.is_type(kind.STATEFUN_TYPE):
-        reject_unknown_type(function, context, message)
-        return None
-    request = read_message(function, context, message, kind)
-    if request is not None and context.caller is None:
-        drop_unexpected(function, context, "no_caller", f"{kind.TYPENAME} needs a caller to reply to")
-        return None
-    return request
-
-
-def reply_to_caller(context: MessageContext, reply: JsonMessage) -> None:
-    caller = context.caller
-    assert caller is not None, "read_request admits only requests with a caller"
-    context.send(outgoing(caller.typename, caller.id, reply))
 
 
 def reject_unknown_type(function: str, context: MessageContext, message: Message) -> None:

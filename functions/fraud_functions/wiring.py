@@ -1,7 +1,7 @@
 """Builds every declared function with its resources and registers it with the SDK, behind the guard.
 
 Reads fraud_functions.declarations: which functions exist, their state and how
-to build them. A model (champion or challenger) that needs a value no lookup
+to build them. A model (champion or challenger) that needs a value no feature
 provides fails here, at start.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from statefun import StatefulFunctions, ValueSpec
 
-from fraud_functions.declarations import Resources, declared, lookups
+from fraud_functions.declarations import Resources, declared, features
 from fraud_functions.live_models import LiveModels
 from fraud_functions.merchant_service_client import MerchantScores, MerchantServiceClient
 from fraud_functions.outcomes import guarded
@@ -36,8 +36,8 @@ def merchant_service_client(settings: FunctionSettings) -> MerchantServiceClient
 
 
 def provided_sources() -> tuple[str, ...]:
-    """Every value a declared lookup answers, as a model file's `source` names it."""
-    return tuple(source for _, lookup in lookups() for source in lookup.sources())
+    """Every value a declared feature answers, as a model file's `source` names it."""
+    return tuple(source for item in features() for source in item.sources())
 
 
 def wire(settings: FunctionSettings, client: MerchantScores, models: LiveModels | Model) -> Wiring:
@@ -48,7 +48,7 @@ def wire(settings: FunctionSettings, client: MerchantScores, models: LiveModels 
     if not isinstance(models, LiveModels):
         models = LiveModels.fixed(models, settings.alert_threshold)
     models.check(provided_sources())
-    resources = Resources(settings=settings, merchant_client=client, models=models, lookups=lookups())
+    resources = Resources(settings=settings, merchant_client=client, models=models)
     functions = StatefulFunctions()
     specs: dict[str, list[ValueSpec]] = {}
     for item in declared():

@@ -30,5 +30,5 @@ def test_a_new_topic_becomes_a_kafka_topic_and_an_ingress_in_kustomize(tmp_path)
     ]
     spec = [doc for doc in yaml.safe_load_all(config_map["data"]["module.yaml"]) if doc]
     assert [doc["spec"]["topics"] for doc in spec if doc["spec"].get("id") == "fraud/audit-requests"] == [
-        [{"topic": "audit-requests", "valueType": "fraud/AuditRequest", "targets": ["fraud/threshold"]}]
+        [{"topic": "audit-requests", "valueType": "fraud/AuditRequest", "targets": ["fraud/account"]}]
     ]

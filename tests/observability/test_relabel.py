@@ -41,9 +41,8 @@ def flink_name(function_type: str, metric: str) -> str:
 def test_every_statefun_function_metric_gets_a_stable_name_and_the_function_servers_label():
     for function in (
         "fraud/transaction-manager",
-        "fraud/fraud-count",
+        "fraud/account",
         "fraud/merchant",
-        "fraud/model",
         "ns/three-word-name",
     ):
         for metric in (

@@ -15,7 +15,7 @@ import subprocess
 from fraud_dev.stack.observability import ALERT_RULES, DASHBOARDS, scrape_jobs
 from tests.observability.signals import alert_queries, dashboard_queries, problems
 
-FUNCTIONS = ("fraud/transaction-manager", "fraud/fraud-count", "fraud/merchant", "fraud/model")
+FUNCTIONS = ("fraud/transaction-manager", "fraud/account", "fraud/merchant")
 
 
 def test_prometheus_scrapes_every_process_of_the_stack(scenario):

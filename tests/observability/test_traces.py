@@ -2,10 +2,10 @@
 
 Fetched from Jaeger's query API after the scenario, and held to the tracing contract of issue 10
 (docs/observability.md, "Traces"): the produce span is the root; the first transaction-manager
-invocation its child; fraud-count and merchant invocations children of that one; merchant-service's
-server span a child of the merchant client's span; the model invocation a child of a
-transaction-manager invocation (the one that sent the feature vector); `receive alert` a child of a
-transaction-manager invocation (the one that emitted the alert).
+invocation its child; the chain of keys (ADR 0016) below it: the account's invocation its child, the
+merchant's the account's child, and the transaction-manager invocation that scores and decides the
+merchant's child; merchant-service's server span a child of the merchant client's span; `receive alert`
+a child of a transaction-manager invocation (the one that emitted the alert).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-TM, FRAUD_COUNT, MERCHANT, MODEL = (
-    f"invoke fraud/{name}" for name in ("transaction-manager", "fraud-count", "merchant", "model")
-)
+TM, ACCOUNT, MERCHANT = (f"invoke fraud/{name}" for name in ("transaction-manager", "account", "merchant"))
 PRODUCE, RECEIVE, LOOKUP, SERVE = (
     "produce transaction",
     "receive alert",
@@ -65,7 +63,7 @@ def complete_trace(port: int) -> list[Span]:
     traces = jaeger(port, "traces", service="fraud-simulator", operation=RECEIVE, limit="50", lookback="1h")["data"]
     for trace in traces:
         spans = spans_of(trace)
-        if {span.name for span in spans} >= {PRODUCE, TM, FRAUD_COUNT, MERCHANT, MODEL, RECEIVE, LOOKUP, SERVE}:
+        if {span.name for span in spans} >= {PRODUCE, TM, ACCOUNT, MERCHANT, RECEIVE, LOOKUP, SERVE}:
             return spans
     pytest.fail(f"no trace among {len(traces)} with an alert holds every span of the contract")
 
@@ -88,10 +86,14 @@ def test_one_transaction_is_one_trace_across_every_service(scenario):
         span for span in spans if span.name == TM and span.tags.get("statefun.message_type") == "fraud/Transaction"
     ]
     assert len(first) == 1 and parent(first[0]) is roots[0]
-    for name in (FRAUD_COUNT, MERCHANT):
-        assert [parent(span) for span in spans if span.name == name] == [first[0]], name
-    for name in (MODEL, RECEIVE):
-        assert all(parent(span).name == TM for span in spans if span.name == name), name
+    (account,) = [span for span in spans if span.name == ACCOUNT]
+    (merchant,) = [span for span in spans if span.name == MERCHANT]
+    assert parent(account) is first[0] and parent(merchant) is account
+    deciding = [
+        span for span in spans if span.name == TM and span.tags.get("statefun.message_type") == "fraud/FeatureAnswers"
+    ]
+    assert [parent(span) for span in deciding] == [merchant]
+    assert all(parent(span).name == TM for span in spans if span.name == RECEIVE)
     for span in spans:
         if span.name.startswith("invoke "):
             assert span.service == "fraud-functions"

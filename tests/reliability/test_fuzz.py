@@ -27,7 +27,11 @@ from tests.support.oracle import Inputs, assert_decided_as_the_inputs_say
 BODIES = 4000
 SEED = 6601
 TM = ("fraud", "transaction-manager", "t")
-STATES = {"transaction-manager": ["pending", "decided"], "fraud-count": ["count"], "merchant": ["cached"], "model": []}
+STATES = {
+    "transaction-manager": ["pending", "decided"],
+    "account": ["count", "threshold", "windows"],
+    "merchant": ["cached"],
+}
 
 
 def request(
@@ -53,13 +57,14 @@ def valid_requests(rng: random.Random) -> list[bytes]:
         "transactions", b"fuzz-tx", b'{"account":"a","merchant":"M","amount":1,"timestamp":"2026-01-01"}'
     )
     query = b'{"transaction_id":"t","account":"acct","merchant":"Fuzzshop","amount":5,"timestamp":"2026-01-01"}'
-    model_input = b'{"transaction_id":"t","values":{"fraud_count.count":0,"merchant.score":50,"transaction.amount":5}}'
+    answers = b'{"transaction_id":"t","answers":{"fraud_count":{"count":0},"merchant":{"score":50}},"degraded":[]}'
+    merchant = ("fraud", "merchant", "Fuzzshop")
     specs = [
         ("transaction-manager", "fuzz-tx", "fraud/Transaction", payload, None),
-        ("fraud-count", "acct", "fraud/LookupQuery", query, TM),
-        ("merchant", "Fuzzshop", "fraud/LookupQuery", query, TM),
-        ("model", "t", "fraud/ModelInput", model_input, TM),
-        ("model", "t", "fraud/Unknown", b"{}", TM),
+        ("account", "acct", "fraud/FeatureQuery", query, TM),
+        ("merchant", "Fuzzshop", "fraud/FeatureQuery", query, TM),
+        ("transaction-manager", "t", "fraud/FeatureAnswers", answers, merchant),
+        ("account", "acct", "fraud/Unknown", b"{}", TM),
     ]
     return [request(*spec, copies=rng.randint(1, 3)) for spec in specs]
 

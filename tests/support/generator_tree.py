@@ -27,7 +27,7 @@ READ_TOPIC = Topic(
     key="account",
     value="`AuditRequest`: `{account}`",
     partitions=2,
-    ingress=Ingress(f"{NAMESPACE}/AuditRequest", target=f"{NAMESPACE}/threshold"),
+    ingress=Ingress(f"{NAMESPACE}/AuditRequest", target=f"{NAMESPACE}/account"),
 )
 
 

@@ -4,7 +4,7 @@ Workloads, each replayed in one run:
 - the steady-state mix of ten transactions (dev/fraud_dev/bench/request_mix.py, one request per
   round trip the runtime makes), traced as the simulator traces: every record
   carries a traceparent, one transaction in ten sampled;
-- batches of 1, 10 and 100 invocations of fraud-count's lookup query for one
+- batches of 1, 10 and 100 invocations of the account's feature query for one
   account, which is how the runtime batches messages for a busy address.
 
 For each: the server (`python -m fraud_functions.server`, metrics on, tracing on
@@ -80,7 +80,7 @@ def workloads() -> list[Workload]:
     return [
         Workload("steady-state mix", mix, TRANSACTIONS, "transactions"),
         *(
-            Workload(f"fraud-count batch of {size}", [batch_of(mix, "fraud-count", size)], size, "invocations")
+            Workload(f"account batch of {size}", [batch_of(mix, "account", size)], size, "invocations")
             for size in BATCH_SIZES
         ),
     ]

@@ -1,4 +1,5 @@
-"""fraud/merchant: one instance per merchant, a cached view of merchant-service, a lookup of every transaction.
+"""The merchant's risk score: a cached view of merchant-service per merchant (fraud/merchant), a feature of every
+transaction.
 
 A query is answered from the cached score when it is fresh (an hour by
 default; a cached score of 0 is a hit like any other), otherwise merchant-service
@@ -19,26 +20,25 @@ from typing import Any
 
 from statefun import Message, ValueSpec, make_json_type
 
-from fraud_common.contract import NAMESPACE
-from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.declarations import MERCHANT, Resources, feature
+from fraud_functions.keys import Answered
 from fraud_functions.message_context import MessageContext
-from fraud_functions.messages import LookupAnswer, LookupQuery
+from fraud_functions.messages import FeatureQuery
 from fraud_functions.metrics import MERCHANT_LOOKUPS
-from fraud_functions.outcomes import read_request, reject_unknown_type, reply_to_caller
 
 log = logging.getLogger(__name__)
 
-MERCHANT = f"{NAMESPACE}/merchant"
-MERCHANT_LOOKUP = "merchant"
+MERCHANT_RISK = "merchant"
 CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
 
 
-@declare(
-    typename=MERCHANT,
+@feature(
+    name=MERCHANT_RISK,
+    key=MERCHANT,
     summary="merchant-service's risk score of a merchant, cached (MERCHANT_CACHE_TTL_SECONDS), with a degraded "
     "fallback when the service cannot answer",
-    takes=(LookupQuery.TYPENAME,),
-    answers=(LookupAnswer.TYPENAME,),
+    provides=("score",),
+    fallback=lambda settings: {"score": settings.merchant_fallback_score},
     # The runtime drops the cached score this long after it was written.
     state=lambda settings: [
         ValueSpec(
@@ -47,14 +47,8 @@ CACHED_SCORE_TYPE = make_json_type("fraud.state/CachedMerchantScore")
             expire_after_write=timedelta(seconds=settings.merchant_cache_ttl_seconds),
         )
     ],
-    lookup=Lookup(
-        MERCHANT_LOOKUP,
-        key=lambda transaction: transaction.merchant,
-        provides=("score",),
-        fallback=lambda settings: {"score": settings.merchant_fallback_score},
-    ),
 )
-class MerchantFunction:
+class MerchantRisk:
     def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         settings = resources.settings
         self._client = resources.merchant_client
@@ -63,15 +57,12 @@ class MerchantFunction:
         self._fallback = settings.merchant_fallback_score
         self._clock_ms = clock_ms
 
+    async def answer(self, context: MessageContext, query: FeatureQuery) -> Answered:
+        score, degraded = await self._score(context, query.transaction_id)
+        return Answered({"score": score}, degraded)
+
     async def __call__(self, context: MessageContext, message: Message) -> None:
-        if message.is_type(LookupQuery.STATEFUN_TYPE):
-            if (query := read_request(MERCHANT, context, message, LookupQuery)) is not None:
-                score, degraded = await self._score(context, query.transaction_id)
-                reply_to_caller(
-                    context, LookupAnswer(query.transaction_id, MERCHANT_LOOKUP, {"score": score}, degraded)
-                )
-        else:
-            reject_unknown_type(MERCHANT, context, message)
+        raise AssertionError("the merchant's risk score takes no message but the query")  # takes=() above
 
     async def _score(self, context: MessageContext, transaction_id: str) -> tuple[float, bool]:
         """(score, degraded): from the cache, from merchant-service, or the fallback."""

@@ -1,16 +1,17 @@
-"""fraud/transaction-manager: one instance per transaction id, joining its lookups into one decision.
+"""fraud/transaction-manager: one instance per transaction id, joining its features into one decision.
 
-On a transaction it stores the record, asks every declared lookup function
-(fraud-count for the account, merchant for the merchant, ... see
-fraud_functions.declarations) in parallel, and schedules a decision deadline to
-itself. The answers may arrive in any order and are kept by lookup name; when
-all are in it sends the model the transaction's values, and on the model's
-score it decides: `alert` (plus an alert record) when the score reaches the
-threshold (the account's own from the `thresholds` topic, else the model's),
-`no_alert` otherwise; a challenger's score, when the model sends one, is
-recorded beside it with whether it would have alerted (it never alerts).
-When the deadline passes first, the missing lookups' fallback values are used
-and flagged degraded; if the model then does not answer by a second deadline, the transaction is decided `expired`.
+On a transaction it stores the record, sends one `FeatureQuery` down the chain
+of keys (the account's function, then the merchant's: see
+fraud_functions.keys), and schedules a decision deadline to itself. The last
+key's function sends back every feature's values at once (`FeatureAnswers`);
+transaction-manager then scores them itself with the live models (champion and,
+in shadow, the challenger: no model round trip, ADR 0016) and decides: `alert`
+(plus an alert record) when the score reaches the threshold (the account's own
+from the `thresholds` topic, else the model's), `no_alert` otherwise; a
+challenger's score, when one runs, is recorded beside it with whether it would
+have alerted (it never alerts). When the deadline passes first, the features
+that have not answered count as their fallbacks, flagged degraded, and the
+transaction is scored and decided at once. Four requests per transaction.
 
 Every transaction id gets one decision on the `decisions` egress, so no
 transaction vanishes unaccounted: a malformed record is decided `dead_letter`.
@@ -18,7 +19,8 @@ Once decided, the id is remembered for DECIDED_RETENTION_SECONDS: a record sent
 again with that id is dead-lettered as a duplicate instead of being scored
 twice, except after a `dead_letter` decision, so that a corrected record can be
 replayed. The pending state also has a time-to-live, longer than the deadline,
-as a backstop.
+as a backstop. A `LookupAnswer` or `ModelScore` from the functions of earlier
+versions (in flight while a deployment is upgraded) is still joined or counted.
 """
 
 from __future__ import annotations
@@ -53,22 +55,22 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
     TRANSACTION_MANAGER,
 )
-from fraud_functions.declarations import Resources, declare
-from fraud_functions.functions.model import MODEL
+from fraud_functions.declarations import Resources, declare, features, keys
 from fraud_functions.live_models import CHALLENGER, CHAMPION, LiveModels
 from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     DecisionDeadline,
+    FeatureAnswers,
+    FeatureQuery,
     JsonMessage,
     LookupAnswer,
-    LookupQuery,
-    ModelInput,
     ModelScore,
     outgoing,
 )
 from fraud_functions.metrics import (
     DECISION_LATENCY,
     DECISIONS,
+    MODEL_SCORES,
     TRANSACTIONS_STARTED,
     challenger_agreement,
     version_decisions,
@@ -100,10 +102,12 @@ def state_specs(ttl_seconds: int, decided_retention_seconds: int) -> list[ValueS
 
 @dataclass
 class Pending:
-    """A transaction waiting for its lookups and its score.
+    """A transaction waiting for its features' values.
 
     Stored as JSON (`dump`) whose `transaction` is the record as it came from Kafka (`Transaction.to_record`,
-    the id being the address), the shape checkpoints of every earlier version hold.
+    the id being the address), the shape checkpoints of every earlier version hold. `asked` and `answers`
+    are by feature name; `scoring` (a score asked of the model function of earlier versions) is never set
+    since ADR 0016, and kept in the shape so that the versions before it can read the state.
     """
 
     transaction: Transaction
@@ -136,7 +140,7 @@ class Pending:
         }
 
     def missing(self) -> list[str]:
-        """The lookups that have not answered."""
+        """The features that have not answered."""
         return [name for name in self.asked if name not in self.answers]
 
 
@@ -154,15 +158,16 @@ class Verdict:
 
 @declare(
     typename=TRANSACTION_MANAGER,
-    summary="one transaction: asks every lookup, sends the model its values, decides (alert, no_alert, "
-    "dead_letter, expired) and remembers the id",
+    summary="one transaction: sends the chain of keys one query for every feature, scores their values with the "
+    "models, decides (alert, no_alert, dead_letter) and remembers the id",
     takes=(
         TRANSACTION_RECORD,
+        FeatureAnswers.TYPENAME,
+        DecisionDeadline.TYPENAME,
         LookupAnswer.TYPENAME,
         ModelScore.TYPENAME,
-        DecisionDeadline.TYPENAME,
     ),
-    answers=(LookupQuery.TYPENAME, ModelInput.TYPENAME),
+    answers=(FeatureQuery.TYPENAME,),
     state=lambda settings: state_specs(settings.transaction_ttl_seconds, settings.decided_retention_seconds),
 )
 class TransactionManager:
@@ -173,9 +178,11 @@ class TransactionManager:
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         settings = resources.settings
-        self._lookups = resources.lookups
-        self._fallbacks = {lookup.name: dict(lookup.fallback(settings)) for _, lookup in self._lookups}
-        self._threshold_lookup = next((lookup.name for _, lookup in self._lookups if lookup.threshold), None)
+        self._features = [item.name for item in features()]
+        self._keys = keys()
+        # A feature that did not answer (or that an older version did not ask) counts as its fallback.
+        self._fallbacks = {item.name: dict(item.fallback(settings)) for item in features()}
+        self._threshold_feature = next((item.name for item in features() if item.threshold), None)
         self._deadline = timedelta(seconds=settings.decision_deadline_seconds)
         self._decisions_enabled = settings.decisions_enabled
         self._models: LiveModels = resources.models
@@ -185,12 +192,15 @@ class TransactionManager:
     async def __call__(self, context: MessageContext, message: Message) -> None:
         if message.value_typename() == TRANSACTION_RECORD:
             self._on_transaction(context, message)
-        elif message.is_type(LookupAnswer.STATEFUN_TYPE):
-            self._on_answer(context, message)
-        elif message.is_type(ModelScore.STATEFUN_TYPE):
-            self._on_score(context, message)
+        elif message.is_type(FeatureAnswers.STATEFUN_TYPE):
+            self._on_answers(context, message)
         elif message.is_type(DecisionDeadline.STATEFUN_TYPE):
             self._on_deadline(context, message)
+        elif message.is_type(LookupAnswer.STATEFUN_TYPE):
+            self._on_lookup_answer(context, message)
+        elif message.is_type(ModelScore.STATEFUN_TYPE):
+            # The model function of earlier versions answering after the upgrade: the deadline scores instead.
+            drop_unexpected(TRANSACTION_MANAGER, context, "retired_model_score", "scored at the deadline instead")
         else:
             reject_unknown_type(TRANSACTION_MANAGER, context, message)
 
@@ -217,16 +227,17 @@ class TransactionManager:
                 ContractError("duplicate_transaction_id", f"transaction {transaction_id} is {self._status(context)}"),
             )
             return
-        pending = Pending(
-            transaction=transaction,
-            received_ms=self._clock_ms(),
-            asked=[lookup.name for _, lookup in self._lookups],
+        pending = Pending(transaction=transaction, received_ms=self._clock_ms(), asked=list(self._features))
+        first, *rest = self._keys
+        query = FeatureQuery(
+            transaction_id,
+            transaction.account,
+            transaction.merchant,
+            transaction.amount,
+            transaction.timestamp,
+            [key.name for key in rest],
         )
-        query = LookupQuery(
-            transaction_id, transaction.account, transaction.merchant, transaction.amount, transaction.timestamp
-        )
-        for typename, lookup in self._lookups:
-            context.send(outgoing(typename, lookup.key(transaction), query))
+        context.send(outgoing(first.typename, first.of(transaction), query))
         self._schedule_deadline(context, pending)
         TRANSACTIONS_STARTED.inc()
         log.debug("transaction received", extra={"transaction_id": transaction_id})
@@ -260,49 +271,73 @@ class TransactionManager:
         return f"already decided ({decided.get('outcome')} at {decided.get('decided_at_ms')} ms)"
 
     # -- answers -------------------------------------------------------------------------------
-    def _on_answer(self, context: MessageContext, message: Message) -> None:
+    def _on_answers(self, context: MessageContext, message: Message) -> None:
+        joined = self._reply_with_pending(context, message, FeatureAnswers)
+        if joined is not None:
+            answers, pending = joined
+            self._join(context, pending, answers.answers, answers.degraded)
+
+    def _on_lookup_answer(self, context: MessageContext, message: Message) -> None:
+        """One feature's answer from a lookup function of the versions before ADR 0016."""
         joined = self._reply_with_pending(context, message, LookupAnswer)
-        if joined is None:
-            return
-        answer, pending = joined
-        if answer.lookup not in pending.asked:
-            drop_unexpected(TRANSACTION_MANAGER, context, "unasked_lookup", answer.lookup)
-            return
-        if answer.lookup in pending.answers:
-            drop_unexpected(TRANSACTION_MANAGER, context, "duplicate_reply", answer.lookup)
-            return
-        pending.answers[answer.lookup] = dict(answer.values)
-        if answer.degraded:
-            pending.degraded.append(answer.lookup)
-        if not pending.scoring and not pending.missing():
-            self._request_score(context, pending)
-        context.storage.pending = pending.dump()
+        if joined is not None:
+            answer, pending = joined
+            self._join(context, pending, {answer.lookup: answer.values}, [answer.lookup] if answer.degraded else [])
+
+    def _join(
+        self, context: MessageContext, pending: Pending, answers: dict[str, dict[str, float]], degraded: list[str]
+    ) -> None:
+        """Keep the answers asked for and not yet in; decide once every feature has answered."""
+        for name, values in answers.items():
+            if name not in pending.asked:
+                drop_unexpected(TRANSACTION_MANAGER, context, "unasked_feature", name)
+            elif name in pending.answers:
+                drop_unexpected(TRANSACTION_MANAGER, context, "duplicate_reply", name)
+            else:
+                pending.answers[name] = dict(values)
+                if name in degraded:
+                    pending.degraded.append(name)
+        if pending.missing():
+            context.storage.pending = pending.dump()
+        else:
+            self._score_and_decide(context, pending)
 
     def _values(self, pending: Pending) -> dict[str, float]:
-        """Every value by source, as the model gets them; a lookup that did not answer counts as its fallback."""
+        """Every value by source, as the model reads them; a feature that did not answer counts as its fallback,
+        and so does one an older version did not ask."""
         values: dict[str, float] = {"transaction.amount": pending.transaction.amount}
-        for name in pending.asked:
-            for value, number in pending.answers.get(name, self._fallbacks.get(name, {})).items():
+        for name, fallback in self._fallbacks.items():
+            for value, number in pending.answers.get(name, fallback).items():
                 values[f"{name}.{value}"] = number
         return values
 
-    def _request_score(self, context: MessageContext, pending: Pending) -> None:
-        """Send the model every value, by source."""
+    def _score(self, pending: Pending) -> ModelScore:
+        """The champion's score of the values and, in shadow, the challenger's (same values, same invocation)."""
         values = self._values(pending)
-        # The model is stateless; addressing it by transaction id spreads the load over all key groups.
-        context.send(
-            outgoing(MODEL, context.address.id, ModelInput(context.address.id, values, sorted(set(pending.degraded))))
+        scored = self._models.champion.score(values)
+        MODEL_SCORES.observe(scored.score)
+        challenger = self._models.challenger
+        shadow = None
+        if challenger is not None:
+            theirs = challenger.score(values)
+            shadow = {
+                "model_version": theirs.model_version,
+                "score": theirs.score,
+                "threshold": challenger.threshold,
+                "features": theirs.features,
+            }
+        return ModelScore(
+            pending.transaction.transaction_id,
+            scored.score,
+            scored.model_version,
+            scored.reasons,
+            self._models.champion_threshold(),
+            scored.features,
+            shadow,
         )
-        pending.scoring = True
 
-    def _on_score(self, context: MessageContext, message: Message) -> None:
-        joined = self._reply_with_pending(context, message, ModelScore)
-        if joined is None:
-            return
-        score, pending = joined
-        if not pending.scoring:
-            drop_unexpected(TRANSACTION_MANAGER, context, "premature_score", "score before the lookups")
-            return
+    def _score_and_decide(self, context: MessageContext, pending: Pending) -> None:
+        score = self._score(pending)
         threshold, source = self._threshold_for(pending, score)
         outcome = Outcome.ALERT if score.score >= threshold else Outcome.NO_ALERT
         challenger = None
@@ -316,11 +351,8 @@ class TransactionManager:
         self._decide(context, pending, Verdict(outcome, score, threshold, source, challenger=challenger))
 
     def _threshold_for(self, pending: Pending, score: ModelScore) -> tuple[float, str]:
-        """The account's own threshold (1..100 on the `thresholds` topic, so /100) when it has one, else the model's.
-
-        A score from a version that did not send its threshold gets the champion file's (or the explicit override).
-        """
-        custom = pending.answers.get(self._threshold_lookup or "", {}).get("threshold")
+        """The account's own threshold (1..100 on the `thresholds` topic, so /100) when it has one, else the model's."""
+        custom = pending.answers.get(self._threshold_feature or "", {}).get("threshold")
         if custom is not None:
             return custom / 100.0, "account"
         return (score.threshold if score.threshold is not None else self._models.champion_threshold()), "model"
@@ -334,17 +366,13 @@ class TransactionManager:
         if pending is None or pending.deadline_token != deadline.token:
             drop_unexpected(TRANSACTION_MANAGER, context, "stale_deadline", "no pending transaction with this token")
             return
-        if pending.scoring:
-            self._decide(context, pending, Verdict(Outcome.EXPIRED, reason="deadline_passed: waiting for model_score"))
-            return
         late = pending.missing()
         pending.degraded.extend(late)
         log.warning(
-            "lookups did not answer by the deadline; scoring with their fallbacks",
-            extra={"transaction_id": context.address.id, "lookups": late},
+            "features did not answer by the deadline; scoring with their fallbacks",
+            extra={"transaction_id": context.address.id, "features": late},
         )
-        self._request_score(context, pending)
-        self._schedule_deadline(context, pending)
+        self._score_and_decide(context, pending)
 
     @staticmethod
     def _reply_with_pending(context: MessageContext, message: Message, kind: type[M]) -> tuple[M, Pending] | None:
@@ -354,7 +382,7 @@ class TransactionManager:
             return None
         value = context.storage.pending
         if value is None:
-            # Decided already (expired, or a duplicate reply), or never existed: nothing to join with.
+            # Decided already (at the deadline, or a duplicate reply), or never existed: nothing to join with.
             drop_unexpected(TRANSACTION_MANAGER, context, "late_reply", kind.TYPENAME)
             return None
         return reply, Pending.load(context.address.id, value)
@@ -404,7 +432,7 @@ class TransactionManager:
             count_by_version(score, verdict)
         if decision.latency_ms is not None:
             DECISION_LATENCY.observe(decision.latency_ms / 1000.0)
-        if verdict.outcome in (Outcome.EXPIRED, Outcome.DEAD_LETTER):
+        if verdict.outcome is Outcome.DEAD_LETTER:
             log.warning(
                 "transaction decided without a score",
                 extra={"transaction_id": decision.transaction_id, "outcome": verdict.outcome, "reason": verdict.reason},

@@ -1,9 +1,9 @@
-"""fraud/velocity: how fast an account is paying, in sliding windows of a minute and an hour.
+"""Velocity: how fast an account is paying, in sliding windows of a minute and an hour.
 
-Every transaction's lookup query is also its event: the account's count and
+Every transaction's query is also its event: the account's count and
 total amount go into the current bucket of each window (10-second buckets for
 the minute, 1-minute buckets for the hour), and a new bucket schedules a
-delayed `ExpireVelocity` to this address for when it leaves its window, like
+delayed `ExpireVelocity` to this address (fraud/account) for when it leaves its window, like
 fraud-count's confirmations. State stays bounded per account (at most 7 + 61
 buckets) and is deleted when both windows are empty.
 
@@ -24,25 +24,14 @@ from typing import Any
 
 from statefun import Message, ValueSpec, make_json_type
 
-from fraud_common.contract import NAMESPACE
-from fraud_functions.declarations import Lookup, Resources, declare
+from fraud_functions.declarations import ACCOUNT, Resources, feature
+from fraud_functions.keys import Answered
 from fraud_functions.message_context import MessageContext
-from fraud_functions.messages import (
-    JsonMessage,
-    LookupAnswer,
-    LookupQuery,
-    _require,
-    outgoing,
-)
+from fraud_functions.messages import FeatureQuery, JsonMessage, _require, outgoing
 from fraud_functions.metrics import UNEXPECTED
-from fraud_functions.outcomes import (
-    read_message,
-    read_request,
-    reject_unknown_type,
-    reply_to_caller,
-)
+from fraud_functions.outcomes import read_message
 
-VELOCITY = f"{NAMESPACE}/velocity"
+VELOCITY = "velocity"
 STATE_TYPE = make_json_type("fraud.state/Velocity")
 
 
@@ -115,12 +104,14 @@ def values(state: dict[str, Any], now_ms: int) -> dict[str, float]:
     return result
 
 
-@declare(
-    typename=VELOCITY,
+@feature(
+    name=VELOCITY,
+    key=ACCOUNT,
     summary="an account's payments in the last minute and hour (count, amount) and the minute's spike over its "
     "usual rate, from delayed self-messages",
-    takes=(LookupQuery.TYPENAME, ExpireVelocity.TYPENAME),
-    answers=(LookupAnswer.TYPENAME,),
+    provides=("count_1m", "amount_1m", "count_1h", "amount_1h", "spike_1m"),
+    fallback=lambda settings: {"count_1m": 1, "amount_1m": 0.0, "count_1h": 1, "amount_1h": 0.0, "spike_1m": 1.0},
+    takes=(ExpireVelocity.TYPENAME,),
     # A backstop: the expiries empty the buckets, and empty state is deleted.
     state=lambda settings: [
         ValueSpec(
@@ -129,37 +120,29 @@ def values(state: dict[str, Any], now_ms: int) -> dict[str, float]:
             expire_after_write=timedelta(milliseconds=HOUR.span_ms + 2 * HOUR.bucket_ms),
         )
     ],
-    lookup=Lookup(
-        "velocity",
-        key=lambda transaction: transaction.account,
-        provides=("count_1m", "amount_1m", "count_1h", "amount_1h", "spike_1m"),
-        fallback=lambda settings: {"count_1m": 1, "amount_1m": 0.0, "count_1h": 1, "amount_1h": 0.0, "spike_1m": 1.0},
-    ),
 )
-class VelocityFunction:
+class Velocity:
     def __init__(self, resources: Resources, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
         self._clock_ms = clock_ms
 
+    async def answer(self, context: MessageContext, query: FeatureQuery) -> Answered:
+        now = self._clock_ms()
+        state, opened = record(context.storage.windows, now, float(query.amount))
+        context.storage.windows = state
+        for expiry in opened:
+            context.send_after(expiry_delay(expiry), outgoing(context.address.typename, context.address.id, expiry))
+        return Answered(values(state, now))
+
     async def __call__(self, context: MessageContext, message: Message) -> None:
-        if message.is_type(LookupQuery.STATEFUN_TYPE):
-            if (query := read_request(VELOCITY, context, message, LookupQuery)) is not None:
-                now = self._clock_ms()
-                state, opened = record(context.storage.windows, now, float(query.amount))
-                context.storage.windows = state
-                for expiry in opened:
-                    context.send_after(expiry_delay(expiry), outgoing(VELOCITY, context.address.id, expiry))
-                reply_to_caller(context, LookupAnswer(query.transaction_id, "velocity", values(state, now)))
-        elif message.is_type(ExpireVelocity.STATEFUN_TYPE):
-            if (expired := read_message(VELOCITY, context, message, ExpireVelocity)) is None:
-                return
-            state = context.storage.windows
-            if state is None:
-                UNEXPECTED.labels(VELOCITY, "expire_without_state").inc()
-                return
-            remaining = expire(state, expired)
-            if remaining is None:
-                del context.storage.windows
-            else:
-                context.storage.windows = remaining
+        function = context.address.typename
+        if (expired := read_message(function, context, message, ExpireVelocity)) is None:
+            return
+        state = context.storage.windows
+        if state is None:
+            UNEXPECTED.labels(function, "expire_without_state").inc()
+            return
+        remaining = expire(state, expired)
+        if remaining is None:
+            del context.storage.windows
         else:
-            reject_unknown_type(VELOCITY, context, message)
+            context.storage.windows = remaining

@@ -106,7 +106,7 @@ def test_a_backlog_that_grows_during_the_run_is_not_keeping_up():
 
 
 def test_a_batch_is_one_request_the_sdk_answers_once_per_invocation():
-    body = batch_of(steady_state_mix(), "fraud-count", 10)
+    body = batch_of(steady_state_mix(), "account", 10)
     request = ToFunction()
     request.ParseFromString(body)
     assert len(request.invocation.invocations) == 10

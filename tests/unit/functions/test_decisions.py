@@ -14,9 +14,8 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
     TRANSACTION_MANAGER,
 )
-from fraud_functions.declarations import lookups
-from fraud_functions.functions.fraud_count import FRAUD_COUNT
-from fraud_functions.messages import LookupAnswer, ModelInput
+from fraud_functions.declarations import ACCOUNT, MERCHANT, features
+from fraud_functions.messages import FeatureAnswers, FeatureQuery
 from fraud_functions.metrics import DECISIONS, UNEXPECTED
 from tests.unit.counters import counted
 from tests.unit.functions.conftest import make_runtime
@@ -32,12 +31,6 @@ def dead_letter_reasons(runtime) -> list[str]:
 
 def decided(outcome: Outcome, degraded: bool) -> float:
     return counted(DECISIONS, outcome, "true" if degraded else "false")
-
-
-def reply(message, caller: str, tx_id: str) -> Envelope:
-    return Envelope(
-        TRANSACTION_MANAGER, tx_id, message.TYPENAME, json.dumps(message.to_dict()).encode(), caller=(caller, "x")
-    )
 
 
 async def test_an_alert_and_a_pass_each_get_one_decision_keyed_by_transaction_id(runtime):
@@ -76,46 +69,39 @@ async def test_a_malformed_transaction_is_decided_dead_letter_with_its_reason(ru
     assert dead_letter_reasons(runtime) == ["invalid_json"]
 
 
-async def test_lookups_that_never_answer_are_scored_with_their_fallbacks_at_the_deadline(runtime):
-    queries = await runtime.invoke([transaction("tx-slow")])  # the queries are never answered
-    assert len(queries) == len(lookups())
+async def test_features_that_never_answer_are_scored_with_their_fallbacks_at_the_deadline(runtime):
+    (query,) = await runtime.invoke([transaction("tx-slow")])  # the query is never answered
+    assert (query.target, query.typename) == (ACCOUNT.typename, FeatureQuery.TYPENAME)
     (deadline,) = runtime.delayed
     assert deadline.delay_ms == 120_000 and deadline.envelope.id == "tx-slow"
-    sent = await runtime.invoke([deadline.envelope])
-    assert [(m.target, m.typename) for m in sent] == [("fraud/model", ModelInput.TYPENAME)]
-    model_input = json.loads(sent[0].value)
-    assert sorted(model_input["degraded"]) == sorted(lookup.name for _, lookup in lookups())
-    assert model_input["values"]["merchant.score"] == 50.0 and model_input["values"]["fraud_count.count"] == 0
-    runtime.delayed = [d for d in runtime.delayed if d is not deadline]
-    await runtime.deliver(*sent)  # the model scores them
+    before = decided(Outcome.NO_ALERT, degraded=True) + decided(Outcome.ALERT, degraded=True)
+    assert await runtime.invoke([deadline.envelope]) == [], "scored in transaction-manager: no model round trip"
     (decision,) = decisions(runtime)
     assert decision["outcome"] in (Outcome.ALERT, Outcome.NO_ALERT) and decision["reason"] is None
-    assert sorted(decision["degraded"]) == sorted(lookup.name for _, lookup in lookups())
+    assert sorted(decision["degraded"]) == sorted(item.name for item in features())
+    assert decision["inputs"]["merchant.score"] == 50.0 and decision["inputs"]["fraud_count.count"] == 0
+    assert decided(Outcome.NO_ALERT, degraded=True) + decided(Outcome.ALERT, degraded=True) == before + 1
+    assert runtime.value_of(TRANSACTION_MANAGER, "tx-slow", "pending") is None
 
 
-async def test_a_transaction_whose_score_never_comes_expires_at_the_second_deadline(runtime):
-    await runtime.invoke([transaction("tx-noscore")])
-    for typename, lookup in lookups():  # every lookup answers; the ModelInput to the model is dropped
-        await runtime.invoke(
-            [reply(LookupAnswer("tx-noscore", lookup.name, {}, lookup.name == "merchant"), typename, "tx-noscore")]
-        )
-    before = decided(Outcome.EXPIRED, degraded=True)
-    await runtime.fire_delayed()
+async def test_a_merchant_answer_later_than_the_deadline_is_decided_with_fallbacks_and_the_late_answer_dropped(
+    runtime,
+):
+    (to_account,) = await runtime.invoke([transaction("tx-late")])
+    (to_merchant,) = await runtime.invoke([to_account])  # the account answers; the merchant is late
+    assert (to_merchant.target, to_merchant.id) == (MERCHANT.typename, "Hypergrid")
+    deadline = runtime.delayed.pop(0)
+    assert deadline.envelope.target == TRANSACTION_MANAGER
+    await runtime.invoke([deadline.envelope])
     (decision,) = decisions(runtime)
-    assert decision["outcome"] == Outcome.EXPIRED and decision["account"] == "0x00F3CD51"
-    assert decision["reason"] == "deadline_passed: waiting for model_score"
-    assert decision["degraded"] == ["merchant"]
-    assert runtime.value_of(TRANSACTION_MANAGER, "tx-noscore", "pending") is None
-    assert decided(Outcome.EXPIRED, degraded=True) == before + 1
-
-
-async def test_a_late_reply_after_expiry_changes_nothing(runtime):
-    await runtime.invoke([transaction("tx-late")])
-    await runtime.invoke([runtime.delayed.pop().envelope])  # deadline: scored with fallbacks, model never answers
-    await runtime.fire_delayed()  # second deadline: expired
+    # The account's values travel with the query, so a merchant later than the deadline takes them along.
+    assert sorted(decision["degraded"]) == sorted(item.name for item in features())
+    assert decision["inputs"]["merchant.score"] == 50.0 and decision["inputs"]["velocity.spike_1m"] == 1.0
     before = counted(UNEXPECTED, TRANSACTION_MANAGER, "late_reply")
-    await runtime.deliver(reply(LookupAnswer("tx-late", "fraud_count", {"count": 0}), FRAUD_COUNT, "tx-late"))
-    assert [d["outcome"] for d in decisions(runtime)] == [Outcome.EXPIRED]
+    (answers,) = await runtime.invoke([to_merchant])  # the merchant answers at last
+    assert answers.typename == FeatureAnswers.TYPENAME
+    await runtime.deliver(answers)
+    assert len(decisions(runtime)) == 1
     assert counted(UNEXPECTED, TRANSACTION_MANAGER, "late_reply") == before + 1
 
 

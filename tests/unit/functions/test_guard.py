@@ -12,25 +12,24 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
     TRANSACTION_MANAGER,
 )
-from fraud_functions.declarations import lookups
 from fraud_functions.functions import transaction_manager
-from fraud_functions.functions.fraud_count import FRAUD_COUNT
-from fraud_functions.functions.merchant import MERCHANT
 from fraud_functions.messages import LookupAnswer
+
+RETIRED_FRAUD_COUNT = "fraud/fraud-count"  # a lookup of the versions before ADR 0016, answering one feature
 
 
 async def test_a_bug_half_way_through_a_transaction_leaves_no_half_done_effects(runtime, monkeypatch):
     real_outgoing = transaction_manager.outgoing
 
-    def fail_on_the_merchant_query(target, target_id, message):
-        if target == MERCHANT:
-            raise RuntimeError("bug after the state was written and the first query sent")
+    def fail_on_the_deadline(target, target_id, message):
+        if target == TRANSACTION_MANAGER:
+            raise RuntimeError("bug after the state was written and the query sent")
         return real_outgoing(target, target_id, message)
 
-    monkeypatch.setattr(transaction_manager, "outgoing", fail_on_the_merchant_query)
+    monkeypatch.setattr(transaction_manager, "outgoing", fail_on_the_deadline)
     sent = await runtime.invoke([transaction("tx-bug")])
 
-    assert sent == [], "the fraud-count query sent before the bug is withdrawn"
+    assert sent == [], "the account's query sent before the bug is withdrawn"
     assert runtime.delayed == []
     assert runtime.value_of(TRANSACTION_MANAGER, "tx-bug", "pending") is None
     letters = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
@@ -54,14 +53,14 @@ async def test_a_bug_on_one_message_of_a_batch_keeps_the_effects_of_the_others(r
         "tx-b",
         LookupAnswer.TYPENAME,
         json.dumps(LookupAnswer("tx-b", "fraud_count", {"count": 2}).to_dict()).encode(),
-        caller=(FRAUD_COUNT, "x"),
+        caller=(RETIRED_FRAUD_COUNT, "x"),
     )
     # One address, one batch: the SDK runs both messages over one shared context.
     sent = await runtime.invoke([transaction("tx-b"), count])
 
-    assert len(sent) == len(lookups()) and len(runtime.delayed) == 1, "the transaction's queries and deadline survive"
+    assert len(sent) == 1 and len(runtime.delayed) == 1, "the transaction's query and deadline survive"
     pending = json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-b", "pending").value)
     assert pending["answers"] == {}, "the failed reply's state change is undone"
     letters = [e.json() for e in runtime.egress if e.egress == DEAD_LETTERS_EGRESS]
-    assert [(d["reason"], d["source"]) for d in letters] == [("internal_error", f"function:{FRAUD_COUNT}")]
+    assert [(d["reason"], d["source"]) for d in letters] == [("internal_error", f"function:{RETIRED_FRAUD_COUNT}")]
     assert [e for e in runtime.egress if e.egress == DECISIONS_EGRESS] == [], "the deadline will decide it"

@@ -10,9 +10,9 @@ import pytest
 from fraud_dev.mini_runtime import Envelope
 from fraud_dev.scripted import NO_VALUE, confirmation, transaction
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS, TRANSACTION_MANAGER
-from fraud_functions.declarations import typenames
-from fraud_functions.functions.fraud_count import FRAUD_COUNT
-from fraud_functions.functions.merchant import MERCHANT
+from fraud_functions.declarations import ACCOUNT, MERCHANT, typenames
+from fraud_functions.functions.retired import RETIRED_TYPENAMES
+from fraud_functions.messages import FeatureQuery
 from fraud_functions.metrics import DEAD_LETTERS, FUNCTION_ERRORS
 from tests.unit.counters import counted
 
@@ -135,11 +135,11 @@ async def test_an_unusable_transaction_key_is_dead_lettered_with_the_original_ke
 async def test_malformed_confirmation_is_dead_lettered_and_counts_nothing(runtime, raw, reason):
     await runtime.deliver(confirmation("0x00F3CD51", raw=raw))
     assert [(d["reason"], d["source"]) for d in dead_letters(runtime)] == [(reason, "kafka:confirmed")]
-    assert runtime.value_of(FRAUD_COUNT, "0x00F3CD51", "count") is None
+    assert runtime.value_of(ACCOUNT.typename, "0x00F3CD51", "count") is None
     assert runtime.delayed == []
 
 
-@pytest.mark.parametrize("target", typenames())
+@pytest.mark.parametrize("target", [name for name in typenames() if name not in RETIRED_TYPENAMES])
 async def test_unknown_message_type_is_dead_lettered_by_every_function(runtime, target):
     await runtime.deliver(Envelope(target, "id-1", "fraud/SomethingElse", b"{}"))
     letters = dead_letters(runtime)
@@ -152,12 +152,49 @@ async def test_a_bug_in_a_function_dead_letters_the_message_instead_of_failing(r
         raise RuntimeError("boom")
 
     merchants.score = broken  # the merchant function now hits an unexpected exception
-    before = counted(FUNCTION_ERRORS, MERCHANT)
+    before = counted(FUNCTION_ERRORS, MERCHANT.typename)
     await runtime.deliver(transaction("tx-bug", merchant="Newshop"))
     letters = dead_letters(runtime)
-    assert [(d["reason"], d["function"]) for d in letters] == [("internal_error", MERCHANT)]
+    assert [(d["reason"], d["function"]) for d in letters] == [("internal_error", MERCHANT.typename)]
     assert "boom" in letters[0]["detail"]
-    assert counted(FUNCTION_ERRORS, MERCHANT) == before + 1
+    assert counted(FUNCTION_ERRORS, MERCHANT.typename) == before + 1
+
+
+GOOD_QUERY = {
+    "transaction_id": "tx-q",
+    "account": "0xACC",
+    "merchant": "Hypergrid",
+    "amount": 5,
+    "timestamp": "2026-11-27T10:00:00",
+}
+
+
+@pytest.mark.parametrize("key", [ACCOUNT, MERCHANT], ids=lambda key: key.name)
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        (b"{garbage", "FeatureQuery"),
+        (b"", "FeatureQuery"),
+        (json.dumps([1, 2]).encode(), "must be a JSON object"),
+        (json.dumps({**GOOD_QUERY, "amount": "5"}).encode(), "amount must be a number"),
+        (json.dumps({**GOOD_QUERY, "answers": {"velocity": {"spike_1m": "high"}}}).encode(), "answers must map"),
+        (json.dumps({**GOOD_QUERY, "route": ["device"]}).encode(), "unknown key"),
+    ],
+    ids=["not-json", "empty", "not-an-object", "amount-text", "answers-text", "unknown-key"],
+)
+async def test_a_garbage_feature_query_is_dead_lettered_with_its_reason_and_answers_nothing(runtime, key, body, detail):
+    before = counted(DEAD_LETTERS, key.typename, "malformed_message")
+    query = Envelope(key.typename, "id-1", FeatureQuery.TYPENAME, body, caller=(TRANSACTION_MANAGER, "tx-q"))
+    assert await runtime.invoke([query]) == [], "nothing goes on down the chain: the deadline decides the transaction"
+    (letter,) = dead_letters(runtime)
+    assert (letter["reason"], letter["function"], letter["source"]) == (
+        "malformed_message",
+        key.typename,
+        f"function:{TRANSACTION_MANAGER}",
+    )
+    assert detail in letter["detail"]
+    assert counted(DEAD_LETTERS, key.typename, "malformed_message") == before + 1
+    assert runtime.value_of(ACCOUNT.typename, "id-1", "windows") is None, "velocity counted nothing"
 
 
 async def test_workshop_format_record_is_accepted(runtime):

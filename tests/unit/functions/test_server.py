@@ -15,7 +15,7 @@ from statefun.request_reply_pb2 import FromFunction, ToFunction
 from fraud_common.contract import Outcome
 from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.declarations import typenames
-from fraud_functions.messages import LookupQuery
+from fraud_functions.messages import FeatureQuery
 from fraud_functions.metrics import REJECTED_REQUESTS
 from fraud_functions.scoring import load_model
 from fraud_functions.server import make_app
@@ -80,8 +80,8 @@ def untyped(body: bytes) -> bytes:
         (b"GET / HTTP/1.1", "not_protobuf"),
         (b"\x12\x00", "no_invocation"),  # a valid protobuf with only an unknown field
         (with_caller(request_for("fraud", "merchant"), "fraud", "", "x"), "incomplete_caller"),
-        (with_caller(request_for("fraud", "merchant"), "fraud", "model", ""), "incomplete_caller"),
-        (untyped(request_for("fraud", "model")), "untyped_argument"),
+        (with_caller(request_for("fraud", "merchant"), "fraud", "account", ""), "incomplete_caller"),
+        (untyped(request_for("fraud", "account")), "untyped_argument"),
     ],
     ids=["empty", "garbage", "http", "no-invocation", "caller-without-type", "caller-without-id", "untyped"],
 )
@@ -96,7 +96,7 @@ async def test_requests_the_sdk_could_not_handle_get_a_400_with_the_reason(clien
 async def test_a_batch_for_an_empty_id_is_dead_lettered_instead_of_failing(client):
     # The SDK raises "target_id can not be missing" before any function code runs; the runtime would
     # retry the batch forever and fail the job.
-    response = await client.post("/statefun", data=request_for("fraud", "fraud-count", address_id=""))
+    response = await client.post("/statefun", data=request_for("fraud", "account", address_id=""))
     assert response.status == 200
     answer = FromFunction()
     answer.ParseFromString(await response.read())
@@ -108,7 +108,7 @@ async def test_a_batch_for_an_empty_id_is_dead_lettered_instead_of_failing(clien
     assert (record.topic, letter["reason"], letter["function"]) == (
         "dead-letters",
         "empty_address_id",
-        "fraud/fraud-count",
+        "fraud/account",
     )
     assert letter["value"].startswith('{"account":"a"')
     assert not answer.invocation_result.state_mutations
@@ -195,7 +195,7 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
     state.state_name = "cached"
     item = request.invocation.invocations.add()
     item.caller.namespace, item.caller.type, item.caller.id = "fraud", "transaction-manager", "tx-1"
-    query = LookupQuery("tx-1", "0x00F3CD51", "Slowshop", 10, "2026-11-27T10:00:00")
+    query = FeatureQuery("tx-1", "0x00F3CD51", "Slowshop", 10, "2026-11-27T10:00:00")
     item.argument.typename = query.TYPENAME
     item.argument.has_value = True
     item.argument.value = json.dumps(query.to_dict()).encode()
@@ -210,7 +210,7 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
         answer.ParseFromString(await response.read())
     (reply,) = answer.invocation_result.outgoing_messages
     answer_value = json.loads(reply.argument.value)
-    assert (answer_value["values"], answer_value["degraded"]) == ({"score": 88}, False)
+    assert (answer_value["answers"]["merchant"], answer_value["degraded"]) == ({"score": 88}, [])
     assert merchants.closed_while_busy is False
 
 

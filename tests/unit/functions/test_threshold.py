@@ -1,5 +1,5 @@
-"""Per-account thresholds: set from the thresholds topic, asked for every transaction, deciding instead of the
-model's."""
+"""Per-account thresholds (on fraud/account): set from the thresholds topic, in every answer, deciding instead of
+the model's."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ import pytest
 from fraud_common.contract import THRESHOLD_RECORD, Outcome
 from fraud_dev.ingress_records import ingress_record
 from fraud_dev.mini_runtime import Envelope
-from fraud_dev.scripted import lookup_query, transaction
+from fraud_dev.scripted import transaction
 from fraud_functions.addresses import (
     ALERTS_EGRESS,
     DEAD_LETTERS_EGRESS,
     DECISIONS_EGRESS,
 )
+from fraud_functions.declarations import ACCOUNT
 from fraud_functions.functions.threshold import THRESHOLD
+from tests.unit.functions.conftest import feature_values
 
 
 def threshold_record(account: str, value: bytes) -> Envelope:
     address, payload = ingress_record("thresholds", account.encode(), value)
-    return Envelope(THRESHOLD, address, THRESHOLD_RECORD, payload)
+    return Envelope(ACCOUNT.typename, address, THRESHOLD_RECORD, payload)
 
 
 def set_threshold(account: str, threshold) -> Envelope:
@@ -29,8 +31,7 @@ def set_threshold(account: str, threshold) -> Envelope:
 
 
 async def answer(runtime, account: str) -> dict:
-    (out,) = await runtime.invoke([lookup_query(THRESHOLD, account, account=account)])
-    return json.loads(out.value)["values"]
+    return await feature_values(runtime, ACCOUNT, account, THRESHOLD, account=account)
 
 
 async def test_an_account_without_a_threshold_answers_nothing_and_the_latest_one_counts(runtime):
@@ -41,7 +42,9 @@ async def test_an_account_without_a_threshold_answers_nothing_and_the_latest_one
 
 async def test_the_threshold_is_kept_for_its_ttl(runtime):
     await runtime.deliver(set_threshold("0xACC", 50))
-    assert runtime.registered[THRESHOLD]["threshold"].expiration_spec.expire_after_millis == 30 * 24 * 3600 * 1000
+    assert (
+        runtime.registered[ACCOUNT.typename]["threshold"].expiration_spec.expire_after_millis == 30 * 24 * 3600 * 1000
+    )
 
 
 async def test_an_accounts_own_threshold_decides_instead_of_the_models(runtime, merchants):

@@ -1,4 +1,4 @@
-"""One transaction is one trace: through every function and merchant-service, into the alert.
+"""One transaction is one trace: down the chain of keys and through merchant-service, into the alert.
 
 The real functions behind the miniature runtime, the real merchant-service
 client against a real merchant-service app, and an in-memory span exporter.
@@ -66,22 +66,23 @@ async def test_a_transaction_is_one_trace_across_functions_and_merchant_service(
         if s.attributes["statefun.message_type"] == "fraud/Transaction"
     )
     assert first_tm.parent.span_id == produced.context.span_id
-    for function in ("fraud/fraud-count", "fraud/merchant"):
-        (invocation,) = named(finished, f"invoke {function}")
-        assert parent_of(invocation, finished) == first_tm
+    # The chain: transaction-manager → account → merchant → transaction-manager, each invocation the last's child.
+    (account,) = named(finished, "invoke fraud/account")
+    (merchant,) = named(finished, "invoke fraud/merchant")
+    assert parent_of(account, finished) == first_tm and parent_of(merchant, finished) == account
+    for invocation in (account, merchant):
         assert invocation.attributes["transaction.id"] == "tx-traced"
     (lookup,) = named(finished, "merchant-service lookup")
     (served,) = named(finished, "GET /merchants/{merchant}/score")
-    assert parent_of(lookup, finished) == named(finished, "invoke fraud/merchant")[0]
+    assert parent_of(lookup, finished) == merchant
     assert parent_of(served, finished) == lookup
-    (model,) = named(finished, "invoke fraud/model")
-    assert parent_of(model, finished).name == "invoke fraud/transaction-manager"
     deciding = next(
         s
         for s in named(finished, "invoke fraud/transaction-manager")
-        if s.attributes["statefun.message_type"] == "fraud/ModelScore"
+        if s.attributes["statefun.message_type"] == "fraud/FeatureAnswers"
     )
-    assert parent_of(deciding, finished) == model
+    assert parent_of(deciding, finished) == merchant
+    assert not named(finished, "invoke fraud/model"), "scored in transaction-manager"
     for egress in (ALERTS_EGRESS, DECISIONS_EGRESS):
         (out,) = [e.json() for e in runtime.egress if e.egress == egress]
         assert out["traceparent"].split("-")[2] == format(deciding.context.span_id, "016x"), (

@@ -1,8 +1,10 @@
-"""transaction-manager: asking every lookup, the join, the decision, the alert, dead letters and late replies."""
+"""transaction-manager: the query down the chain of keys, the join, the score, the decision, dead letters, late
+replies."""
 
 from __future__ import annotations
 
 import json
+import math
 
 from statefun.request_reply_pb2 import TypedValue
 
@@ -16,12 +18,9 @@ from fraud_functions.addresses import (
     DECISIONS_EGRESS,
     TRANSACTION_MANAGER,
 )
-from fraud_functions.declarations import lookups
-from fraud_functions.functions.fraud_count import FRAUD_COUNT
-from fraud_functions.functions.merchant import MERCHANT
-from fraud_functions.functions.model import MODEL
+from fraud_functions.declarations import ACCOUNT, MERCHANT, features
 from fraud_functions.functions.transaction_manager import PENDING_TYPE
-from fraud_functions.messages import LookupAnswer, LookupQuery, ModelInput, ModelScore
+from fraud_functions.messages import DecisionDeadline, FeatureAnswers, FeatureQuery, LookupAnswer, ModelScore
 from fraud_functions.metrics import UNEXPECTED
 from tests.support.reference_model import Raw
 from tests.unit.counters import counted
@@ -34,8 +33,13 @@ def reply(message, caller: str, tx_id: str) -> Envelope:
     )
 
 
-def answer(tx_id: str, lookup: str, values: dict, degraded: bool = False, caller: str = FRAUD_COUNT) -> Envelope:
-    return reply(LookupAnswer(tx_id, lookup, values, degraded), caller, tx_id)
+def answers(tx_id: str, values: dict[str, dict], degraded: tuple[str, ...] = ()) -> Envelope:
+    return reply(FeatureAnswers(tx_id, values, list(degraded)), MERCHANT.typename, tx_id)
+
+
+def answer(tx_id: str, lookup: str, values: dict, degraded: bool = False) -> Envelope:
+    """One feature's answer as the lookup functions before ADR 0016 sent it (still joined after an upgrade)."""
+    return reply(LookupAnswer(tx_id, lookup, values, degraded), "fraud/fraud-count", tx_id)
 
 
 async def test_high_risk_transaction_raises_an_alert_with_explanation(runtime):
@@ -70,59 +74,65 @@ async def test_state_is_cleared_after_an_alert_too(runtime):
 
 async def test_first_request_goes_through_the_missing_state_round_trip(runtime):
     await runtime.deliver(transaction("tx-4"))
-    # Every function that declares state asks the runtime to register it on first use; the model has none.
+    # Every function that declares state asks the runtime to register it on first use.
     stateful = {name for name, specs in runtime.registered.items() if specs}
-    assert TRANSACTION_MANAGER in stateful and FRAUD_COUNT in stateful and MERCHANT in stateful
-    assert MODEL not in runtime.registered
+    assert stateful == {TRANSACTION_MANAGER, ACCOUNT.typename, MERCHANT.typename}
+    assert set(runtime.registered[ACCOUNT.typename]) == {"count", "windows", "threshold"}
     assert runtime.registered[TRANSACTION_MANAGER]["pending"].expiration_spec.expire_after_millis == 600_000
 
 
 async def _start(runtime, tx_id: str) -> list[Envelope]:
-    """Deliver only the transaction; return the queries it sends."""
+    """Deliver only the transaction; return what it sends."""
     return await runtime.invoke([transaction(tx_id)])
 
 
-async def test_every_declared_lookup_is_asked_at_its_key(runtime):
-    queries = await _start(runtime, "tx-5")
+async def test_one_query_goes_down_the_chain_of_keys_and_every_feature_answers_at_once(runtime):
+    (query,) = await _start(runtime, "tx-5")
     sent = Transaction("tx-5", "0x00F3CD51", "Hypergrid", 950, "2026-11-27T10:00:00")
-    expected = {(typename, lookup.key(sent)) for typename, lookup in lookups()}
-    assert {(q.target, q.id) for q in queries} == expected
-    assert {q.typename for q in queries} == {LookupQuery.TYPENAME}
-    assert (FRAUD_COUNT, "0x00F3CD51") in expected and (MERCHANT, "Hypergrid") in expected
-    query = json.loads(queries[0].value)
-    assert (query["transaction_id"], query["amount"], query["merchant"]) == ("tx-5", 950, "Hypergrid")
+    assert (query.target, query.id, query.typename) == (ACCOUNT.typename, ACCOUNT.of(sent), FeatureQuery.TYPENAME)
+    body = json.loads(query.value)
+    assert (body["transaction_id"], body["amount"], body["route"], body["answers"]) == ("tx-5", 950, ["merchant"], {})
+    (onward,) = await runtime.invoke([query])
+    assert (onward.target, onward.id, onward.typename) == (MERCHANT.typename, "Hypergrid", FeatureQuery.TYPENAME)
+    assert set(json.loads(onward.value)["answers"]) == {i.name for i in features() if i.key == ACCOUNT}
+    (back,) = await runtime.invoke([onward])
+    assert (back.target, back.id, back.typename) == (TRANSACTION_MANAGER, "tx-5", FeatureAnswers.TYPENAME)
+    body = json.loads(back.value)
+    assert set(body["answers"]) == {item.name for item in features()} and body["degraded"] == []
+    assert body["answers"]["merchant"] == {"score": 95} and body["answers"]["fraud_count"] == {"count": 0}
+    assert await runtime.invoke([back]) == [], "scored in transaction-manager: nothing more to send"
+    (decision,) = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS]
+    assert decision["inputs"]["merchant.score"] == 95 and decision["degraded"] == []
 
 
-async def answer_all(
-    runtime, tx_id: str, merchant_score: float = 40.0, count: int = 2, skip: str | None = None
-) -> list[Envelope]:
-    """Answer every lookup (merchant and fraud-count with the given values, the rest empty); the last reply's output."""
-    sent: list[Envelope] = []
-    for typename, lookup in lookups():
-        if lookup.name == skip:
-            continue
-        answers: dict[str, dict[str, float]] = {"fraud_count": {"count": count}, "merchant": {"score": merchant_score}}
-        values = answers.get(lookup.name, {})
-        sent = await runtime.invoke([answer(tx_id, lookup.name, values, caller=typename)])
-    return sent
+def every_answer(merchant_score: float = 40.0, count: int = 2) -> dict[str, dict[str, float]]:
+    """Every feature's answer: merchant and fraud count with the given values, the rest empty."""
+    given: dict[str, dict[str, float]] = {"fraud_count": {"count": count}, "merchant": {"score": merchant_score}}
+    return {item.name: given.get(item.name, {}) for item in features()}
 
 
-async def test_answers_join_in_any_order_and_then_the_model_gets_every_value(runtime):
+async def test_legacy_answers_join_in_any_order_with_the_new_ones(runtime):
     await _start(runtime, "tx-a")
-    assert await runtime.invoke([answer("tx-a", "merchant", {"score": 40.0}, caller=MERCHANT)]) == []
-    sent = await answer_all(runtime, "tx-a", skip="merchant")
-    assert [(m.target, m.typename) for m in sent] == [(MODEL, ModelInput.TYPENAME)]
-    values = json.loads(sent[0].value)["values"]
-    assert (values["fraud_count.count"], values["merchant.score"], values["transaction.amount"]) == (2, 40.0, 950)
+    assert await runtime.invoke([answer("tx-a", "merchant", {"score": 40.0})]) == []
+    rest = {name: values for name, values in every_answer().items() if name != "merchant"}
+    await runtime.invoke([answers("tx-a", rest)])
+    (decision,) = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS]
+    inputs = decision["inputs"]
+    assert (inputs["fraud_count.count"], inputs["merchant.score"], inputs["transaction.amount"]) == (2, 40.0, 950)
 
 
-async def test_score_exactly_at_the_threshold_alerts_and_just_below_does_not(runtime):
-    for tx_id, score in (("at", 0.5), ("below", 0.499999)):
+async def test_score_exactly_at_the_threshold_alerts_and_just_below_does_not(settings, merchants):
+    # The comparison is under test, not the score: the score comes from a first run, the threshold is put on it.
+    first = make_runtime(settings, merchants)
+    await _start(first, "probe")
+    await first.invoke([answers("probe", every_answer())])
+    (probe,) = [e.json() for e in first.egress if e.egress == DECISIONS_EGRESS]
+    for tx_id, threshold in (("at", probe["score"]), ("below", math.nextafter(probe["score"], 1.0))):
+        runtime = make_runtime(settings, merchants, alert_threshold=threshold)
         await _start(runtime, tx_id)
-        await answer_all(runtime, tx_id)
-        await runtime.invoke([reply(ModelScore(tx_id, score, "test", [], threshold=0.5), MODEL, tx_id)])
-    alerted = [e.json()["transaction_id"] for e in runtime.egress if e.egress == ALERTS_EGRESS]
-    assert alerted == ["at"]
+        await runtime.invoke([answers(tx_id, every_answer())])
+        alerted = [e.json()["transaction_id"] for e in runtime.egress if e.egress == ALERTS_EGRESS]
+        assert alerted == ([tx_id] if tx_id == "at" else [])
 
 
 async def test_alert_threshold_setting_overrides_the_model_files(settings, merchants):
@@ -147,7 +157,7 @@ def _unexpected(reason: str) -> float:
 async def test_late_reply_after_the_decision_is_counted_not_raised(runtime):
     await runtime.deliver(transaction("tx-7"))
     before = _unexpected("late_reply")
-    out = await runtime.invoke([answer("tx-7", "fraud_count", {"count": 1})])
+    out = await runtime.invoke([answers("tx-7", every_answer())])
     assert out == [] and _unexpected("late_reply") == before + 1
     assert runtime.value_of(TRANSACTION_MANAGER, "tx-7", "pending") is None
 
@@ -155,31 +165,32 @@ async def test_late_reply_after_the_decision_is_counted_not_raised(runtime):
 async def test_duplicate_and_unasked_answers_are_counted_and_ignored(runtime):
     await _start(runtime, "tx-8")
     await runtime.invoke([answer("tx-8", "fraud_count", {"count": 1})])
-    duplicates, unasked = _unexpected("duplicate_reply"), _unexpected("unasked_lookup")
-    await runtime.invoke([answer("tx-8", "fraud_count", {"count": 7})])
-    await runtime.invoke([answer("tx-8", "horoscope", {"stars": 5})])
-    assert (_unexpected("duplicate_reply"), _unexpected("unasked_lookup")) == (duplicates + 1, unasked + 1)
+    duplicates, unasked = _unexpected("duplicate_reply"), _unexpected("unasked_feature")
+    await runtime.invoke([answers("tx-8", {"fraud_count": {"count": 7}, "horoscope": {"stars": 5}})])
+    assert (_unexpected("duplicate_reply"), _unexpected("unasked_feature")) == (duplicates + 1, unasked + 1)
     pending = json.loads(runtime.value_of(TRANSACTION_MANAGER, "tx-8", "pending").value)
     assert pending["answers"] == {"fraud_count": {"count": 1}}
 
 
-async def test_score_before_the_lookups_is_not_taken_as_a_decision(runtime):
+async def test_a_model_score_from_the_retired_model_function_is_counted_not_taken_as_a_decision(runtime):
     await _start(runtime, "tx-9")
-    await runtime.invoke([reply(ModelScore("tx-9", 0.99, "test", []), MODEL, "tx-9")])
+    before = _unexpected("retired_model_score")
+    await runtime.invoke([reply(ModelScore("tx-9", 0.99, "test", []), "fraud/model", "tx-9")])
     assert [e for e in runtime.egress if e.egress == ALERTS_EGRESS] == []
     assert runtime.value_of(TRANSACTION_MANAGER, "tx-9", "pending") is not None
+    assert _unexpected("retired_model_score") == before + 1
 
 
 async def test_unreadable_internal_reply_is_counted_not_raised(runtime):
     await _start(runtime, "tx-10")
     before = _unexpected("malformed_message")
-    bad = Envelope(TRANSACTION_MANAGER, "tx-10", LookupAnswer.TYPENAME, b"{not json", caller=(FRAUD_COUNT, "x"))
+    bad = Envelope(TRANSACTION_MANAGER, "tx-10", FeatureAnswers.TYPENAME, b"{not json", caller=(MERCHANT.typename, "x"))
     assert await runtime.invoke([bad]) == []
     bad_values = Envelope(
         TRANSACTION_MANAGER,
         "tx-10",
-        LookupAnswer.TYPENAME,
-        json.dumps({"transaction_id": "tx-10", "lookup": "fraud_count", "values": {"count": "many"}}).encode(),
+        FeatureAnswers.TYPENAME,
+        json.dumps({"transaction_id": "tx-10", "answers": {"fraud_count": {"count": "many"}}}).encode(),
     )
     assert await runtime.invoke([bad_values]) == []
     assert _unexpected("malformed_message") == before + 2
@@ -237,13 +248,26 @@ async def test_a_pending_transaction_from_a_checkpoint_is_finished(runtime):
     typed.value = PENDING_TYPE.serializer().serialize(STORED_PENDING)
     runtime.state[(TRANSACTION_MANAGER, "tx-old")] = {"pending": typed}
 
-    sent = await runtime.invoke([answer("tx-old", "merchant", {"score": 95.0}, caller=MERCHANT)])
-    assert [(m.target, m.typename) for m in sent] == [(MODEL, ModelInput.TYPENAME)]
-    assert json.loads(sent[0].value)["values"]["transaction.amount"] == 950
-    await runtime.deliver(*sent)
+    # Its lookups asked before the upgrade: the last one's answer (a LookupAnswer) completes it.
+    assert await runtime.invoke([answer("tx-old", "merchant", {"score": 95.0})]) == []
     (decision,) = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS and e.key == "tx-old"]
+    assert decision["inputs"]["transaction.amount"] == 950 and decision["inputs"]["merchant.score"] == 95.0
+    # It asked only two of today's features: the others count as their fallbacks, not as degraded.
+    assert decision["degraded"] == [] and decision["inputs"]["velocity.spike_1m"] == 1.0
     assert {name: decision[name] for name in ("account", "merchant", "amount", "timestamp")} == {
         name: STORED_PENDING["transaction"][name] for name in ("account", "merchant", "amount", "timestamp")
     }
     (alert,) = [e.json() for e in runtime.egress if e.egress == ALERTS_EGRESS and e.key == "0x00F3CD51"]
     assert (alert["transaction_id"], alert["merchant"], alert["amount"]) == ("tx-old", "Hypergrid", 950)
+
+
+async def test_a_transaction_a_checkpoint_left_waiting_for_the_retired_model_is_scored_at_its_deadline(runtime):
+    await runtime.invoke([transaction("warm-up")])  # registers the state specs
+    waiting = {**STORED_PENDING, "answers": {"fraud_count": {"count": 0}, "merchant": {"score": 95.0}}}
+    typed = TypedValue(typename=PENDING_TYPE.typename, has_value=True)
+    typed.value = PENDING_TYPE.serializer().serialize({**waiting, "scoring": True})
+    runtime.state[(TRANSACTION_MANAGER, "tx-scoring")] = {"pending": typed}
+    deadline = reply(DecisionDeadline("token-from-a-checkpoint"), TRANSACTION_MANAGER, "tx-scoring")
+    assert await runtime.invoke([deadline]) == []
+    (decision,) = [e.json() for e in runtime.egress if e.egress == DECISIONS_EGRESS and e.key == "tx-scoring"]
+    assert decision["outcome"] in ("alert", "no_alert") and decision["inputs"]["merchant.score"] == 95.0

@@ -1,11 +1,13 @@
-"""velocity: an account's payments per minute and hour, from delayed self-messages, and the minute's spike."""
+"""Velocity (on fraud/account): an account's payments per minute and hour, from delayed self-messages, and the
+minute's spike."""
 
 from __future__ import annotations
 
 import json
 
-from fraud_dev.scripted import lookup_query, transaction
+from fraud_dev.scripted import feature_query, transaction
 from fraud_functions.addresses import ALERTS_EGRESS
+from fraud_functions.declarations import ACCOUNT
 from fraud_functions.functions.velocity import (
     VELOCITY,
     ExpireVelocity,
@@ -56,13 +58,13 @@ def test_state_stays_bounded_whatever_the_rate():
 
 async def test_the_function_answers_every_transaction_and_expires_its_buckets(runtime):
     for index in range(3):
-        out = await runtime.invoke([lookup_query(VELOCITY, "0xACC", f"t{index}", account="0xACC", amount=100)])
-        answer = json.loads(out[0].value)
-    assert answer["lookup"] == "velocity"
-    assert (answer["values"]["count_1m"], answer["values"]["amount_1m"], answer["values"]["count_1h"]) == (3, 300.0, 3)
+        query = feature_query(ACCOUNT.typename, "0xACC", f"t{index}", account="0xACC", amount=100)
+        (out,) = await runtime.invoke([query])
+        answer = json.loads(out.value)["answers"][VELOCITY]
+    assert (answer["count_1m"], answer["amount_1m"], answer["count_1h"]) == (3, 300.0, 3)
     assert {d.envelope.typename for d in runtime.delayed} == {ExpireVelocity.TYPENAME}
     await runtime.fire_delayed()
-    assert runtime.value_of(VELOCITY, "0xACC", "windows") is None
+    assert runtime.value_of(ACCOUNT.typename, "0xACC", "windows") is None
 
 
 async def test_a_burst_from_one_card_alerts_where_single_payments_do_not(settings, merchants):

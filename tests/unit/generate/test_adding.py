@@ -1,7 +1,7 @@
-"""Adding a topic or a feature function: the declaration is the only edit the generated files need.
+"""Adding a topic or a feature: the declaration is the only edit the generated files need.
 
 docs/architecture.md lists, for each, the files touched: three by hand, the rest regenerated. These tests
-make the hand edits to the declarations in memory (a throw-away topic, a throw-away sixth function), generate
+make the hand edits to the declarations in memory (a throw-away topic, a throw-away feature), generate
 into a copy of the tree, and check that exactly the files that list topics (or functions) change, and that
 each names the newcomer; tests/deploy/test_generate.py follows the topic through helm into kustomize/.
 """
@@ -17,8 +17,7 @@ from fraud_dev.generate import docs
 from fraud_dev.generate.chart import FILES, MODULE_SPEC
 from fraud_dev.generate.files import Declarations, python_files, write
 from fraud_dev.stack.kafka import missing_topics
-from fraud_functions.declarations import Declared, Lookup, declared
-from fraud_functions.messages import LookupAnswer, LookupQuery
+from fraud_functions.declarations import ACCOUNT, Feature, declared, features, key_functions
 from tests.support.generator_tree import READ_TOPIC, copy_generator_tree, taking
 
 WRITTEN_TOPIC = Topic("audits", key="account", value="`Audit`", partitions=3, egress=Egress())
@@ -65,9 +64,9 @@ def test_a_topic_the_runtime_reads_changes_exactly_the_files_that_list_topics(tr
     spec = module_spec.documents(module_spec.render(after[MODULE_SPEC], module_spec.placeholders({})))
     (ingress,) = [d["spec"] for d in spec if d["kind"].endswith("/ingress") and d["spec"]["id"] == READ_TOPIC.id]
     assert ingress["topics"] == [
-        {"topic": "audit-requests", "valueType": "fraud/AuditRequest", "targets": ["fraud/threshold"]}
+        {"topic": "audit-requests", "valueType": "fraud/AuditRequest", "targets": ["fraud/account"]}
     ]
-    (row,) = [line for line in after[docs.ARCHITECTURE].splitlines() if line.startswith("| `fraud/threshold` |")]
+    (row,) = [line for line in after[docs.ARCHITECTURE].splitlines() if line.startswith("| `fraud/account` |")]
     assert row.endswith(", `audit-requests` |")  # after whatever topics it reads today
 
 
@@ -92,20 +91,24 @@ def test_a_topic_no_function_takes_stops_the_generator(tree):
         python_files(root, Declarations((*TOPICS, READ_TOPIC), declared()))
 
 
-def test_a_sixth_feature_function_changes_only_the_function_table(tree):
+def test_a_new_feature_changes_only_the_function_table(tree):
     root, before = tree
-    feature = Declared(
-        typename=f"{NAMESPACE}/throwaway-feature",
-        summary="a throw-away lookup for this test",
-        takes=(LookupQuery.TYPENAME,),
-        answers=(LookupAnswer.TYPENAME,),
+    feature = Feature(
+        name="throwaway",
+        key=ACCOUNT,
+        summary="a throw-away feature for this test",
+        provides=("x",),
+        fallback=dict,
+        takes=(),
         state=lambda settings: [],
         factory=object,
-        lookup=Lookup("throwaway", key=lambda transaction: transaction.account, provides=("x",), fallback=dict),
     )
-    after = python_files(root, Declarations(TOPICS, (*declared(), feature)))
+    # The account's function is derived again with it; the other functions are as declared.
+    (account,) = [item for item in key_functions((*features(), feature)) if item.typename == ACCOUNT.typename]
+    functions = tuple(item for item in declared() if item.typename != ACCOUNT.typename)
+    after = python_files(root, Declarations(TOPICS, (*functions, account)))
     assert changed(before, after) == {docs.ARCHITECTURE}
-    assert "| `fraud/throwaway-feature` | a throw-away lookup for this test |" in after[docs.ARCHITECTURE]
+    assert "throwaway: a throw-away feature for this test" in after[docs.ARCHITECTURE]
     # The runtime already routes to it: the endpoint serves the whole namespace.
     (endpoint,) = [
         d["spec"]

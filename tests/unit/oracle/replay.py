@@ -19,9 +19,10 @@ import pytest
 
 from fraud_common.contract import DECISIONS_TOPIC, Transaction
 from fraud_dev.mini_runtime import Delayed, MiniRuntime
-from fraud_dev.scripted import confirmation, transaction
+from fraud_dev.scripted import ScriptedMerchantClient, confirmation, transaction
 from fraud_functions.functions import merchant, transaction_manager, velocity
 from tests.support.oracle import Confirmation, Inputs, ThresholdRecord
+from tests.support.reference_model import merchant_score
 from tests.unit.functions.test_threshold import set_threshold
 
 STREAMS = Path(__file__).with_name("recorded_streams.json")
@@ -30,6 +31,13 @@ STREAMS = Path(__file__).with_name("recorded_streams.json")
 def recorded_events() -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = json.loads(STREAMS.read_text(encoding="utf-8"))["events"]
     return events
+
+
+def merchant_service() -> ScriptedMerchantClient:
+    """merchant-service's answers for every merchant of the streams."""
+    return ScriptedMerchantClient(
+        {t.merchant: merchant_score(t.merchant) for t in recorded_inputs(recorded_events()).transactions}
+    )
 
 
 def recorded_inputs(events: list[dict[str, Any]]) -> Inputs:

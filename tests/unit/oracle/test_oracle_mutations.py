@@ -15,21 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from fraud_dev.scripted import ScriptedMerchantClient
 from fraud_functions.functions import velocity
 from fraud_functions.settings import DEFAULT_MODEL_PATH, FunctionSettings
 from tests.support.oracle import allowed_values, disagreements
-from tests.support.reference_model import merchant_score
 from tests.unit.functions.conftest import make_runtime
-from tests.unit.oracle.replay import Replay, recorded_events, recorded_inputs, use_clock
+from tests.unit.oracle.replay import Replay, merchant_service, recorded_events, recorded_inputs, use_clock
 
 EVENTS = recorded_events()
 INPUTS = recorded_inputs(EVENTS)
-
-
-def merchant_service() -> ScriptedMerchantClient:
-    """merchant-service's answers for every merchant of the streams."""
-    return ScriptedMerchantClient({t.merchant: merchant_score(t.merchant) for t in INPUTS.transactions})
 
 
 async def replayed(monkeypatch: pytest.MonkeyPatch, **settings: object) -> list[str]:
