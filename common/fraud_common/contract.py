@@ -406,7 +406,7 @@ class Outcome(StrEnum):
     ALERT = "alert"  # scored at or above the threshold: an alert was sent too
     NO_ALERT = "no_alert"  # scored below the threshold
     DEAD_LETTER = "dead_letter"  # the record could not be used; the dead letter says why
-    EXPIRED = "expired"  # the model did not answer by the second deadline
+    EXPIRED = "expired"  # the model function did not answer by the second deadline (versions before ADR 0016)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The fraud pipeline's StateFun remote functions, served over HTTP.
 
-`fraud/transaction-manager` joins the features of one transaction,
-`fraud/fraud-count` keeps a sliding window of confirmed frauds per account,
-`fraud/merchant` caches merchant-service scores and `fraud/model` scores
-feature vectors. All state lives in the StateFun runtime; this process is
-stateless and can be scaled or restarted freely.
+`fraud/transaction-manager` sends one query for a transaction's features down
+the chain of keys and scores what comes back; `fraud/account` answers the
+account's features (fraud count, velocity, threshold) and `fraud/merchant` the
+merchant's (a cached merchant-service score), each in one invocation. All
+state lives in the StateFun runtime; this process is stateless and can be
+scaled or restarted freely.
 """

@@ -2,7 +2,7 @@
 
 A fraud team never swaps a model blind: a challenger (CHALLENGER_MODEL_PATH) is
 scored on every transaction beside the champion (MODEL_PATH), from the same
-values in the same invocation of fraud/model, and its score and would-alert are
+values in the same invocation of fraud/transaction-manager, and its score and would-alert are
 recorded in each decision, but it never alerts. Promotion and rollback are a
 change of the files: every MODEL_RELOAD_SECONDS the server re-reads both, and a
 changed file that validates (scoring.load_logistic_model, the sources every

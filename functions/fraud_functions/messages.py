@@ -180,7 +180,7 @@ class LookupAnswer(JsonMessage, typename="fraud/LookupAnswer"):
 
 @dataclass(frozen=True)
 class ExpireFraud(JsonMessage, typename="fraud/ExpireFraud"):
-    """fraud-count → itself, delayed by the window: one confirmation leaves the window.
+    """The fraud count → its account's function, delayed by the window: one confirmation leaves the window.
 
     It needs no fields (the address is the account); ones written by earlier versions are ignored.
     """

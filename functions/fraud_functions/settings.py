@@ -54,8 +54,8 @@ class FunctionSettings:
     decision_deadline_seconds: int = setting(
         "DECISION_DEADLINE_SECONDS",
         120,
-        "lookups that have not all answered by then are replaced by their fallbacks (flagged degraded); "
-        "no score by a second deadline: decision `expired`",
+        "features that have not all answered by then are replaced by their fallbacks (flagged degraded) and the "
+        "transaction is scored at once",
         minimum=1,
     )
     transaction_ttl_seconds: int = setting(
