@@ -35,7 +35,7 @@ from fraud_functions.declarations import typenames
 # maxNumBatchRequests messages of at most MAX_RECORD_BYTES each (the ingress cuts larger records
 # short) plus the address's state; tests/unit/functions/test_size_limits.py checks the margin.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
-# What the runtime sends (StateFun's request-reply client: OkHttp with this media type).
+# What the runtime sends: both of StateFun's HTTP transports (the async one on Netty, the OkHttp one) declare it.
 CONTENT_TYPE = b"application/octet-stream"
 
 

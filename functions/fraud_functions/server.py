@@ -105,13 +105,15 @@ async def read_body(receive: Receive) -> bytes:
         message = await receive()
 
 
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """The value of a request header (ASGI gives names in lower case)."""
+def body_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
+    """The request's Content-Type and Content-Length, in one pass (ASGI gives header names in lower case)."""
+    content_type = content_length = None
     for key, value in scope["headers"]:
-        if key == name:
-            found: bytes = value
-            return found
-    return None
+        if key == b"content-type":
+            content_type = value
+        elif key == b"content-length":
+            content_length = value
+    return content_type, content_length
 
 
 Route = Callable[[Scope, Receive], Awaitable[Answer]]
@@ -122,13 +124,13 @@ class FunctionServer:
 
     def __init__(
         self, handler: RequestReplyHandler, client: MerchantScores, models: LiveModels, settings: FunctionSettings
-    ):
+    ) -> None:
         self._handler = handler
         self._client = client
         self._models = models
         self._settings = settings
         self._reloading: asyncio.Task[None] | None = None
-        self.ready = False
+        self._ready = False
         # path -> (method, route): what the server serves (tests/deploy checks the chart's probes against it).
         self.routes: dict[str, tuple[str, Route]] = {
             "/statefun": ("POST", self.statefun),
@@ -139,7 +141,7 @@ class FunctionServer:
 
     def mark_not_ready(self) -> None:
         """What SIGTERM does first: /readyz answers 503 and every answer closes its connection."""
-        self.ready = False
+        self._ready = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -155,7 +157,7 @@ class FunctionServer:
             (b"content-length", b"%d" % len(answer.body)),
             *answer.headers,
         ]
-        if not self.ready and CLOSE not in answer.headers:
+        if not self._ready and CLOSE not in answer.headers:
             headers.append(CLOSE)
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
@@ -171,7 +173,7 @@ class FunctionServer:
 
     async def statefun(self, scope: Scope, receive: Receive) -> Answer:
         try:
-            screen_headers(header(scope, b"content-type"), header(scope, b"content-length"))
+            screen_headers(*body_headers(scope))
             body = await read_body(receive)
             screened = screen(body)
         except Rejected as rejected:
@@ -200,7 +202,7 @@ class FunctionServer:
         return as_json(200, {"status": "ok"})
 
     async def readyz(self, _scope: Scope, _receive: Receive) -> Answer:
-        if self.ready:
+        if self._ready:
             return as_json(200, {"status": "ready"})
         return as_json(503, {"status": "not ready"})
 
@@ -213,14 +215,14 @@ class FunctionServer:
         await self._client.start()
         every = self._settings.model_reload_seconds
         self._reloading = asyncio.create_task(reload_models(self._models, every)) if every > 0 else None
-        self.ready = True
+        self._ready = True
         log.info(
             "function server ready",
             extra={"model_version": self._models.champion.version, "port": self._settings.port},
         )
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
-        self.ready = False
+        self._ready = False
         if self._reloading is not None:
             self._reloading.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -88,6 +88,7 @@ class UvicornServer(DrainingServer):
                 host=options.host,
                 port=options.port,
                 http="httptools",
+                ws="none",
                 interface="asgi3",
                 lifespan="on",
                 log_config=None,

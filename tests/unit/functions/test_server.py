@@ -324,6 +324,50 @@ async def test_sigterm_turns_readiness_off_keeps_serving_through_the_drain_then_
             pass
 
 
+async def test_a_real_sigterm_stops_the_server_gracefully(settings):
+    """serve_until_signalled, as main runs it: SIGTERM (sent to this process) reaches the project's handler, not
+    uvicorn's; the server drains, finishes and stops serving, and the process is still here to say so."""
+    import os
+    import signal
+
+    from fraud_common.serving import serve_until_signalled
+
+    app = scripted_app(settings)
+    drained: list[float] = []
+
+    async def drain(seconds: float) -> None:
+        drained.append(seconds)
+
+    class Announced(UvicornServer):
+        """Says when start has returned: serve_until_signalled installs its handlers before it next waits."""
+
+        def __init__(self) -> None:
+            super().__init__(
+                app,
+                ServingOptions("127.0.0.1", 0, drain_seconds=3, shutdown_timeout_seconds=5),
+                app.mark_not_ready,
+                sleep=drain,
+            )
+            self.started = asyncio.Event()
+
+        async def start(self) -> None:
+            await super().start()
+            self.started.set()
+
+    server = Announced()
+    serving = asyncio.create_task(serve_until_signalled(server))
+    await server.started.wait()
+    base = f"http://127.0.0.1:{server.port}"
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/readyz") as ready:
+        assert ready.status == 200
+    os.kill(os.getpid(), signal.SIGTERM)
+    await serving
+    assert drained == [3]
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as session, session.get(f"{base}/healthz"):
+            pass
+
+
 def content_length(head: bytes) -> int:
     (length,) = [line.split(b":")[1] for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")]
     return int(length)
