@@ -27,11 +27,10 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from fraud_common.serving import DrainingServer, ServingOptions
+from fraud_common.serving import DrainingServer, ServingOptions, Sleep
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 # ASGI 3 (asgi.readthedocs.io): an app is called with the connection's scope and two channels.
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,7 +43,7 @@ LOOP_FACTORY: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
 
 # How long an idle keep-alive connection stays open. It must outlast the runtime's pooled connections
 # (module spec transport.pool_ttl, 15s): the runtime, not the server, closes an idle connection, so a reuse
-# never races a close. 75 s is what aiohttp kept before (tests/unit/functions/test_http_stack.py checks it).
+# never races a close. 75 s is what aiohttp kept before (tests/unit/functions/test_server.py checks it).
 KEEP_ALIVE_SECONDS = 75
 # Connections the kernel queues before the server accepts them (uvicorn's default).
 BACKLOG = 2048
