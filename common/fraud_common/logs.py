@@ -17,8 +17,9 @@ from fraud_common.settings import Setting
 
 LOG_LEVEL = Setting("LOG_LEVEL", "INFO", "log level of the JSON logs (`DEBUG`, `INFO`, `WARNING`, `ERROR`; any case)")
 
-# Attributes every LogRecord has; anything else passed via `extra=` is context.
-_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# Attributes every LogRecord has; anything else passed via `extra=` is context. uvicorn passes its message again
+# with terminal colours (`color_message`) for its own formatter: not context.
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,10 +1,14 @@
-"""Serving an aiohttp app with a Kubernetes-friendly shutdown.
+"""Serving with a Kubernetes-friendly shutdown: the signal handling every server shares, and aiohttp's server.
 
 aiohttp's `web.run_app` closes the listening socket *before* it runs the
 on_shutdown hooks, so a readiness flip there comes too late for Kubernetes to
 stop routing traffic. Here SIGTERM/SIGINT first turn readiness off, then the
 server keeps serving for a drain period (while endpoints are updated), then
 stops accepting and lets in-flight requests finish.
+
+The steps of a stop are `DrainingServer.stop`'s, whatever serves: the aiohttp
+`GracefulServer` here (merchant-service), or the function server's uvicorn one
+(fraud_functions.serving).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,8 +36,39 @@ class ServingOptions:
     access_log: bool = False
 
 
-class GracefulServer:
-    """One app bound to host:port, with an explicit graceful `stop`."""
+class DrainingServer(ABC):
+    """A server stopped as Kubernetes wants it: readiness off, a drain while still serving, then closed.
+
+    Subclasses bind (`start`) and close (`close`): aiohttp's here, uvicorn's in fraud_functions.serving.
+    """
+
+    def __init__(
+        self, options: ServingOptions, mark_not_ready: Callable[[], None], *, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self._options = options
+        self._mark_not_ready = mark_not_ready
+        self._sleep = sleep
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Bind the socket and start serving (readiness turns on as the app starts)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Stop accepting connections, let in-flight requests finish, then run the app's cleanup."""
+
+    async def stop(self) -> None:
+        """Readiness off, drain while still serving, then close and finish in-flight requests."""
+        self._mark_not_ready()
+        if self._options.drain_seconds > 0:
+            log.info("draining", extra={"seconds": self._options.drain_seconds})
+            await self._sleep(self._options.drain_seconds)
+        await self.close()
+        log.info("stopped")
+
+
+class GracefulServer(DrainingServer):
+    """One aiohttp app bound to host:port, with an explicit graceful `stop`."""
 
     def __init__(
         self,
@@ -42,9 +78,7 @@ class GracefulServer:
         *,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._options = options
-        self._mark_not_ready = mark_not_ready
-        self._sleep = sleep
+        super().__init__(options, mark_not_ready, sleep=sleep)
         self._runner = web.AppRunner(
             app,
             handle_signals=False,
@@ -53,7 +87,6 @@ class GracefulServer:
         )
 
     async def start(self) -> None:
-        """Bind the socket and start serving (readiness turns on in the app's on_startup)."""
         await self._runner.setup()
         await web.TCPSite(self._runner, self._options.host, self._options.port).start()
         log.info("serving", extra={"addresses": [str(a) for a in self._runner.addresses]})
@@ -63,17 +96,11 @@ class GracefulServer:
         """The bound port (useful when started on port 0)."""
         return int(self._runner.addresses[0][1])
 
-    async def stop(self) -> None:
-        """Readiness off, drain while still serving, then close and finish in-flight requests."""
-        self._mark_not_ready()
-        if self._options.drain_seconds > 0:
-            log.info("draining", extra={"seconds": self._options.drain_seconds})
-            await self._sleep(self._options.drain_seconds)
+    async def close(self) -> None:
         await self._runner.cleanup()
-        log.info("stopped")
 
 
-async def serve_until_signalled(server: GracefulServer) -> None:
+async def serve_until_signalled(server: DrainingServer) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully."""
     try:
         await server.start()
@@ -93,10 +120,16 @@ async def serve_until_signalled(server: GracefulServer) -> None:
         await server.stop()
 
 
-def run_until_signalled(server: GracefulServer, options: ServingOptions) -> int:
-    """Process entry: serve; a port that cannot be bound is one clear log line and exit code 1."""
+def run_until_signalled(
+    server: DrainingServer,
+    options: ServingOptions,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> int:
+    """Process entry: serve on a new event loop (`loop_factory`'s, asyncio's by default); a port that cannot be
+    bound is one clear log line and exit code 1."""
     try:
-        asyncio.run(serve_until_signalled(server))
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve_until_signalled(server))
     except OSError as err:
         log.error("cannot serve on %s:%s: %s", options.host, options.port, err)
         return 1

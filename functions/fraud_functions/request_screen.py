@@ -1,6 +1,9 @@
 """Checks a `/statefun` request before the SDK sees it, so that no request can fail in the SDK.
 
-The SDK raises (and the server would answer 500, which the runtime retries
+First what its headers say (`screen_headers`: a StateFun request is
+`application/octet-stream`, 415 otherwise, and no larger than
+MAX_REQUEST_BYTES, 413 otherwise, also checked while the body arrives:
+`screen_size`), then its body. The SDK raises (and the server would answer 500, which the runtime retries
 until the job fails) for a body that is not a ToFunction message, a target it
 does not serve, an empty address id, or a caller address it cannot reply to.
 Here each of these becomes a clear answer instead: a 400/404 naming the
@@ -28,6 +31,13 @@ from fraud_common.contract import (
 from fraud_functions.addresses import DEAD_LETTERS_EGRESS
 from fraud_functions.declarations import typenames
 
+# The largest request body accepted. The runtime's largest request is one address's batch:
+# maxNumBatchRequests messages of at most MAX_RECORD_BYTES each (the ingress cuts larger records
+# short) plus the address's state; tests/unit/functions/test_size_limits.py checks the margin.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+# What the runtime sends: both of StateFun's HTTP transports (the async one on Netty, the OkHttp one) declare it.
+CONTENT_TYPE = b"application/octet-stream"
+
 
 class Rejected(Exception):
     """A request the server answers itself, with an HTTP status and a reason code."""
@@ -53,6 +63,21 @@ class Screened:
 
 def _complete(address: Address) -> bool:
     return bool(address.namespace and address.type and address.id)
+
+
+def screen_headers(content_type: bytes | None, content_length: bytes | None) -> None:
+    """Check the request's Content-Type and Content-Length headers; raises Rejected before the body is read."""
+    if content_type is None or content_type.split(b";", 1)[0].strip().lower() != CONTENT_TYPE:
+        shown = "none" if content_type is None else repr(content_type.decode("latin-1"))
+        raise Rejected(415, "wrong_content_type", f"expected {CONTENT_TYPE.decode()}, got {shown}")
+    if content_length is not None and content_length.isdigit():  # the HTTP parser refuses a malformed one
+        screen_size(int(content_length))
+
+
+def screen_size(size: int) -> None:
+    """Raises Rejected when `size` bytes of body are more than the server accepts."""
+    if size > MAX_REQUEST_BYTES:
+        raise Rejected(413, "too_large", f"body of {size} bytes or more; the limit is {MAX_REQUEST_BYTES}")
 
 
 def screen(body: bytes) -> Screened:

@@ -1,4 +1,5 @@
-"""What the applications really serve, asked of the applications themselves (their aiohttp routers)."""
+"""What the applications really serve, asked of the applications themselves (the aiohttp routers of
+merchant-service and the simulator, the function server's routing table)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,26 @@ from typing import Any
 
 from aiohttp import web
 
+from fraud_functions.server import FunctionServer
+
+App = web.Application | FunctionServer
+
 # Paths of Flink's REST API (JobManager) the chart may probe; the TaskManager has no REST API.
 FLINK_REST_PATHS = {"/config", "/overview", "/jobs/overview"}
 PROMETHEUS_PATHS = {"/metrics"}
 
 
-def all_routes(app: web.Application) -> set[str]:
+def all_routes(app: App) -> set[str]:
     """Every path the app routes, whatever the method."""
+    if isinstance(app, FunctionServer):
+        return set(app.routes)
     return {route.resource.canonical for route in app.router.routes() if route.resource is not None}
 
 
-def get_routes(app: web.Application) -> set[str]:
+def get_routes(app: App) -> set[str]:
     """Static paths answered to GET."""
+    if isinstance(app, FunctionServer):
+        return {path for path, (method, _) in app.routes.items() if method == "GET"}
     return {
         route.resource.canonical
         for route in app.router.routes()
@@ -26,7 +35,7 @@ def get_routes(app: web.Application) -> set[str]:
     }
 
 
-def functions_app() -> web.Application:
+def functions_app() -> FunctionServer:
     from fraud_functions.scoring import load_model
     from fraud_functions.server import make_app
     from fraud_functions.settings import FunctionSettings

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("protobuf", r"(^|/)google/protobuf/"),
     ("OpenTelemetry", r"(^|/)opentelemetry/"),
     ("prometheus-client", r"(^|/)prometheus_client/"),
+    ("uvicorn (HTTP server)", r"(^|/)(uvicorn|httptools|h11)/"),
     ("aiohttp (HTTP)", r"(^|/)(aiohttp|multidict|yarl)/"),
     ("JSON", r"(^|/)json/"),
     ("dataclasses", r"(^|/)dataclasses\.py$"),

@@ -131,7 +131,7 @@ def traced_mix(transactions: int, sampled_every: int) -> list[bytes]:
         [
             sys.executable,
             "-m",
-            "bench.request_mix",
+            "fraud_dev.bench.request_mix",
             "--transactions",
             str(transactions),
             "--sampled-every",

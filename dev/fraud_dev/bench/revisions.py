@@ -60,12 +60,12 @@ def checkout(revision: str) -> Path:
 
 def source_path(tree: Path) -> str:
     """PYTHONPATH that makes `tree`'s packages win over the editable install (bench itself stays this tree's)."""
-    return ":".join([str(tree / "functions"), str(tree / "common"), str(REPO)])
+    return ":".join([str(tree / "functions"), str(tree / "common"), str(REPO / "dev")])
 
 
 def in_process(tree: Path, bodies: Path, seconds: float) -> float:
     output = subprocess.run(
-        [sys.executable, "-m", "bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
+        [sys.executable, "-m", "fraud_dev.bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
         check=True,
         capture_output=True,
         text=True,

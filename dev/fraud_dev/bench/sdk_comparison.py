@@ -32,7 +32,7 @@ APACHE_PACKAGE = "apache-flink-statefun==3.3.0"
 # What the functions import besides the SDK, at the versions constraints.txt pins. Not the OTLP
 # exporter: it needs protobuf >= 5, which is the incompatibility ADR 0008 is about.
 SHARED_DEPENDENCIES = ("aiohttp", "prometheus_client", "opentelemetry-api", "opentelemetry-sdk", "PyYAML")
-SOURCE_PATH = ":".join(str(REPO / folder) for folder in ("functions", "common", "."))
+SOURCE_PATH = ":".join(str(REPO / folder) for folder in ("functions", "common", "dev"))
 
 
 def pinned(names: tuple[str, ...]) -> list[str]:
@@ -78,7 +78,7 @@ def describe(python: Path) -> dict[str, str]:
 def dispatch(python: Path, bodies: Path, seconds: float) -> float:
     """Requests/s of dev/fraud_dev/bench/dispatch.py under `python`, on CPU 0."""
     output = subprocess.run(
-        [str(python), "-m", "bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
+        [str(python), "-m", "fraud_dev.bench.dispatch", "--bodies", str(bodies), "--seconds", str(seconds)],
         check=True,
         capture_output=True,
         text=True,

@@ -26,3 +26,14 @@ def test_exceptions_are_included():
     except RuntimeError:
         logging.getLogger("x").exception("failed")
     assert "RuntimeError: boom" in json.loads(stream.getvalue().strip().splitlines()[-1])["exc"]
+
+
+def test_a_message_repeated_in_terminal_colours_is_left_out():
+    stream = io.StringIO()
+    configure_logging("functions", stream)
+    # what uvicorn logs at start and stop
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 7, extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"}
+    )
+    entry = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert entry["msg"] == "Started server process [7]" and "color_message" not in entry

@@ -18,7 +18,7 @@ from fraud_dev import module_spec
 from fraud_dev.ingress_records import envelope
 from fraud_dev.mini_runtime import Envelope
 from fraud_functions.addresses import TRANSACTION_MANAGER
-from fraud_functions.server import MAX_REQUEST_BYTES
+from fraud_functions.request_screen import MAX_REQUEST_BYTES
 
 
 @pytest.fixture(scope="module")
