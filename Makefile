@@ -54,7 +54,7 @@ test-e2e: $(STAMP) jvm-tools ## End-to-end tests on the real StateFun runtime an
 test-reliability: $(STAMP) jvm-tools ## Fault-injection scenarios on the real runtime and Kafka, held to the decisions ledger.
 	$(PYTEST) tests/reliability
 
-test-observability: $(STAMP) jvm-tools tools-observability tools ## Every dashboard panel and alert against a real Prometheus, traces in Jaeger, the rules' unit tests.
+test-observability: $(STAMP) jvm-tools tools-observability tools-chart ## Every dashboard panel and alert against a real Prometheus, traces in Jaeger, the rules' unit tests.
 	$(PYTEST) tests/observability
 
 test: ## Every test, the Go tools building in the background meanwhile (dev/scripts/run-tests); test-cluster too on Linux as root.
@@ -65,10 +65,13 @@ clean: ## Remove the virtualenv, build output and local run state (checkpoints t
 
 # Pinned tools (dev/tools/versions) built from the Go module proxy into .cache/tools/, and the local
 # Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
-.PHONY: tools tools-cluster tools-observability tools-node packages-observability packages-node cluster-up cluster-down \
+.PHONY: tools tools-chart tools-cluster tools-observability tools-node packages-observability packages-node cluster-up cluster-down \
 	test-cluster test-cluster-plane test-cluster-pods
 
-tools: ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
+tools: tools-chart ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
+	dev/tools/install --set skaffold
+
+tools-chart: ## Build the chart's tools alone (the deploy tools but skaffold, whose build is the longest) into .cache/tools/bin.
 	dev/tools/install --set deploy
 
 tools-cluster: ## Build etcd, Kubernetes and kwok into .cache/tools/bin (cold: see dev/tools/README.md).
@@ -99,7 +102,7 @@ test-cluster: test-cluster-plane ## Tests of the local control plane, then of th
 test-cluster-plane: $(STAMP) tools tools-cluster ## The chart on the local control plane with kwok nodes (Linux, root).
 	$(PYTEST) tests/cluster
 
-test-cluster-pods: $(STAMP) jvm-tools tools tools-cluster tools-node ## The chart in real pods on a real kubelet, in a network namespace of its own.
+test-cluster-pods: $(STAMP) jvm-tools tools-chart tools-cluster tools-node ## The chart in real pods on a real kubelet, in a network namespace of its own.
 	$(PYTEST) tests/cluster_pods
 
 # Kubernetes packaging (docs/kubernetes.md): checks without a cluster, skaffold dev.

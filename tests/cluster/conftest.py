@@ -78,8 +78,10 @@ def built_tools() -> None:
 
 @pytest.fixture(scope="session")
 def deploy_tools() -> None:
-    """The deploy set too (helm-unittest, kubeconform, ...), for tests of the chart against the plane."""
-    subprocess.run([str(TOOLS_INSTALL), "--set", "deploy"], check=True)
+    """The deploy and skaffold sets too (helm-unittest, kubeconform, skaffold, ...), for tests of the chart against the
+    plane."""
+    for tool_set in ("deploy", "skaffold"):
+        subprocess.run([str(TOOLS_INSTALL), "--set", tool_set], check=True)
 
 
 @pytest.fixture(scope="session")

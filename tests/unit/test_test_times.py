@@ -26,7 +26,7 @@ def test_every_recorded_step_is_a_step_of_run_tests():
     script = (ROOT / "dev" / "scripts" / "run-tests").read_text(encoding="utf-8")
     steps = set(re.findall(r'step "([^"]+)"', script)) | set(re.findall(r"step ([a-z-]+) run_make", script))
     steps |= {"test-unit", "test-java", "test-e2e", "test-reliability"}  # the loop over the suites
-    sets = {f"Go tools: {name}" for name in ("deploy", "observability", "cluster", "node")}
+    sets = {f"Go tools: {name}" for name in ("deploy", "skaffold", "observability", "cluster", "node")}
     for kind, run in recorded().items():
         assert {name for name, _ in run["steps"]} <= steps, kind
         assert {name for name, _ in run["background"]} <= sets, kind
