@@ -14,11 +14,12 @@ import asyncio
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, Outcome
 
 Offsets = dict[str, dict[int, int]]
 
@@ -27,15 +28,16 @@ Offsets = dict[str, dict[int, int]]
 class Arrivals:
     """Arrival wall-clock times (ms) of decisions by transaction id, alerts by transaction id, and the outcomes.
 
-    The first arrival of each is timed; every later one of the same id is counted as a duplicate, since a
-    rate at which the pipeline decides or alerts twice is not one it keeps up with.
+    The first arrival of each is timed; every later one of the same id is counted as a duplicate of that id
+    (so a rung counts only its own transactions' duplicates), since a rate at which the pipeline decides or
+    alerts twice is not one it keeps up with.
     """
 
     decisions: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
-    duplicate_decisions: int = 0
-    duplicate_alerts: int = 0
+    duplicate_decisions: Counter[str] = field(default_factory=Counter)
+    duplicate_alerts: Counter[str] = field(default_factory=Counter)
 
 
 async def _open(bootstrap: str, since: Offsets) -> AIOKafkaConsumer:
@@ -70,9 +72,15 @@ class ArrivalCollector:
         self._thread.join(30)
         return self.arrivals
 
-    def decided(self) -> int:
+    def settled(self, ids: list[str]) -> bool:
+        """Whether every one of `ids` has been decided and every `alert` decision among them has its alert."""
         with self._lock:
-            return len(self.arrivals.decisions)
+            arrivals = self.arrivals
+            return all(
+                transaction_id in arrivals.decisions
+                and (arrivals.outcomes[transaction_id] != Outcome.ALERT or transaction_id in arrivals.alerts)
+                for transaction_id in ids
+            )
 
     async def _collect(self) -> None:
         consumer = await _open(self.bootstrap, self.since)
@@ -93,14 +101,14 @@ class ArrivalCollector:
         if topic == DECISIONS_TOPIC and key is not None:
             transaction_id = key.decode(errors="replace")
             if transaction_id in arrivals.decisions:
-                arrivals.duplicate_decisions += 1
+                arrivals.duplicate_decisions[transaction_id] += 1
                 return
             arrivals.decisions[transaction_id] = now
             arrivals.outcomes[transaction_id] = json.loads(value or b"{}").get("outcome", "")
         elif topic == ALERTS_TOPIC:
             transaction_id = json.loads(value or b"{}").get("transaction_id")
             if transaction_id in arrivals.alerts:
-                arrivals.duplicate_alerts += 1
+                arrivals.duplicate_alerts[transaction_id] += 1
             elif isinstance(transaction_id, str):
                 arrivals.alerts[transaction_id] = now
 

@@ -1,19 +1,26 @@
-"""End to end on the local stack: the simulator's scenario mode at increasing rates, until the latency knee.
+"""End to end on the local stack: the simulator's scenario mode at climbing rates, until the knee.
 
 For each configuration a private local stack starts (real Kafka, the real
 StateFun runtime, the function server, merchant-service answering at once; no
-telemetry stack), and for each rate the simulator produces `seconds` worth of a
-seeded scenario while this process times every decision and alert as a
-`read_committed` consumer sees it (dev/fraud_dev/bench/arrivals.py) and samples CPU per
-process and the runtime JVM's threads (dev/fraud_dev/bench/sampler.py).
+telemetry stack), and for each rate (a rung) the simulator produces `seconds`
+worth of a seeded scenario while this process times every decision and alert as
+a `read_committed` consumer sees it (dev/fraud_dev/bench/arrivals.py) and samples
+CPU per process and the runtime JVM's threads (dev/fraud_dev/bench/sampler.py).
+The mixed configuration also produces, beside the transactions, a `confirmed`
+and a `thresholds` record per transaction at the same rate
+(dev/fraud_dev/bench/side_streams.py).
 
-The pipeline keeps up with a rate when every transaction is decided, every
-`alert` decision has its alert, and the last third of the run is decided about
-as fast as the first (no growing backlog); a rate is sustained when it keeps up
-and the p99 transaction-to-alert latency is within a second. The ladder of a
-configuration stops at the first rate at or above 500 tx/s it does not keep up
-with (so 500 tx/s, the headline `e2e_p99_ms`, is always measured); a rate that
-falls behind is given time to drain before the next one starts.
+Only the rung's own transaction ids (the seeded scenario's) are counted: a late
+decision of an earlier rung is not this rung's. A rung is kept up when the
+producer achieved at least 95 % of the rate (below that it measured the
+producer, not the pipeline), every transaction was decided within the drain,
+exactly once, every `alert` decision has exactly one alert, and the last third
+of the run was decided about as fast as the first (the backlog did not grow).
+The ladder climbs (RUNGS, then STEP more each time) until a rung is not kept
+up, so it finds the knee rather than assuming it; it goes on past a failure
+until the configuration's required rate (one a headline key is read at) has
+been measured. A configuration's kept-up rate is the highest rung below the
+first one that was not kept up.
 """
 
 from __future__ import annotations
@@ -26,13 +33,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, TRANSACTIONS_TOPIC, Outcome
 from fraud_dev import module_spec
 from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals, sent_times
 from fraud_dev.bench.sampler import Sampler
+from fraud_dev.bench.side_streams import achieved_rate
 from fraud_dev.pipeline import (
     Kafka,
     consumer_lag,
@@ -43,27 +53,56 @@ from fraud_dev.pipeline import (
 )
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
+from fraud_simulator.transactions import scenario_transactions
 
-RATES = (100, 200, 300, 400, 500, 700, 1000)
-HEADLINE_RATE = 500
+# The ladder: these rungs, then STEP more each time until a rung is not kept up (or CEILING, where it says so).
+RUNGS = (100, 200, 400, 600)
+MIXED_RUNGS = (50, 100, 200, 400, 600)
+STEP = 200
+CEILING = 4000
 WARM_UP_RATE, WARM_UP_SECONDS = 100, 30
 LATENCY_TARGET_MS = 1000
+# Below this share of its nominal rate the producer, not the pipeline, set the pace of the rung.
+PRODUCER_SHARE = 0.95
 # merchant-service answers at once: the benchmark measures the pipeline, not a simulated dependency.
 INSTANT_MERCHANT_SERVICE = {"MERCHANT_LATENCY_MS_MIN": "0", "MERCHANT_LATENCY_MS_MAX": "0"}
+
+# A rung's verdict.
+KEPT_UP = "kept up"
+PRODUCER_LIMITED = "producer-limited"
+UNDECIDED = "not all decided"
+INEXACT = "duplicates or missing alerts"
+BACKLOG = "backlog grew"
 
 
 @dataclass(frozen=True)
 class Configuration:
     name: str
     guarantee: str
-    # Whether alerts keep the exactly-once guarantee; only such configurations count for `e2e_tps`.
+    # Whether alerts keep the exactly-once guarantee.
     exactly_once: bool
     service_env: dict[str, str] = field(default_factory=dict)
     runtime_properties: dict[str, str] = field(default_factory=dict)
+    # `confirmed` and `thresholds` each at the transactions' rate (the mixed rung).
+    side_streams: bool = False
+    rungs: tuple[int, ...] = RUNGS
+    # The ladder goes on past a rung not kept up until it has measured this rate (a key is read there).
+    required_rate: int = 0
 
+
+DEFAULT = "default"
+AT_LEAST_ONCE = "at-least-once alerts"
+MIXED = "default, side streams at the transactions' rate"
+REQUESTS_RATE = 200  # requests_per_transaction is read in the default configuration at this rate
+EO_LATENCY_RATE, ALO_LATENCY_RATE = 400, 600
 
 CONFIGURATIONS = (
-    Configuration("default", "exactly-once alerts, 5 s checkpoints, RocksDB (runtime/conf/flink-conf.yaml)", True),
+    Configuration(
+        DEFAULT,
+        "exactly-once alerts, 5 s checkpoints, RocksDB (runtime/conf/flink-conf.yaml)",
+        True,
+        required_rate=max(REQUESTS_RATE, EO_LATENCY_RATE),
+    ),
     Configuration(
         "heap state",
         "exactly-once alerts, 5 s checkpoints, state on the JVM heap (hashmap backend)",
@@ -81,12 +120,21 @@ CONFIGURATIONS = (
         },
     ),
     Configuration(
-        "at-least-once alerts",
+        AT_LEAST_ONCE,
         "alerts written at once, outside Kafka transactions "
         "(ALERTS_DELIVERY=at-least-once; decisions stay exactly-once), heap state",
         False,
         service_env={"ALERTS_DELIVERY": "at-least-once"},
         runtime_properties={"state.backend": "hashmap"},
+        required_rate=ALO_LATENCY_RATE,
+    ),
+    Configuration(
+        MIXED,
+        "the default configuration; `confirmed` and `thresholds` each at the transactions' rate "
+        "(dev/fraud_dev/bench/side_streams.py)",
+        True,
+        side_streams=True,
+        rungs=MIXED_RUNGS,
     ),
 )
 
@@ -115,11 +163,14 @@ def offsets(kafka: Kafka, *topics: str) -> dict[str, dict[int, int]]:
 
 
 def checkpoints(stack: LocalStack) -> dict[str, float | int | None]:
-    """The latest completed checkpoint's size and duration, and the average duration so far (Flink REST)."""
-    stats = flink(stack, f"/jobs/{running_job(stack)}/checkpoints")
+    """The checkpoint interval, the latest completed checkpoint's size and duration, and the average duration
+    so far (Flink REST)."""
+    job = running_job(stack)
+    stats = flink(stack, f"/jobs/{job}/checkpoints")
     latest = (stats.get("latest") or {}).get("completed") or {}
     summary = stats.get("summary", {}).get("end_to_end_duration", {})
     return {
+        "interval_ms": flink(stack, f"/jobs/{job}/checkpoints/config").get("interval"),
         "completed": stats["counts"]["completed"],
         "failed": stats["counts"]["failed"],
         "latest_state_size_bytes": latest.get("state_size"),
@@ -129,67 +180,90 @@ def checkpoints(stack: LocalStack) -> dict[str, float | int | None]:
     }
 
 
-def simulate(stack: LocalStack, seed: int, rate: int, seconds: int, drain: int) -> subprocess.Popen:
-    """The simulator's scenario mode producing rate x seconds transactions at `rate` per second."""
+def producer(stack: LocalStack, module: str, seed: int, rate: int, seconds: int, *options: str) -> subprocess.Popen:
+    """`python -m module` producing rate x seconds records of scenario `seed` at `rate` per second."""
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "fraud_simulator",
-            "scenario",
+            module,
+            *options,
             "--seed",
             str(seed),
             "--count",
             str(rate * seconds),
             "--rate",
             str(rate),
-            "--timeout",
-            str(drain),
-            "--status-interval",
-            "0",
             "--bootstrap-servers",
             stack.config.bootstrap_servers,
         ],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
         env={**stack.service_env(), "LOG_LEVEL": "WARNING"},
     )
 
 
-def run_rate(stack: LocalStack, kafka: Kafka, seed: int, rate: int, seconds: int, drain: int) -> dict:
-    """One rate: produce, time every decision and alert, sample CPU during the load, judge."""
+def simulate(stack: LocalStack, seed: int, rate: int, seconds: int) -> subprocess.Popen:
+    """The simulator's scenario mode producing the rung's transactions; it exits once they are sent
+    (`--timeout 0`: this process reads the decisions and alerts itself)."""
+    return producer(
+        stack, "fraud_simulator", seed, rate, seconds, "scenario", "--timeout", "0", "--status-interval", "0"
+    )
+
+
+def side_streams(stack: LocalStack, seed: int, rate: int, seconds: int) -> subprocess.Popen:
+    """`confirmed` and `thresholds` for the accounts of scenario `seed`, each at `rate` per second."""
+    return producer(stack, "fraud_dev.bench.side_streams", seed, rate, seconds)
+
+
+def last_json_line(process: subprocess.Popen, what: str) -> dict[str, Any]:
+    """The summary a producer printed last; a clear error when it printed none (it failed)."""
+    out, err = process.communicate()
+    lines = (out or "").strip().splitlines()
+    if process.returncode != 0 or not lines:
+        raise RuntimeError(f"{what} exited {process.returncode} without a summary: {(err or '').strip()[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def run_rate(
+    stack: LocalStack, kafka: Kafka, configuration: Configuration, seed: int, rate: int, seconds: int, drain: int
+) -> dict:
+    """One rung: produce, time every decision and alert, sample CPU during the load, judge."""
     since = offsets(kafka, TRANSACTIONS_TOPIC, DECISIONS_TOPIC, ALERTS_TOPIC)
     restarts_before = job_restarts(stack)[1]
     requests_before, messages_before = served(stack)
     collector = ArrivalCollector(
         stack.config.bootstrap_servers, {DECISIONS_TOPIC: since[DECISIONS_TOPIC], ALERTS_TOPIC: since[ALERTS_TOPIC]}
     ).start()
-    simulator = simulate(stack, seed, rate, seconds, drain)
+    simulator = simulate(stack, seed, rate, seconds)
+    side = side_streams(stack, seed, rate, seconds) if configuration.side_streams else None
     pids = {service.name: service.pid for service in stack.services if service.pid is not None}
-    sampler = Sampler(
-        {**pids, "simulator": simulator.pid, "benchmark (alert reader)": os.getpid()}, threads_of="statefun-runtime"
-    )
+    producers = {"simulator": simulator.pid} | ({"side streams": side.pid} if side else {})
+    sampler = Sampler({**pids, **producers, "benchmark (alert reader)": os.getpid()}, threads_of="statefun-runtime")
     sampler.start()
     load: dict = {}
     timer = threading.Timer(seconds, lambda: load.update(sampler.stop()))
     timer.start()
     count = rate * seconds
-    summary = json.loads(simulator.communicate()[0].strip().splitlines()[-1])
+    summary = last_json_line(simulator, "the simulator")
+    side_summary = last_json_line(side, "the side streams") if side else None
     timer.join()
+    own = [transaction.transaction_id for transaction in scenario_transactions(seed, count)]
     deadline = time.monotonic() + drain
-    while collector.decided() < count and time.monotonic() < deadline:
+    while not collector.settled(own) and time.monotonic() < deadline:
         time.sleep(0.5)
     arrivals = collector.stop()
     sent = sent_times(stack.config.bootstrap_servers, since[TRANSACTIONS_TOPIC], count)
-    result = judge(
-        rate, count, summary, sent, arrivals, load, checkpoints(stack), job_restarts(stack)[1] - restarts_before
-    )
+    result = judge(rate, own, summary, sent, arrivals, side_summary)
     requests, messages = (
         after - before for after, before in zip(served(stack), (requests_before, messages_before), strict=True)
     )
     result["requests_per_transaction"] = round(requests / count, 2)
     result["messages_per_request"] = round(messages / requests, 2) if requests else None
+    result["job_restarts"] = job_restarts(stack)[1] - restarts_before
+    result["load"] = load
+    result["checkpoints"] = checkpoints(stack)
     return result
 
 
@@ -214,48 +288,125 @@ def keeps_up(decided: dict[str, int], sent: dict[str, int]) -> bool:
     return first is not None and last is not None and last <= first + 2000
 
 
+def producer_rate(sent: dict[str, int]) -> float | None:
+    """The transactions producer's achieved rate, from its records' Kafka timestamps (set when it sent them)."""
+    if not sent:
+        return None
+    return achieved_rate(len(sent), (max(sent.values()) - min(sent.values())) / 1000)
+
+
+def verdict(rate: int, producer_rates: Iterable[float | None], complete: bool, exact: bool, steady: bool) -> str:
+    """A rung's verdict: producer-limited first (then it measured the producer, whatever the pipeline did)."""
+    if any(achieved is None or achieved < PRODUCER_SHARE * rate for achieved in producer_rates):
+        return PRODUCER_LIMITED
+    if not complete:
+        return UNDECIDED
+    if not exact:
+        return INEXACT
+    return KEPT_UP if steady else BACKLOG
+
+
 def judge(
     rate: int,
-    count: int,
+    own: list[str],
     summary: dict,
     sent: dict[str, int],
     arrivals: Arrivals,
-    load: dict,
-    checkpoint: dict,
-    restarts: int,
+    side: dict | None = None,
 ) -> dict:
-    alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == Outcome.ALERT}
-    missing_alerts = len(alerted - arrivals.alerts.keys())
-    alert_latency = latencies(arrivals.alerts, sent)
-    duplicate_alerts = arrivals.duplicate_alerts + len(summary["duplicates"])
-    exact = missing_alerts == 0 and arrivals.duplicate_decisions == 0 and duplicate_alerts == 0
-    complete = summary["produced"] == count and len(arrivals.decisions) >= count and exact
-    kept_up = complete and keeps_up(arrivals.decisions, sent)
-    sustained = kept_up and alert_latency["p99_ms"] is not None and alert_latency["p99_ms"] <= LATENCY_TARGET_MS
+    """Judge a rung from what arrived, counting only the rung's own transaction ids `own`."""
+    ids = set(own)
+    sent = {tid: at for tid, at in sent.items() if tid in ids}
+    decisions = {tid: at for tid, at in arrivals.decisions.items() if tid in ids}
+    alerts = {tid: at for tid, at in arrivals.alerts.items() if tid in ids}
+    alerted = {tid for tid in decisions if arrivals.outcomes.get(tid) == Outcome.ALERT}
+    missing_decisions = len(ids - decisions.keys())
+    missing_alerts = len(alerted - alerts.keys())
+    duplicate_decisions = sum(n for tid, n in arrivals.duplicate_decisions.items() if tid in ids)
+    duplicate_alerts = sum(n for tid, n in arrivals.duplicate_alerts.items() if tid in ids)
+    alert_latency = latencies(alerts, sent)
+    producers = {"transactions": producer_rate(sent)}
+    if side is not None:
+        producers |= dict.fromkeys(side["sent"], side["achieved_rate_per_topic"])
+    result = verdict(
+        rate,
+        producers.values(),
+        complete=summary["produced"] == len(ids) and missing_decisions == 0,
+        exact=missing_alerts == duplicate_decisions == duplicate_alerts == 0,
+        steady=keeps_up(decisions, sent),
+    )
+    kept_up = result == KEPT_UP
     return {
         "rate": rate,
         "produced": summary["produced"],
-        "decided": len(arrivals.decisions),
-        "alerts": len(arrivals.alerts),
+        "producer_rates": producers,
+        "side_records": side["sent"] if side is not None else None,
+        "decided": len(decisions),
+        "alerts": len(alerts),
+        "missing_decisions": missing_decisions,
+        "duplicate_decisions": duplicate_decisions,
         "missing_alerts": missing_alerts,
-        "duplicate_decisions": arrivals.duplicate_decisions,
         "duplicate_alerts": duplicate_alerts,
-        "job_restarts": restarts,
+        "verdict": result,
         "kept_up": kept_up,
-        "sustained": sustained,
+        "sustained": kept_up and alert_latency["p99_ms"] is not None and alert_latency["p99_ms"] <= LATENCY_TARGET_MS,
         "alert_latency": alert_latency,
-        "decision_latency": latencies(arrivals.decisions, sent),
-        "load": load,
-        "checkpoints": checkpoint,
+        "decision_latency": latencies(decisions, sent),
     }
 
 
-def ladder(configuration: Configuration, rates: tuple[int, ...], seconds: int, drain: int) -> dict:
-    """One configuration: start a stack, measure cold start to first alert, warm up, then climb the rates.
+def ladder_rates(rungs: tuple[int, ...], step: int = STEP, ceiling: int = CEILING) -> Iterator[int]:
+    """The rungs, then `step` more each time, up to `ceiling`."""
+    rate = 0
+    for rate in rungs:
+        if rate > ceiling:
+            return
+        yield rate
+    while rate + step <= ceiling:
+        rate += step
+        yield rate
 
-    The climb ends at the first rate at or above HEADLINE_RATE that the pipeline does not keep up with;
-    after any rate it did not keep up with, the backlog drains before the next one starts.
-    """
+
+def climb(
+    measure: Callable[[int], dict], rates: Iterable[int], required_rate: int, recover: Callable[[], None]
+) -> list[dict]:
+    """Measure rung after rung until one is not kept up at or above `required_rate`; after a rung not kept up
+    below it, `recover` (let the backlog drain) before the next."""
+    runs = []
+    for rate in rates:
+        run = measure(rate)
+        runs.append(run)
+        if not run["kept_up"]:
+            if rate >= required_rate:
+                break
+            recover()
+    return runs
+
+
+def knee(runs: list[dict]) -> dict[str, Any]:
+    """The highest rate kept up (every rung up to it kept up) and what the ladder says about the knee."""
+    kept = 0
+    for run in runs:
+        if not run["kept_up"]:
+            if run["verdict"] == PRODUCER_LIMITED:
+                found = False
+                text = (
+                    f"knee not found: at {run['rate']} tx/s the producer achieved "
+                    f"{run['producer_rates']} (under {PRODUCER_SHARE:.0%}), so the rung measured the producer; "
+                    f"the pipeline kept up with {kept} tx/s"
+                )
+            else:
+                found = True
+                below = f"between {kept} and" if kept else "below"
+                text = f"knee {below} {run['rate']} tx/s ({run['verdict']} at {run['rate']} tx/s)"
+            return {"kept_up_tps": kept, "knee_found": found, "knee": text}
+        kept = run["rate"]
+    text = f"knee above {kept} tx/s: the ladder's last rung kept up" if runs else "no rung measured"
+    return {"kept_up_tps": kept, "knee_found": False, "knee": text}
+
+
+def ladder(configuration: Configuration, seconds: int, drain: int, ceiling: int = CEILING) -> dict:
+    """One configuration: start a stack, measure cold start to first alert, warm up, then climb to the knee."""
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as scratch:
         started = time.monotonic()
         with private_stack(
@@ -265,31 +416,36 @@ def ladder(configuration: Configuration, rates: tuple[int, ...], seconds: int, d
             first_alert = smoke(stack)
             kafka = Kafka(stack.config.kafka_connection())
             # The JIT compiles the runtime's hot paths in the first minute under load; measure after it.
-            run_rate(stack, kafka, seed=999, rate=WARM_UP_RATE, seconds=WARM_UP_SECONDS, drain=drain)
-            runs = []
-            for index, rate in enumerate(rates):
-                result = run_rate(stack, kafka, seed=1000 + index, rate=rate, seconds=seconds, drain=drain)
-                runs.append(result)
+            warm_up = run_rate(stack, kafka, configuration, 999, WARM_UP_RATE, WARM_UP_SECONDS, drain)
+            seeds = iter(range(1000, 2000))
+
+            def measure(rate: int) -> dict:
+                result = run_rate(stack, kafka, configuration, next(seeds), rate, seconds, drain)
                 print(
-                    f"[bench] {configuration.name} {rate} tx/s: kept up={result['kept_up']} "
-                    f"sustained={result['sustained']} alert p50/p99 {result['alert_latency']['p50_ms']}/"
+                    f"[bench] {configuration.name} {rate} tx/s: {result['verdict']}, producers "
+                    f"{result['producer_rates']}, alert p50/p99 {result['alert_latency']['p50_ms']}/"
                     f"{result['alert_latency']['p99_ms']} ms",
                     file=sys.stderr,
                     flush=True,
                 )
-                if not result["kept_up"]:
-                    if rate >= HEADLINE_RATE:
-                        break
-                    wait_until_drained(stack)
+                return result
+
+            runs = climb(
+                measure,
+                ladder_rates(configuration.rungs, ceiling=ceiling),
+                configuration.required_rate,
+                lambda: wait_until_drained(stack),
+            )
     sustained = [run["rate"] for run in runs if run["sustained"]]
-    kept_up = [run["rate"] for run in runs if run["kept_up"]]
     return {
         "name": configuration.name,
         "guarantee": configuration.guarantee,
         "exactly_once": configuration.exactly_once,
+        "side_streams": configuration.side_streams,
         "cold_start": {"stack_ready_s": round(ready, 1), "first_alert_s": first_alert},
         "highest_sustained_rate": max(sustained, default=0),
-        "highest_rate_kept_up": max(kept_up, default=0),
+        **knee(runs),
+        "warm_up": warm_up,
         "runs": runs,
     }
 
@@ -325,22 +481,76 @@ def wait_until_drained(stack: LocalStack, timeout: float = 180) -> None:
         time.sleep(2)
 
 
+def rung(configurations: list[dict], name: str, rate: int) -> tuple[dict | None, str | None]:
+    """The rung at `rate` of configuration `name`, or None and why there is none."""
+    configuration = next((c for c in configurations if c["name"] == name), None)
+    if configuration is None:
+        return None, f"the {name!r} configuration was not measured in this run"
+    found = next((run for run in configuration["runs"] if run["rate"] == rate), None)
+    if found is None:
+        return None, f"the {name!r} ladder has no rung at {rate} tx/s in this run"
+    return found, None
+
+
+def keys(configurations: list[dict]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Issue 18's keys this benchmark measures, and a note for each (where it was read, or why it is null)."""
+    values: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+
+    at_requests, why = rung(configurations, DEFAULT, REQUESTS_RATE)
+    values["requests_per_transaction"] = at_requests["requests_per_transaction"] if at_requests else None
+    notes["requests_per_transaction"] = why or (
+        f"function server requests over the {DEFAULT} configuration's {REQUESTS_RATE} tx/s rung "
+        "(its fraud_function_request_seconds_count) per transaction"
+    )
+    for key, name, rate in (
+        ("eo_alert_p99_ms_at_400", DEFAULT, EO_LATENCY_RATE),
+        ("alo_alert_p99_ms_at_600", AT_LEAST_ONCE, ALO_LATENCY_RATE),
+    ):
+        found, why = rung(configurations, name, rate)
+        if found is None:
+            values[key], notes[key] = None, why or ""
+            continue
+        values[key] = found["alert_latency"]["p99_ms"]
+        notes[key] = f"{name} at {rate} tx/s: {found['verdict']}" + ("" if values[key] is not None else ", no alert")
+
+    by_name = {configuration["name"]: configuration for configuration in configurations}
+    for key, name in (("e2e_kept_up_tps_default", DEFAULT), ("e2e_kept_up_tps_mixed", MIXED)):
+        measured = by_name.get(name)
+        values[key] = measured["kept_up_tps"] if measured else None
+        notes[key] = measured["knee"] if measured else f"the {name!r} configuration was not measured in this run"
+    plain = [configuration for configuration in configurations if not configuration["side_streams"]]
+    best = max(plain, key=lambda configuration: configuration["kept_up_tps"], default=None)  # first of equals
+    values["e2e_kept_up_tps_best"] = best["kept_up_tps"] if best else None
+    values["e2e_kept_up_tps_best_configuration"] = best["name"] if best else None
+    notes["e2e_kept_up_tps_best"] = (
+        f"{best['name']}: {best['knee']}" if best else "no configuration without side streams was measured"
+    )
+
+    everything = [run for configuration in configurations for run in [configuration["warm_up"], *configuration["runs"]]]
+    for key in ("missing_decisions", "duplicate_decisions", "missing_alerts", "duplicate_alerts"):
+        values[key] = sum(run[key] for run in everything) if everything else None
+        notes[key] = f"summed over all {len(everything)} rungs of this run (warm-ups included), own ids only"
+    return values, notes
+
+
 def run(
     seconds: int = 30,
     drain: int = 30,
-    rates: tuple[int, ...] = RATES,
     configurations: tuple[Configuration, ...] = CONFIGURATIONS,
+    ceiling: int = CEILING,
 ) -> dict:
     """Every configuration's ladder; the section of docs/benchmarks.json this benchmark owns."""
-    results = [ladder(configuration, rates, seconds, drain) for configuration in configurations]
-    default = results[0]
-    at_headline = next((run for run in default["runs"] if run["rate"] == HEADLINE_RATE), None)
-    best = max((result for result in results if result["exactly_once"]), key=lambda r: r["highest_sustained_rate"])
+    results = [ladder(configuration, seconds, drain, ceiling) for configuration in configurations]
+    values, notes = keys(results)
+    default = next((result for result in results if result["name"] == DEFAULT), None)
+    interval = default["runs"][-1]["checkpoints"]["interval_ms"] if default and default["runs"] else None
     return {
         "seconds_per_rate": seconds,
         "drain_seconds": drain,
         "configurations": results,
-        "e2e_tps": best["highest_sustained_rate"],
-        "e2e_tps_configuration": best["name"],
-        "e2e_p99_ms": at_headline["alert_latency"]["p99_ms"] if at_headline else None,
+        "keys": values,
+        "notes": notes,
+        # eo_alert_p99_ms_at_400's target: the default configuration's checkpoint interval, plus a second.
+        "targets": {"eo_alert_p99_ms_at_400": None if interval is None else interval + LATENCY_TARGET_MS},
     }
