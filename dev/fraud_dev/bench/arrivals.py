@@ -131,3 +131,30 @@ def sent_times(bootstrap: str, since: dict[int, int], count: int, timeout: float
         return times
 
     return asyncio.run(read())
+
+
+def read_ledger(bootstrap: str, since: Offsets, timeout: float = 120) -> tuple[Arrivals, bool]:
+    """Every decision and alert committed after `since`, up to the topics' ends when called (a `read_committed`
+    reader: aborted records are not read), filed by transaction id; and whether the ends were reached within
+    `timeout` (if not, what was read is all the ledger holds)."""
+
+    async def read() -> tuple[Arrivals, bool]:
+        collector = ArrivalCollector(bootstrap, since)
+        consumer = await _open(bootstrap, since)
+        try:
+            partitions = list(consumer.assignment())
+            ends = await consumer.end_offsets(partitions)
+            deadline = time.monotonic() + timeout
+            while True:
+                behind = [tp for tp in partitions if await consumer.position(tp) < ends[tp]]
+                if not behind:
+                    return collector.arrivals, True
+                if time.monotonic() > deadline:
+                    return collector.arrivals, False
+                for tp, records in (await consumer.getmany(*behind, timeout_ms=500, max_records=10_000)).items():
+                    for record in records:
+                        collector.file_record(tp.topic, record.key, record.value, record.timestamp)
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())

@@ -8,25 +8,37 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from fraud_common.contract import CONFIRMED_TOPIC, THRESHOLDS_TOPIC, Outcome, parse_confirmation, parse_threshold
+from fraud_common.contract import (
+    ALERTS_TOPIC,
+    CONFIRMED_TOPIC,
+    DECISIONS_TOPIC,
+    THRESHOLDS_TOPIC,
+    Outcome,
+    parse_confirmation,
+    parse_threshold,
+)
 from fraud_dev.bench import report
-from fraud_dev.bench.arrivals import Arrivals
+from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals
 from fraud_dev.bench.end_to_end import (
     AT_LEAST_ONCE,
     DEFAULT,
     MIXED,
+    attach_ledger,
     climb,
     judge,
     keys,
     knee,
     ladder_rates,
+    own_ids,
 )
 from fraud_dev.bench.side_streams import achieved_rate, schedule, side_records
 from fraud_simulator.transactions import scenario_transactions
 
+COUNTS = ("missing_decisions", "duplicate_decisions", "missing_alerts", "duplicate_alerts")
+
 
 def rung(rate: int, verdict: str = "kept up", **fields: object) -> dict:
-    """A synthetic rung result with the fields the knee and the keys read."""
+    """A synthetic rung result with the fields the knee and the keys read; counts given go to its ledger."""
     base = {
         "rate": rate,
         "verdict": verdict,
@@ -34,10 +46,7 @@ def rung(rate: int, verdict: str = "kept up", **fields: object) -> dict:
         "producer_rates": {"transactions": float(rate)},
         "requests_per_transaction": 4.0,
         "alert_latency": {"p99_ms": 100},
-        "missing_decisions": 0,
-        "duplicate_decisions": 0,
-        "missing_alerts": 0,
-        "duplicate_alerts": 0,
+        "ledger": {key: fields.pop(key, 0) for key in COUNTS},
     }
     return base | fields
 
@@ -86,6 +95,38 @@ def test_a_rung_not_all_decided_within_the_drain_or_with_a_growing_backlog_is_no
         outcomes=dict.fromkeys(sent, Outcome.NO_ALERT),
     )
     assert judge(10, list(sent), summary, sent, growing)["verdict"] == "backlog grew"
+
+
+def test_the_ledger_read_after_the_ladder_gives_each_rung_the_counts_of_its_own_ids_however_late():
+    first, second = own_ids(1, 3), own_ids(2, 3)
+    ledger = ArrivalCollector("127.0.0.1:9", {})
+
+    def decide(transaction_id: str, outcome: str) -> None:
+        ledger.file_record(DECISIONS_TOPIC, transaction_id.encode(), b'{"outcome": "%s"}' % outcome.encode(), 0)
+
+    def alert(transaction_id: str) -> None:
+        ledger.file_record(ALERTS_TOPIC, b"account", b'{"transaction_id": "%s"}' % transaction_id.encode(), 0)
+
+    decide(first[0], Outcome.ALERT)
+    alert(first[0])
+    for transaction_id in first[1:]:
+        decide(transaction_id, Outcome.NO_ALERT)
+    decide(second[0], Outcome.ALERT)
+    alert(second[0])
+    alert(second[0])  # alerted twice
+    decide(second[0], Outcome.ALERT)  # and decided twice, after the rung's drain
+    decide(second[1], Outcome.ALERT)  # its alert never came; second[2] was never decided
+    decide("earlier", Outcome.NO_ALERT)
+    decide("earlier", Outcome.NO_ALERT)  # not a rung's: counted nowhere
+    rungs = [{"seed": 1, "count": 3}, {"seed": 2, "count": 3}]
+    attach_ledger(rungs, ledger.arrivals)
+    assert rungs[0]["ledger"] == dict.fromkeys(COUNTS, 0)
+    assert rungs[1]["ledger"] == {
+        "missing_decisions": 1,
+        "duplicate_decisions": 1,
+        "missing_alerts": 1,
+        "duplicate_alerts": 1,
+    }
 
 
 # -- the knee ---------------------------------------------------------------------------------------------------
@@ -152,7 +193,14 @@ def test_a_first_rung_not_kept_up_puts_the_knee_below_it_and_a_producer_limited_
 
 
 def configuration(name: str, runs: list[dict], side_streams: bool = False) -> dict:
-    return {"name": name, "side_streams": side_streams, "warm_up": rung(100), "runs": runs, **knee(runs)}
+    return {
+        "name": name,
+        "side_streams": side_streams,
+        "ledger_complete": True,
+        "warm_up": rung(100),
+        "runs": runs,
+        **knee(runs),
+    }
 
 
 def test_the_keys_are_read_from_the_rungs_they_name_and_the_counts_summed_over_every_rung():
