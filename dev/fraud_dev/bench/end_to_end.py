@@ -20,7 +20,9 @@ The ladder climbs (RUNGS, then STEP more each time) until a rung is not kept
 up, so it finds the knee rather than assuming it; it goes on past a failure
 until the configuration's required rate (one a headline key is read at) has
 been measured. A configuration's kept-up rate is the highest rung below the
-first one that was not kept up.
+first one that was not kept up. Once the ladder has drained, the configuration's
+whole ledger of decisions and alerts is read, and each rung's missing and
+duplicated ones are counted there (issue 18's counts), however late they came.
 """
 
 from __future__ import annotations
