@@ -431,8 +431,12 @@ def ladder(configuration: Configuration, seconds: int, drain: int, ceiling: int 
             first_alert = smoke(stack)
             kafka = Kafka(stack.config.kafka_connection())
             since = offsets(kafka, DECISIONS_TOPIC, ALERTS_TOPIC)
-            # The JIT compiles the runtime's hot paths in the first minute under load; measure after it.
-            warm_up = run_rate(stack, kafka, configuration, 999, WARM_UP_RATE, WARM_UP_SECONDS, drain)
+            # The JIT compiles the runtime's hot paths in the first minute under load; measure after it. Not
+            # above the first rung (the mixed ladder's is lower), and with no backlog left for the first rung.
+            warm_up_rate = min(WARM_UP_RATE, configuration.rungs[0])
+            warm_up = run_rate(stack, kafka, configuration, 999, warm_up_rate, WARM_UP_SECONDS, drain)
+            if not warm_up["kept_up"]:
+                wait_until_drained(stack)
             seeds = iter(range(1000, 2000))
 
             def measure(rate: int) -> dict:
