@@ -552,7 +552,9 @@ def keys(configurations: list[dict]) -> tuple[dict[str, Any], dict[str, str]]:
             values[key], notes[key] = None, why or ""
             continue
         values[key] = found["alert_latency"]["p99_ms"]
-        notes[key] = f"{name} at {rate} tx/s: {found['verdict']}" + ("" if values[key] is not None else ", no alert")
+        notes[key] = f"{name} at {rate} tx/s: {found['verdict']}" + (
+            "" if values[key] is not None else ", no alert arrived"
+        )
 
     by_name = {configuration["name"]: configuration for configuration in configurations}
     for key, name in (("e2e_kept_up_tps_default", DEFAULT), ("e2e_kept_up_tps_mixed", MIXED)):
