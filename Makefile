@@ -19,7 +19,7 @@ COMPONENTS := common functions merchant-service simulator
 $(STAMP): pyproject.toml constraints.txt $(COMPONENTS:%=%/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt $(COMPONENTS:%=-e ./%) -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt $(COMPONENTS:%=-e ./%) -e './functions[backtest]' -e '.[test]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtualenv with the pinned Python packages.
@@ -32,7 +32,7 @@ run: $(STAMP) jvm-tools tools-observability ## Run the pipeline locally: Kafka, 
 
 # The gates: ruff (lint, format), mypy (strict on the product's components; the workshop, the dashboards and
 # the tests too, not strict), the SDK's stubs (dev/typings) against the installed SDK, the import contracts.
-PRODUCT_PACKAGES := common/fraud_common functions/fraud_functions merchant-service/merchant_service simulator/fraud_simulator
+PRODUCT_PACKAGES := common/fraud_common functions/fraud_functions functions/fraud_backtest merchant-service/merchant_service simulator/fraud_simulator
 
 lint: $(STAMP) ## ruff, mypy (strict on the product), the SDK stubs against the SDK, the import contracts (pyproject.toml).
 	$(VENV)/bin/ruff check .
@@ -134,3 +134,9 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) jvm-tools ## Measure the function server, the SDK packages and the pipeline; write docs/benchmarks.{md,json}.
 	@dev/scripts/ensure-debian-packages.sh "the benchmarks" wrk=wrk taskset=util-linux
 	$(PY) -m fraud_dev.bench $(BENCH) $(ARGS)
+
+# The backtest of candidate model files on the decisions ledger (docs/model.md): ARGS are fraud_backtest's, e.g.
+#   make backtest ARGS="run --bootstrap-servers 127.0.0.1:9092 --since 2026-12-01T00:00 --candidate m.json --out .run/backtest"
+.PHONY: backtest
+backtest: $(STAMP) ## Rescore a range of the decisions ledger with candidate model files: report.md, report.json, plots.
+	$(PY) -m fraud_backtest $(ARGS)

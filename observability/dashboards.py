@@ -96,6 +96,10 @@ CACHE_LOOKUPS = rate("fraud_merchant_lookups_total", selector='{source="cache"}'
 FALLBACK_LOOKUPS = rate("fraud_merchant_lookups_total", selector='{source="fallback"}')
 ALL_REQUESTS = rate("merchant_service_requests_total")
 SERVER_ERRORS = rate("merchant_service_requests_total", selector='{code=~"5.."}')
+MODEL_DECISIONS = rate("fraud_model_decisions_total", "role, version")
+MODEL_ALERTS = rate("fraud_model_decisions_total", "role, version", '{alert="true"}')
+ALL_AGREEMENT = rate("fraud_model_agreement_total", "champion, challenger")
+AGREEMENTS = rate("fraud_model_agreement_total", "champion, challenger", '{agree="true"}')
 
 OVERVIEW = Dashboard(
     "fraud-overview",
@@ -276,8 +280,53 @@ FUNCTIONS = Dashboard(
                 Panel(
                     "Model score",
                     ((quantile(0.5, "fraud_model_score"), "p50"), (quantile(0.95, "fraud_model_score"), "p95")),
-                    "Distribution of the model's scores (the alert threshold is 0.8).",
+                    "Distribution of the champion model's scores (its threshold is in its model file).",
                     "percentunit",
+                ),
+            ),
+        ),
+        Row(
+            "Models: champion and challenger",
+            (
+                Panel(
+                    "Alert rate by model version",
+                    (
+                        (
+                            f"{or_zero(MODEL_ALERTS, MODEL_DECISIONS, 'role, version')} / {MODEL_DECISIONS}",
+                            "{{role}} {{version}}",
+                        ),
+                    ),
+                    "Share of scored transactions each model alerts on (the challenger: would alert; it never "
+                    "does). A challenger far from the champion here is what a backtest explains (docs/model.md).",
+                    "percentunit",
+                ),
+                Panel(
+                    "Agreement with the champion",
+                    (
+                        (
+                            f"{or_zero(AGREEMENTS, ALL_AGREEMENT, 'champion, challenger')} / {ALL_AGREEMENT}",
+                            "{{challenger}} vs {{champion}}",
+                        ),
+                    ),
+                    "Share of transactions on which the challenger reaches the champion's outcome.",
+                    "percentunit",
+                ),
+                Panel(
+                    "Score by model version",
+                    (
+                        (quantile(0.5, "fraud_model_version_score", "role, version"), "p50 {{role}} {{version}}"),
+                        (quantile(0.95, "fraud_model_version_score", "role, version"), "p95 {{role}} {{version}}"),
+                    ),
+                    "Distribution of each model's scores on the same transactions.",
+                    "percentunit",
+                ),
+                Panel(
+                    "Running model versions",
+                    (("max by (role, version) (fraud_model_info)", "{{role}} {{version}}"),),
+                    "Which version runs in each role (1) on some function server; two versions of one role at "
+                    "once: a promotion in progress, or pods that disagree.",
+                    "short",
+                    "stat",
                 ),
             ),
         ),

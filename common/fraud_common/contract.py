@@ -410,6 +410,30 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class ShadowScore:
+    """A challenger model's verdict on a transaction, recorded beside the champion's: it never alerts.
+
+    `would_alert` compares its score with the threshold the decision used for the champion when that was the
+    account's own, else with the challenger's own (`threshold`).
+    """
+
+    model_version: str
+    score: float
+    threshold: float
+    would_alert: bool
+    features: Mapping[str, float] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "score": self.score,
+            "threshold": self.threshold,
+            "would_alert": self.would_alert,
+            "features": dict(self.features),
+        }
+
+
+@dataclass(frozen=True)
 class Decision:
     """The outcome of one transaction on the `decisions` topic (key = transaction id): the audit trail.
 
@@ -437,6 +461,11 @@ class Decision:
     threshold_source: str | None = None
     # The model's inputs after its transforms, by feature name.
     features: Mapping[str, float] = field(default_factory=dict)
+    # The values the model was given, by source ("merchant.score", "transaction.amount"): what a backtest rescores
+    # a candidate model from, whatever its transforms.
+    inputs: Mapping[str, float] = field(default_factory=dict)
+    # The challenger's verdict when one runs in shadow (CHALLENGER_MODEL_PATH).
+    challenger: ShadowScore | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The JSON value: the workshop's four fields first when the transaction was readable."""
@@ -450,6 +479,8 @@ class Decision:
                 "threshold_source": self.threshold_source,
                 "model_version": self.model_version,
                 "features": dict(self.features),
+                "inputs": dict(self.inputs),
+                "challenger": self.challenger.to_record() if self.challenger else None,
                 "reasons": list(self.reasons),
                 "degraded": list(self.degraded),
                 "reason": self.reason,

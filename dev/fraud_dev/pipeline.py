@@ -1,4 +1,4 @@
-"""Helpers for end-to-end tests: Kafka I/O, the functions' metrics, Flink's REST API, the expected outcome."""
+"""Helpers for end-to-end tests: Kafka I/O, the functions' metrics, Flink's REST API, merchants of a given risk."""
 
 from __future__ import annotations
 
@@ -46,21 +46,6 @@ def merchant_with_risk(low: int, high: int, prefix: str = "Shop") -> str:
 def shipped_model() -> LogisticModel:
     """The model file the functions load by default (MODEL_PATH unset)."""
     return load_logistic_model(FunctionSettings.from_env({}).model_path)
-
-
-def expected_alert(transaction: Transaction, fraud_count: int = 0, spike: float = 1.0) -> bool:
-    """Whether the shipped model alerts on this transaction, given merchant-service's stable score.
-
-    `spike` is the account's velocity spike (1: paying at its usual rate, as a first payment does).
-    """
-    model = shipped_model()
-    values = {
-        "transaction.amount": transaction.amount,
-        "fraud_count.count": fraud_count,
-        "merchant.score": float(risk_score(transaction.merchant)),
-        "velocity.spike_1m": spike,
-    }
-    return model.score(values).score >= model.threshold
 
 
 class Kafka:

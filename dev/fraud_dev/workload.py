@@ -32,6 +32,7 @@ class Stream:
     sent: int = 0
     resent: int = 0
     errors: list[str] = field(default_factory=list)
+    producing_seconds: float = 0.0  # from the first send to the last record's acknowledgement
     _thread: threading.Thread | None = None
 
     @classmethod
@@ -56,6 +57,11 @@ class Stream:
     @property
     def seconds(self) -> float:
         return len(self.transactions) / self.rate
+
+    @property
+    def achieved_rate(self) -> float:
+        """Records per second the producer really delivered (below `rate` when the machine could not keep up)."""
+        return self.sent / self.producing_seconds if self.producing_seconds else 0.0
 
     async def _produce(self) -> None:
         producer = await self._open()
@@ -88,6 +94,7 @@ class Stream:
                     first = failed[0][0]
                     producer = await self._reopen(producer, None if first.cancelled() else first.exception())
         finally:
+            self.producing_seconds = time.monotonic() - started
             await self._close(producer)
 
     async def _reopen(self, producer: AIOKafkaProducer, error: BaseException | None) -> AIOKafkaProducer:

@@ -24,9 +24,9 @@ from typing import Protocol, TypeVar
 from statefun import ValueSpec
 
 from fraud_common.contract import TOPICS, Topic, Transaction
+from fraud_functions.live_models import LiveModels
 from fraud_functions.merchant_service_client import MerchantScores
 from fraud_functions.message_context import Handler
-from fraud_functions.scoring import Model
 from fraud_functions.settings import FunctionSettings
 
 
@@ -70,11 +70,11 @@ class Declared:
 
 @dataclass(frozen=True)
 class Resources:
-    """What a function's factory may use: the settings, the merchant-service client, the model, the lookups."""
+    """What a function's factory may use: the settings, the merchant-service client, the models, the lookups."""
 
     settings: FunctionSettings
     merchant_client: MerchantScores
-    model: Model
+    models: LiveModels
     lookups: tuple[tuple[str, Lookup], ...] = field(default=())  # (typename, lookup) of every lookup function
 
 

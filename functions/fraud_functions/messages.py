@@ -175,7 +175,9 @@ class ModelScore(JsonMessage, typename="fraud/ModelScore"):
     """model → transaction-manager: fraud probability 0..1, model version, reasons, and the model's threshold.
 
     `features` are the model's inputs after its transforms (for the audit trail);
-    `threshold` is the model's alert threshold (None from versions that did not send it).
+    `threshold` is the model's alert threshold (None from versions that did not send it);
+    `challenger` is the shadow model's score of the same values, when one runs: `model_version`, `score`,
+    `threshold`, `features` (scored in the same invocation, so a challenger costs no round trip).
     """
 
     transaction_id: str
@@ -184,6 +186,7 @@ class ModelScore(JsonMessage, typename="fraud/ModelScore"):
     reasons: list[str] = field(default_factory=list)
     threshold: float | None = None
     features: dict[str, float] = field(default_factory=dict)
+    challenger: dict[str, Any] | None = None
 
     def check(self) -> None:
         _require(_is_number(self.score) and 0 <= self.score <= 1, self.TYPENAME, "score must be 0..1")
@@ -194,6 +197,17 @@ class ModelScore(JsonMessage, typename="fraud/ModelScore"):
             "threshold must be 0..1",
         )
         _require(_number_map(self.features), self.TYPENAME, "features must map names to numbers")
+        _require(self.challenger is None or _shadow(self.challenger), self.TYPENAME, "challenger is malformed")
+
+
+def _shadow(value: Any) -> bool:
+    """A challenger's score as ModelScore carries it."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("model_version"), str)
+        and all(_is_number(value.get(key)) and 0 <= value[key] <= 1 for key in ("score", "threshold"))
+        and _number_map(value.get("features"))
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ registry is the whole truth.
 from collections.abc import Iterable
 from functools import cache
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from fraud_common.contract import Outcome
 
@@ -66,6 +66,40 @@ MODEL_SCORES = Histogram(
     "Distribution of model scores (0..1).",
     buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
 )
+# By model version and role (champion, challenger): versions are few at a time (a champion, a challenger, the
+# one before a promotion), so the label set stays small.
+MODEL_INFO = Gauge(
+    "fraud_model_info",
+    "1 for the model version running in each role (champion decides, challenger is scored in shadow).",
+    ["role", "version"],
+)
+MODEL_LOADED = Gauge(
+    "fraud_model_loaded_timestamp_seconds",
+    "When each role's running model was loaded (Unix time): a promotion or rollback moves it.",
+    ["role"],
+)
+MODEL_RELOADS = Counter(
+    "fraud_model_reloads_total",
+    "Changed model files, by role and result (loaded, or refused: the running version keeps deciding).",
+    ["role", "result"],
+)
+VERSION_SCORES = Histogram(
+    "fraud_model_version_score",
+    "Scores of decided transactions by model role and version (0..1).",
+    ["role", "version"],
+    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
+)
+VERSION_DECISIONS = Counter(
+    "fraud_model_decisions_total",
+    "Scored decisions by model role and version and whether that model alerts (would alert, for a challenger): "
+    "its alert rate.",
+    ["role", "version", "alert"],
+)
+CHALLENGER_AGREEMENT = Counter(
+    "fraud_model_agreement_total",
+    "Decisions scored by a challenger, by champion and challenger version and whether both reached the same outcome.",
+    ["champion", "challenger", "agree"],
+)
 DECISION_LATENCY = Histogram(
     "fraud_transaction_decision_seconds",
     "Time from a transaction reaching transaction-manager to its decision.",
@@ -94,6 +128,9 @@ REQUEST_DURATION = Histogram(
 messages = cache(MESSAGES.labels)
 batch_size = cache(BATCH_SIZE.labels)
 request_duration = cache(REQUEST_DURATION.labels)
+version_scores = cache(VERSION_SCORES.labels)
+version_decisions = cache(VERSION_DECISIONS.labels)
+challenger_agreement = cache(CHALLENGER_AGREEMENT.labels)
 
 
 def publish_known_series(functions: Iterable[str]) -> None:

@@ -136,25 +136,39 @@ class RandomModel:
         )
 
 
+MODEL_KEYS = frozenset({"version", "description", "intercept", "threshold", "features"})
+FEATURE_KEYS = frozenset({"name", "source", "transform", "parameter", "weight", "reason_at"})
+
+
 def _number(node: Any, where: str) -> float:
+    if node is None:
+        raise ModelError(f"{where} is missing")
     if isinstance(node, bool) or not isinstance(node, (int, float)) or not math.isfinite(node):
-        raise ModelError(f"model file: {where} must be a finite number")
+        raise ModelError(f"{where} must be a finite number, not {node!r}")
     return float(node)
+
+
+def _unknown_keys(entry: dict[str, Any], known: frozenset[str], where: str) -> None:
+    """A misspelt key ("wieght") would otherwise read as a missing one, or be ignored: name it."""
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise ModelError(f"{where} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")
 
 
 def _feature(entry: Any, index: int) -> Feature:
     where = f"features[{index}]"
     if not isinstance(entry, dict):
-        raise ModelError(f"model file: {where} must be an object")
+        raise ModelError(f"{where} must be an object")
+    _unknown_keys(entry, FEATURE_KEYS, where)
     for key in ("name", "source", "transform"):
         if not isinstance(entry.get(key), str) or not entry[key]:
-            raise ModelError(f"model file: {where}.{key} must be a non-empty string")
+            raise ModelError(f"{where}.{key} must be a non-empty string")
     transform = entry["transform"]
     if transform not in TRANSFORMS:
-        raise ModelError(f"model file: {where}.transform {transform!r} is not one of {', '.join(TRANSFORMS)}")
+        raise ModelError(f"{where}.transform {transform!r} is not one of {', '.join(TRANSFORMS)}")
     parameter = _number(entry.get("parameter"), f"{where}.parameter")
     if parameter <= 0:
-        raise ModelError(f"model file: {where}.parameter must be positive")
+        raise ModelError(f"{where}.parameter must be positive")
     return Feature(
         entry["name"],
         entry["source"],
@@ -165,29 +179,38 @@ def _feature(entry: Any, index: int) -> Feature:
     )
 
 
+def parse_logistic_model(document: Any) -> LogisticModel:
+    """Validate a model document; any defect is a ModelError saying where it is."""
+    if not isinstance(document, dict):
+        raise ModelError("must hold a JSON object")
+    _unknown_keys(document, MODEL_KEYS, "the model")
+    version = document.get("version")
+    if not isinstance(version, str) or not version:
+        raise ModelError("lacks a 'version' string")
+    entries = document.get("features")
+    if not isinstance(entries, list) or not entries:
+        raise ModelError("lacks a non-empty 'features' list")
+    features = tuple(_feature(entry, index) for index, entry in enumerate(entries))
+    if len({f.name for f in features}) != len(features):
+        raise ModelError("feature names must be unique")
+    threshold = _number(document.get("threshold"), "'threshold'")
+    if not 0 < threshold <= 1:
+        raise ModelError(f"'threshold' {threshold} must be in (0, 1]")
+    return LogisticModel(version, _number(document.get("intercept"), "'intercept'"), threshold, features)
+
+
 def load_logistic_model(path: Path) -> LogisticModel:
-    """Read and validate a model file; any defect is a ModelError naming it."""
+    """Read and validate a model file; any defect is a ModelError naming the file and the problem."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ModelError(f"cannot read model file {path}: {err}") from None
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelError(f"model file {path} is not JSON: {err}") from None
-    if not isinstance(document, dict):
-        raise ModelError(f"model file {path} must hold a JSON object")
-    version = document.get("version")
-    if not isinstance(version, str) or not version:
-        raise ModelError("model file lacks a 'version' string")
-    entries = document.get("features")
-    if not isinstance(entries, list) or not entries:
-        raise ModelError("model file lacks a non-empty 'features' list")
-    features = tuple(_feature(entry, index) for index, entry in enumerate(entries))
-    if len({f.name for f in features}) != len(features):
-        raise ModelError("model file: feature names must be unique")
-    threshold = _number(document.get("threshold"), "'threshold'")
-    if not 0 < threshold <= 1:
-        raise ModelError("model file: 'threshold' must be in (0, 1]")
-    return LogisticModel(version, _number(document.get("intercept"), "'intercept'"), threshold, features)
+    try:
+        return parse_logistic_model(document)
+    except ModelError as err:
+        raise ModelError(f"model file {path}: {err}") from None
 
 
 def load_model(strategy: str, path: Path) -> Model:

@@ -16,10 +16,12 @@ merchant-service client closed (a lookup in progress completes).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -30,6 +32,7 @@ from fraud_common.serving import GracefulServer, ServingOptions, run_until_signa
 from fraud_common.settings import SettingsError
 from fraud_common.tracing import traced_process
 from fraud_functions.declarations import typenames
+from fraud_functions.live_models import LiveModels
 from fraud_functions.merchant_service_client import MerchantScores
 from fraud_functions.metrics import (
     REJECTED_REQUESTS,
@@ -38,9 +41,9 @@ from fraud_functions.metrics import (
     request_duration,
 )
 from fraud_functions.request_screen import Rejected, dead_letter_batch, screen
-from fraud_functions.scoring import Model, ModelError, load_model
+from fraud_functions.scoring import Model, ModelError
 from fraud_functions.settings import FunctionSettings
-from fraud_functions.wiring import merchant_service_client, wire
+from fraud_functions.wiring import merchant_service_client, provided_sources, wire
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +114,36 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def make_app(settings: FunctionSettings, model: Model, client: MerchantScores | None = None) -> web.Application:
-    """The application; `client` is injectable so tests can point it anywhere."""
+async def reload_models(models: LiveModels, every_seconds: float) -> None:
+    """Re-read the model files every `every_seconds`, forever: promotion and rollback are a change of the files."""
+    provided = provided_sources()
+    while True:
+        await asyncio.sleep(every_seconds)
+        models.reload(provided)
+
+
+def model_reloading(models: LiveModels, every_seconds: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context running reload_models while the server runs (none when `every_seconds` is 0)."""
+
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(reload_models(models, every_seconds)) if every_seconds > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return run
+
+
+def make_app(
+    settings: FunctionSettings, models: LiveModels | Model, client: MerchantScores | None = None
+) -> web.Application:
+    """The application; `client` is injectable so tests can point it anywhere; a bare Model is never reloaded."""
     client = client or merchant_service_client(settings)
-    wiring = wire(settings, client, model)
+    if not isinstance(models, LiveModels):
+        models = LiveModels.fixed(models, settings.alert_threshold)
+    wiring = wire(settings, client, models)
     publish_known_series(typenames())
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[HANDLER] = RequestReplyHandler(wiring.functions)
@@ -124,7 +153,7 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantScores | 
     async def start(app: web.Application) -> None:
         await app[CLIENT].start()
         app[READY]["ready"] = True
-        log.info("function server ready", extra={"model_version": model.version, "port": settings.port})
+        log.info("function server ready", extra={"model_version": models.champion.version, "port": settings.port})
 
     async def not_ready(app: web.Application) -> None:
         app[READY]["ready"] = False
@@ -136,6 +165,7 @@ def make_app(settings: FunctionSettings, model: Model, client: MerchantScores | 
     app.on_startup.append(start)
     app.on_shutdown.append(not_ready)
     app.on_cleanup.append(close_client)
+    app.cleanup_ctx.append(model_reloading(models, settings.model_reload_seconds))
     app.router.add_post("/statefun", closing_while_draining(statefun))
     app.router.add_get("/healthz", closing_while_draining(healthz))
     app.router.add_get("/readyz", closing_while_draining(readyz))
@@ -153,11 +183,11 @@ def main() -> int:
     configure_logging("functions")
     try:
         settings = FunctionSettings.from_env()
-        model = load_model(settings.model_strategy, settings.model_path)
+        models = LiveModels.load(settings)
+        app = make_app(settings, models)
     except (SettingsError, ModelError) as err:
         log.error("cannot start: %s", err)
         return EXIT_BAD_SETTINGS
-    app = make_app(settings, model)
     options = ServingOptions(
         host=settings.host,
         port=settings.port,

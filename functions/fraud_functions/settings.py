@@ -82,8 +82,8 @@ class FunctionSettings:
     alert_threshold: float | None = setting(
         "ALERT_THRESHOLD",
         None,
-        "replaces the model file's threshold; an account's own threshold (topic `thresholds`, 1..100 read as /100) "
-        "still wins for its transactions",
+        "an explicit override of the champion model file's threshold (which owns it: unset is the rule); an "
+        "account's own threshold (topic `thresholds`, 1..100 read as /100) still wins for its transactions",
         kind=float,
         minimum=0,
         maximum=1,
@@ -100,6 +100,21 @@ class FunctionSettings:
         DEFAULT_MODEL_PATH,
         "model file to load",
         shown_default="the packaged `fraud_functions/models/fraud-model.json`",
+    )
+    challenger_model_path: Path | None = setting(
+        "CHALLENGER_MODEL_PATH",
+        None,
+        "a second model file scored in shadow on every transaction: its score and would-alert are recorded in each "
+        "decision, it never alerts",
+        kind=Path,
+        shown_default="unset: no challenger",
+    )
+    model_reload_seconds: float = setting(
+        "MODEL_RELOAD_SECONDS",
+        5.0,
+        "how often the model files are re-read; a changed file that validates replaces the running model (promotion, "
+        "rollback), one that does not is refused and the running one keeps deciding; 0: never",
+        minimum=0,
     )
     shutdown_drain_seconds: float = setting(
         "FUNCTIONS_SHUTDOWN_DRAIN_SECONDS",

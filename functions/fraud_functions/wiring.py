@@ -1,7 +1,8 @@
 """Builds every declared function with its resources and registers it with the SDK, behind the guard.
 
 Reads fraud_functions.declarations: which functions exist, their state and how
-to build them. A model that needs a value no lookup provides fails here, at start.
+to build them. A model (champion or challenger) that needs a value no lookup
+provides fails here, at start.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from statefun import StatefulFunctions, ValueSpec
 
 from fraud_functions.declarations import Resources, declared, lookups
+from fraud_functions.live_models import LiveModels
 from fraud_functions.merchant_service_client import MerchantScores, MerchantServiceClient
 from fraud_functions.outcomes import guarded
-from fraud_functions.scoring import Model, check_sources
+from fraud_functions.scoring import Model
 from fraud_functions.settings import FunctionSettings
 
 
@@ -33,11 +35,20 @@ def merchant_service_client(settings: FunctionSettings) -> MerchantServiceClient
     )
 
 
-def wire(settings: FunctionSettings, client: MerchantScores, model: Model) -> Wiring:
-    """Register every declared function, each behind the guard that turns bugs into dead letters."""
-    known = lookups()
-    check_sources(model, (source for _, lookup in known for source in lookup.sources()))
-    resources = Resources(settings=settings, merchant_client=client, model=model, lookups=known)
+def provided_sources() -> tuple[str, ...]:
+    """Every value a declared lookup answers, as a model file's `source` names it."""
+    return tuple(source for _, lookup in lookups() for source in lookup.sources())
+
+
+def wire(settings: FunctionSettings, client: MerchantScores, models: LiveModels | Model) -> Wiring:
+    """Register every declared function, each behind the guard that turns bugs into dead letters.
+
+    A bare Model is a fixed champion without a challenger (tests, benchmarks); the server passes LiveModels.
+    """
+    if not isinstance(models, LiveModels):
+        models = LiveModels.fixed(models, settings.alert_threshold)
+    models.check(provided_sources())
+    resources = Resources(settings=settings, merchant_client=client, models=models, lookups=lookups())
     functions = StatefulFunctions()
     specs: dict[str, list[ValueSpec]] = {}
     for item in declared():

@@ -4,6 +4,7 @@ in the chart's ci/, which must install)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -128,3 +129,41 @@ def test_a_numeric_looking_service_account_name_stays_a_string(cluster, release)
     assert docs["ServiceAccount"]["metadata"]["name"] == "1001"
     assert docs["RoleBinding"]["subjects"][0]["name"] == "1001"
     assert docs["FlinkDeployment"]["spec"]["serviceAccount"] == "1001"
+
+
+def served_kinds(kubectl, api_version: str) -> set[str]:
+    """The kinds the server's discovery lists for `api_version` (what helm's capabilities are made from)."""
+    listed = kubectl.run("get", "--raw", f"/apis/{api_version}", check=False)
+    return {r["kind"] for r in json.loads(listed.stdout)["resources"]} if listed.returncode == 0 else set()
+
+
+def test_a_cluster_that_does_not_serve_strimzi_v1_is_refused_by_name_at_install(cluster, release):
+    """Strimzi 0.4x serves only kafka.strimzi.io/v1beta2: the Kafka CRD's v1 unserved for the length of this test
+    stands in for it. `helm install` then fails naming what to install, before anything is created (not with
+    "no matches for kind" halfway through); served again, the same install passes (a server-side dry run)."""
+    crd = "kafkas.kafka.strimzi.io"
+    assert [v["name"] for v in cluster.kubectl.json("get", "crd", crd)["spec"]["versions"]] == ["v1"]
+
+    def serve(served: bool) -> None:
+        patch = json.dumps([{"op": "replace", "path": "/spec/versions/0/served", "value": served}])
+        cluster.kubectl.run("patch", "crd", crd, "--type=json", "-p", patch)
+
+        def discovery() -> list[str]:
+            listed = "Kafka" in served_kinds(cluster.kubectl, "kafka.strimzi.io/v1")
+            return [] if listed == served else [f"discovery does not yet say served={served}"]
+
+        assert wait_for(discovery, timeout=30) == []
+
+    serve(False)
+    try:
+        refused = release.install()
+        assert refused.returncode != 0
+        assert (
+            "this cluster does not serve kafka.strimzi.io/v1/Kafka: install Strimzi 1.x, which serves "
+            "kafka.strimzi.io/v1" in refused.stderr
+        ), refused.stderr
+        assert release.helm.run("list", "-a", "-q", "-n", release.namespace).stdout.strip() == ""
+    finally:
+        serve(True)
+    accepted = release.install("--dry-run=server")
+    assert accepted.returncode == 0, accepted.stderr

@@ -20,7 +20,7 @@ from fraud_dev.pipeline import job_restarts
 from fraud_dev.workload import Stream
 from fraud_simulator.transactions import scenario_transactions
 from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, UPGRADE_TAG, Release
-from tests.support.expectations import assert_decided_as_the_model_says
+from tests.support.oracle import Inputs, assert_decided_as_the_inputs_say
 
 FUNCTIONS = f"{RELEASE}-functions"
 PYTHON = "/opt/venv/bin/python"
@@ -186,12 +186,14 @@ def test_services_resolve_and_route_inside_pods(release):
 
 def test_a_seeded_scenario_through_the_functions_service_is_decided_exactly_as_the_model_says(release):
     seed, count = 20261201, 300
+    started = time.monotonic()
     report, restarts = run_stream(release, seed, count, rate=50)
+    span = time.monotonic() - started
     report.assert_exact()  # one decision each; alerts one-to-one with `alert` decisions
     assert restarts == 0
     # A merchant lookup that timed out decides on a fallback score: the expectation assumes none did.
     assert report.degraded() == 0, f"{report.degraded()} decisions on a degraded merchant score"
-    assert_decided_as_the_model_says(report, scenario_transactions(seed, count))
+    assert_decided_as_the_inputs_say(report, Inputs(scenario_transactions(seed, count), velocity_span_s=span))
     assert 0 < len(report.alerted) < count // 2
 
 

@@ -171,11 +171,13 @@ def dockerignore_allows(ignore_text: str, path: str) -> bool:
     return allowed
 
 
-# Each Python image and the product folders it is built from: fraud_common and its own component, nothing else.
+# Each image and the product folders it is built from: a Python image fraud_common and its own component, the
+# runtime's only runtime/ (its jars' build stage), nothing else.
 COMPONENT_FOLDERS = {
     "functions": {"common/", "functions/"},
     "merchant-service": {"common/", "merchant-service/"},
     "simulator": {"common/", "simulator/"},
+    RUNTIME_TARGET: {"runtime/"},
 }
 # What exists only to run and test the product here: never in an image.
 WORKSHOP_FOLDERS = ("dev/", "tests/")
@@ -204,8 +206,8 @@ def folders_copied_into(text: str, target: str) -> set[str]:
 
 
 def context_problems(root: Path, text: str, ignore_text: str, tracked: list[str]) -> list[str]:
-    """COPY sources that do not exist or that .dockerignore keeps out of the context; a Python image built
-    from other product folders than its own; and any tracked file of the workshop the context would hold."""
+    """COPY sources that do not exist or that .dockerignore keeps out of the context; an image built from other
+    product folders than its own; and any tracked file of the workshop the context would hold."""
     problems = []
     for path in copied_paths(text):
         if not (root / path).exists():

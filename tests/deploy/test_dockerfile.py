@@ -96,6 +96,17 @@ def test_an_image_built_from_another_components_folder_is_caught():
     ]
 
 
+def test_a_runtime_image_built_from_the_workshop_is_caught():
+    text = TEXT.replace(
+        "COPY runtime/extension/ runtime/extension/\n",
+        "COPY runtime/extension/ runtime/extension/\nCOPY dev/fraud_dev/ dev/fraud_dev/\n",
+    )
+    assert dockerfile.context_problems(ROOT, text, IGNORE, TRACKED) == [
+        "COPY dev/fraud_dev/: excluded by .dockerignore",
+        "statefun-runtime: built from ['dev/', 'runtime/'], not only ['runtime/']",
+    ]
+
+
 def test_a_workshop_file_reaching_the_build_context_is_caught():
     problems = dockerfile.context_problems(ROOT, TEXT, IGNORE + "!dev/fraud_dev/\n", TRACKED)
     assert problems and all(

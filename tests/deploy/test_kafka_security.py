@@ -1,7 +1,8 @@
 """Secured Kafka in the chart: the KafkaUsers grant exactly what each component does, no secret is a value or
 a rendered object, and every external protocol renders clients that connect as the values say.
 
-The expected ACLs are listed here by hand (the issue's least-privilege set), not read from files/kafka-users.yaml.
+The expected ACLs are the least-privilege set listed by hand in tests/support/least_privilege.py, not read from
+files/kafka-users.yaml.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from tests.deploy import kafka_clients
 from tests.deploy.test_sync import python_rendered
 from tests.deploy.tools import CHART, CI_VALUES, documents, helm_template, merged_values
 from tests.deploy.wiring import module_spec, of_kind
+from tests.support import least_privilege as allowed
 
 CI = {path.name: path for path in CI_VALUES}
 READ, WRITE = ["Read", "Describe"], ["Write", "Describe"]
-TRANSACTIONAL_PREFIX = "feedback-union -> functions -> "
 
 
 def topic(name: str, operations: list[str]) -> tuple:
@@ -29,25 +30,25 @@ def topic(name: str, operations: list[str]) -> tuple:
 
 
 RUNTIME = {
-    topic("transactions", READ),
-    topic("confirmed", READ),
-    topic("thresholds", READ),
+    *(topic(name, READ) for name in allowed.RUNTIME_READS),
     ("group", "fraud-statefun", "literal", ("Read",)),
-    topic("alerts", WRITE),
-    topic("decisions", WRITE),
-    topic("dead-letters", WRITE),
-    ("transactionalId", TRANSACTIONAL_PREFIX, "prefix", tuple(WRITE)),
+    *(topic(name, WRITE) for name in allowed.RUNTIME_WRITES),
+    ("transactionalId", allowed.TRANSACTIONAL_PREFIX, "prefix", tuple(WRITE)),
     ("cluster", None, "literal", ("IdempotentWrite",)),
 }
 SIMULATOR = {
-    topic("transactions", WRITE),
-    topic("confirmed", WRITE),
-    topic("thresholds", WRITE),
-    topic("alerts", READ),
+    *(topic(name, WRITE) for name in allowed.SIMULATOR_WRITES),
+    *(topic(name, READ) for name in allowed.SIMULATOR_READS),
     ("group", "fraud-simulator", "literal", ("Read",)),
 }
-SMOKE_TEST = {topic("transactions", WRITE), topic("decisions", READ), topic("alerts", READ)}
-KEDA = {topic("transactions", ["Describe"]), ("group", "fraud-statefun", "literal", ("Describe",))}
+SMOKE_TEST = {
+    *(topic(name, WRITE) for name in allowed.SMOKE_TEST_WRITES),
+    *(topic(name, READ) for name in allowed.SMOKE_TEST_READS),
+}
+KEDA = {
+    *(topic(name, ["Describe"]) for name in allowed.KEDA_LAG_OF),
+    ("group", "fraud-statefun", "literal", ("Describe",)),
+}
 
 
 def users(docs: list[dict]) -> dict[str, dict]:

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from fraud_functions.settings import FunctionSettings
 from tests.deploy.tools import helm_template
 
 REQUIRED_ANTI_AFFINITY = {
@@ -85,10 +86,44 @@ RULES = [
         {"functions.extraEnv": [{"name": "FUNCTIONS_EXTRA", "value": "9000"}]},
     ),
     (
+        "an alert threshold beside the model file's",
+        {"functions.env": {"ALERT_THRESHOLD": "0.8"}},
+        "ALERT_THRESHOLD is the chart's (functions.model",
+        {"functions.model.thresholdOverride": 0.8},
+    ),
+    (
+        "a model path beside the chart's model files",
+        {"functions.extraEnv": [{"name": "MODEL_PATH", "value": "/m.json"}]},
+        "MODEL_PATH is the chart's (functions.model",
+        {"functions.model.champion": "{}"},
+    ),
+    (
         "a name prefix past Kubernetes' limits",
         {"fullnameOverride": "f" * 41},
         "set fullnameOverride (or a shorter release name) of at most 40",
         {"fullnameOverride": "f" * 40, "kafka.clusterName": "kafka"},
+    ),
+    (
+        "a call timeout within the merchant lookup's default worst case",
+        {"statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": "3s"},
+        "does not exceed the merchant lookup's worst case of 3.3s",
+        {"statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": "4s"},
+    ),
+    (
+        "merchant retries that outlast the call timeout",  # 10 x 6 s + 0.1 + 0.2 + 0.4 + 0.8 + 5 x 1 s
+        {"functions.env.MERCHANT_MAX_ATTEMPTS": "10", "functions.env.MERCHANT_TIMEOUT_SECONDS": "6"},
+        "set statefun.moduleSpec.STATEFUN_CALL_TIMEOUT above 66.5s",
+        {
+            "functions.env.MERCHANT_MAX_ATTEMPTS": "10",
+            "functions.env.MERCHANT_TIMEOUT_SECONDS": "6",
+            "statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": "2min",
+        },
+    ),
+    (
+        "a call timeout that is not a duration",
+        {"statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": "1 fortnight"},
+        "is not a duration the runtime reads",
+        {"statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": "1 min"},
     ),
     (
         "a broker hostname past 63 characters",
@@ -110,6 +145,28 @@ def test_a_combination_that_would_hang_fails_with_what_to_set(what, failing, mes
     assert refused.returncode != 0 and message in refused.output, refused.output
     accepted = render(fixed)
     assert accepted.returncode == 0, accepted.output
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MERCHANT_MAX_ATTEMPTS": "4", "MERCHANT_TIMEOUT_SECONDS": "0.5", "MERCHANT_BACKOFF_SECONDS": "0.25"},
+        {"MERCHANT_MAX_ATTEMPTS": "6", "MERCHANT_BACKOFF_SECONDS": "0.5", "MERCHANT_BACKOFF_MAX_SECONDS": "2"},
+        {"MERCHANT_MAX_ATTEMPTS": "1", "MERCHANT_TIMEOUT_SECONDS": "2.5"},
+    ],
+    ids=["backoffs under the cap", "backoffs reaching the cap", "one attempt"],
+)
+def test_the_call_timeout_rule_is_the_functions_own_worst_case_to_the_millisecond(env):
+    """The chart's sum and the functions' (FunctionSettings.merchant_worst_case_seconds) agree: a call timeout of
+    exactly the worst case is refused, one millisecond more renders. The settings reach the chart both ways."""
+    worst_ms = round(FunctionSettings.from_env(env).merchant_worst_case_seconds() * 1000)
+    as_env = {f"functions.env.{name}": value for name, value in env.items()}
+    as_extra_env = {"functions.extraEnv": [{"name": name, "value": value} for name, value in env.items()]}
+    for values in (as_env, as_extra_env):
+        refused = render({**values, "statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": f"{worst_ms}ms"})
+        assert refused.returncode != 0 and "does not exceed the merchant lookup's worst case" in refused.output
+        accepted = render({**values, "statefun.moduleSpec.STATEFUN_CALL_TIMEOUT": f"{worst_ms + 1}ms"})
+        assert accepted.returncode == 0, accepted.output
 
 
 def test_a_kubernetes_older_than_the_chart_supports_is_refused():

@@ -6,12 +6,17 @@ so expiry can be observed. Its broker is the secured one (KAFKA_SECURITY=sasl_ss
 TLS, a SCRAM user per component with its declared ACLs), so every scenario here
 also proves the runtime and the simulator work through it with no more rights
 than they are granted; the tests' own helpers connect as the stack's super user.
-The reliability, observability and benchmark stacks stay plaintext.
+The reliability, observability and benchmark stacks stay plaintext. The function server scores a
+challenger in shadow on every transaction (it never alerts) and re-reads its model files every second, so
+test_models.py can promote one under traffic.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +24,20 @@ from fraud_dev.pipeline import Kafka
 from fraud_dev.stack.kafka_security import SASL_SSL
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
+from fraud_functions.settings import DEFAULT_MODEL_PATH
+from tests.support import challenger
 
 FRAUD_WINDOW_SECONDS = 75
+MODEL_RELOAD_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """The files the stack's function server scores with: a copy of the shipped model as the champion (a test may
+    promote another and must roll it back) and tests/support/challenger.py's model in shadow."""
+
+    champion: Path
+    challenger: Path
 
 
 # Leaves the runtime's job with restarts behind (its tasks fail until the password is fixed), while other scenarios
@@ -36,10 +53,22 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Iterator[LocalStack]:
-    with private_stack(
-        tmp_path_factory.mktemp("stack"), {"FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS)}, kafka_security=SASL_SSL
-    ) as running:
+def model_files(tmp_path_factory) -> ModelFiles:
+    folder = tmp_path_factory.mktemp("models")
+    champion = folder / "champion.json"
+    shutil.copyfile(DEFAULT_MODEL_PATH, champion)
+    return ModelFiles(champion, challenger.write(folder / "challenger.json"))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, model_files) -> Iterator[LocalStack]:
+    env = {
+        "FRAUD_WINDOW_SECONDS": str(FRAUD_WINDOW_SECONDS),
+        "MODEL_PATH": str(model_files.champion),
+        "CHALLENGER_MODEL_PATH": str(model_files.challenger),
+        "MODEL_RELOAD_SECONDS": str(MODEL_RELOAD_SECONDS),
+    }
+    with private_stack(tmp_path_factory.mktemp("stack"), env, kafka_security=SASL_SSL) as running:
         yield running
 
 

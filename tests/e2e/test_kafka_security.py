@@ -30,7 +30,7 @@ from fraud_dev.pipeline import flink, job_restarts, transaction_record
 from fraud_dev.readiness import flink_job_running
 from fraud_dev.stack.kafka_security import users
 from fraud_simulator.transactions import scenario_transactions
-from tests.support.expectations import assert_decided_as_the_model_says
+from tests.support.oracle import Inputs, assert_decided_as_the_inputs_say
 
 RUNTIME = "statefun-runtime"
 WRONG_PASSWORD = "not-the-password-of-anyone-0123456789"
@@ -171,11 +171,12 @@ def test_a_runtime_with_a_wrong_password_waits_and_once_fixed_decides_every_tran
         refused = refused_tasks(stack)
     finally:
         written(password_file, right)
+    fixed = time.monotonic()  # the refused runtime read nothing: every velocity lookup comes after this
     runtime.wait_ready(lambda: flink_job_running(stack.config.ports.flink_rest), 240)
 
     report = reader.collect({t.transaction_id for t in transactions}, timeout=180)
     report.assert_exact()
-    assert_decided_as_the_model_says(report, transactions)
+    assert_decided_as_the_inputs_say(report, Inputs(transactions, velocity_span_s=time.monotonic() - fixed))
     assert job_restarts(stack)[1] > 0, "the job never failed, so the wrong password was not used"
     # Flink names the failed task (an ingress or the functions with their egresses), Kafka the client and why.
     assert any("fraud-" in task for task in refused), refused

@@ -1,10 +1,11 @@
 """One local stack with the telemetry beside it (Prometheus scraping every target, the collector, Jaeger),
 driven through a seeded scenario that gives every dashboard panel something to show.
 
-The scenario, about two minutes: the simulator at 10 transactions/s with half the alerted accounts
-confirmed (fraud counts, `confirmed`), a poison record on `transactions` (dead letters), and
-merchant-service failing every call for 25 s through its admin endpoint (retries, fallbacks,
-degraded decisions, 503s). The suite's real-stack tests then read what Prometheus and Jaeger hold.
+The scenario, about two minutes: the simulator at 10 transactions/s, a challenger model in shadow
+(tests/support/challenger.py), half the alerted accounts confirmed (fraud counts, `confirmed`), a poison
+record on `transactions` (dead letters), and merchant-service failing every call for 25 s through its admin
+endpoint (retries, fallbacks, degraded decisions, 503s). The suite's real-stack tests then read what
+Prometheus and Jaeger hold.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fraud_dev.stack.private import FAST_MERCHANT_SERVICE
 from fraud_dev.stack.stack import LocalStack
 from tests.observability.signals import Prometheus
 from tests.reliability.conftest import set_merchant_faults
+from tests.support import challenger
 
 SIMULATOR_ARGS = [
     "run",
@@ -60,10 +62,13 @@ def wait_until(prometheus: Prometheus, expr: str, at_least: float, timeout: floa
 
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory) -> Iterator[Scenario]:
+    run_dir = tmp_path_factory.mktemp("observability")
+    # A challenger in shadow, so the panels comparing model versions have two to compare.
+    shadow = challenger.write(run_dir / "challenger.json")
     config = StackConfig(
-        run_dir=tmp_path_factory.mktemp("observability"),
+        run_dir=run_dir,
         ports=Ports.free(),
-        service_env=dict(FAST_MERCHANT_SERVICE),
+        service_env={**FAST_MERCHANT_SERVICE, "CHALLENGER_MODEL_PATH": str(shadow)},
         observability=True,
     )
     with LocalStack(config, simulator_args=SIMULATOR_ARGS) as stack:

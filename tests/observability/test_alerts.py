@@ -14,12 +14,16 @@ import yaml
 
 from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.observability import ALERT_RULES
+from tests.support.required_tools import missing_tool
 
 TESTS = ALERT_RULES.parent / "alerts_test.yaml"
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None, reason="promtool missing: dev/scripts/ensure-observability-tools.sh"
-)
+
+
+@pytest.fixture
+def needs_promtool() -> None:
+    if PROMTOOL is None:
+        missing_tool("promtool", "dev/scripts/ensure-observability-tools.sh")
 
 
 def rules() -> list[dict]:
@@ -31,13 +35,13 @@ def promtool(*args: str, cwd: Path = ALERT_RULES.parent) -> subprocess.Completed
     return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
-@needs_promtool
+@pytest.mark.usefixtures("needs_promtool")
 def test_promtool_accepts_the_rules():
     done = promtool("check", "rules", ALERT_RULES.name)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@needs_promtool
+@pytest.mark.usefixtures("needs_promtool")
 def test_promtool_unit_tests_pass():
     done = promtool("test", "rules", TESTS.name)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -69,7 +73,7 @@ def test_every_alert_has_a_runbook_that_exists():
         assert rule["labels"]["severity"] in {"critical", "warning"}
 
 
-@needs_promtool
+@pytest.mark.usefixtures("needs_promtool")
 def test_the_unit_tests_catch_a_broken_alert(tmp_path):
     """The same unit tests against a copy whose lag threshold is ten times higher must fail."""
     broken = ALERT_RULES.read_text().replace(

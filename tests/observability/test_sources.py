@@ -31,6 +31,7 @@ from fraud_dev.stack.observability import (
     relabel_rules,
 )
 from tests.observability.signals import metric_names
+from tests.support.required_tools import missing_tool
 
 CHART = REPO_ROOT / "charts" / "fraud-platform"
 HELM = REPO_ROOT / ".cache" / "tools" / "bin" / "helm"
@@ -86,7 +87,7 @@ def test_the_chart_files_are_the_sources_copied():
 @pytest.fixture(scope="module")
 def rendered() -> list[dict]:
     if not HELM.exists():
-        pytest.skip("helm is not built: make tools")
+        missing_tool("helm", "make tools")
     done = subprocess.run(
         [
             str(HELM),

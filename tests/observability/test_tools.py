@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
 from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.observability import TOOLS_BIN
+from tests.support.required_tools import missing_tool
 
 
 def pinned(tool: str) -> str:
@@ -22,7 +21,7 @@ def pinned(tool: str) -> str:
 
 def run(*argv: str) -> str:
     if not (TOOLS_BIN / argv[0]).exists():
-        pytest.skip(f"{argv[0]} is not built: make tools-observability")
+        missing_tool(argv[0], "make tools-observability")
     done = subprocess.run([str(TOOLS_BIN / argv[0]), *argv[1:]], capture_output=True, text=True, check=True, timeout=60)
     return done.stdout
 

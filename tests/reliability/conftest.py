@@ -4,12 +4,15 @@ The scenarios run one after another against the same stack (each with its own
 seeded transaction ids) and break it in turn: processes killed, merchant-service
 down or slow, poison records, fuzzed requests, a soak, an overload. Each adds a
 row to the results table printed at the end of the run (and written to
-`.run/reliability/results.md`), which docs/reliability.md reports.
+`.run/reliability/results.md`); a passing run of every scenario also writes it into docs/reliability.md,
+with the commit it ran on (tests/reliability/results_doc.py).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -22,9 +25,12 @@ from fraud_dev.pipeline import Kafka
 from fraud_dev.stack.config import REPO_ROOT
 from fraud_dev.stack.private import private_stack
 from fraud_dev.stack.stack import LocalStack
+from tests.reliability import names, results_doc
 
 RESULTS: list[Result] = []
 RESULTS_FILE = REPO_ROOT / ".run" / "reliability" / "results.md"
+RESULTS_DOC = REPO_ROOT / "docs" / "reliability.md"
+STARTED = pytest.StashKey[float]()
 
 
 @dataclass(frozen=True)
@@ -63,18 +69,18 @@ def pytest_collection_modifyitems(items):
 
 
 def results_table() -> str:
-    header = (
-        "| scenario | transactions | lost | duplicate decisions | duplicate alerts | outcomes | degraded | "
-        "job restarts | note |\n|---|---|---|---|---|---|---|---|---|\n"
-    )
-    return header + "".join(
+    return results_doc.HEADER + "".join(
         f"| {r.scenario} | {r.transactions} | {r.lost} | {r.duplicate_decisions} | {r.duplicate_alerts} | "
         f"`{r.outcomes}` | {r.degraded} | {r.job_restarts} | {r.note} |\n"
         for r in RESULTS
     )
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_sessionstart(session):
+    session.config.stash[STARTED] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not RESULTS:
         return
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +89,25 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_sep("=", "reliability results")
     terminalreporter.write(results_table())
     terminalreporter.write_line(f"(also in {RESULTS_FILE})")
+    if exitstatus == 0 and sorted(r.scenario for r in RESULTS) == sorted(names.SCENARIOS):
+        minutes = (time.monotonic() - config.stash[STARTED]) / 60
+        written = results_doc.block(results_table(), commit(), time.strftime("%Y-%m-%d"), minutes)
+        RESULTS_DOC.write_text(results_doc.replaced(RESULTS_DOC.read_text(encoding="utf-8"), written), encoding="utf-8")
+        terminalreporter.write_line(f"(and in {RESULTS_DOC}, every scenario having passed)")
+
+
+def commit() -> str:
+    """The commit the suite ran on, marked when the checkout had changes beyond the results themselves."""
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    changes = subprocess.run(
+        ["git", "status", "--porcelain", "--", ".", f":!{RESULTS_DOC.relative_to(REPO_ROOT)}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"  # a CI copy without .git
+    return f"`{head.stdout.strip()}`" + (" (with uncommitted changes)" if changes.stdout.strip() else "")
 
 
 @pytest.fixture(scope="session")

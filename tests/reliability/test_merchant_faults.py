@@ -12,6 +12,7 @@ import time
 import pytest
 
 from fraud_common.contract import Outcome
+from tests.reliability import names
 from tests.reliability.conftest import set_merchant_faults
 from tests.reliability.scenario import run_scenario
 
@@ -38,25 +39,26 @@ def failing_half(stack) -> None:
 
 
 @pytest.mark.parametrize(
-    "fault, seed, degrades",
+    "fault, name, seed, degrades",
     [
-        (down, 6201, True),
-        (slow, 6202, True),
-        (failing_half, 6203, False),  # three attempts: most lookups get through
+        (down, names.MERCHANT_DOWN, 6201, True),
+        (slow, names.MERCHANT_SLOW, 6202, True),
+        (failing_half, names.MERCHANT_FAILING, 6203, False),  # three attempts: most lookups get through
     ],
     ids=["down", "slower-than-timeout", "failing-50%"],
 )
-def test_merchant_service_faults_degrade_but_lose_nothing(stack, kafka, fault, seed, degrades):
+def test_merchant_service_faults_degrade_but_lose_nothing(stack, kafka, fault, name, seed, degrades):
 
     report, restarts = run_scenario(
         stack,
         kafka,
-        f"merchant-service {fault.__name__.replace('_', ' ')}",
+        name,
         seed,
         COUNT,
         RATE,
         lambda: fault(stack),
         fault_after=0.2,
+        may_degrade=frozenset({"merchant"}),
     )
     report.assert_exact()
     assert restarts == 0

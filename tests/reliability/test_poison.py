@@ -18,6 +18,7 @@ import uuid
 from fraud_common.contract import CONFIRMED_TOPIC, TRANSACTIONS_TOPIC, Outcome
 from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import job_restarts, merchant_with_risk
+from tests.reliability import names
 from tests.reliability.conftest import record
 
 GOOD = {"account": "0x00ABCDEF", "merchant": "Goodshop", "amount": 12, "timestamp": "2026-11-28T10:00:00"}
@@ -116,7 +117,7 @@ def test_poison_records_of_every_class_are_dead_lettered_with_their_own_reason(s
     got = {place: found[place]["reason"] for place in expected if place in found}
     _, restarts_after = job_restarts(stack)
     record(
-        "poison records, every class, both topics",
+        names.POISON,
         report,
         restarts_after - restarts_before,
         f"{len(expected)} poison records, {len(set(expected.values()))} reasons",

@@ -22,6 +22,7 @@ SOURCE_ROOTS = ("common", "functions", "merchant-service", "simulator", "dev", "
 PACKAGES = {
     "common/fraud_common",
     "functions/fraud_functions",
+    "functions/fraud_backtest",
     "merchant-service/merchant_service",
     "simulator/fraud_simulator",
     "dev/fraud_dev",
@@ -71,6 +72,8 @@ def test_the_copied_tree_keeps_every_contract(pristine: Path) -> None:
         ("components-on-common", "common/fraud_common/violation.py", "import fraud_functions.messages"),
         ("components-on-common", "merchant-service/merchant_service/violation.py", "import fraud_simulator.population"),
         ("components-on-common", "functions/fraud_functions/violation.py", "import observability.dashboards"),
+        ("components-on-common", "functions/fraud_functions/violation.py", "import fraud_backtest.evaluate"),
+        ("product-stays-product", "functions/fraud_backtest/violation.py", "import fraud_dev.ledger"),
         ("no-cycles", "common/fraud_common/contract.py", "import fraud_common.envelope"),
     ],
 )

@@ -9,6 +9,23 @@ about network policies live with them (_networkpolicy.tpl); the values schema ch
 {{- include "fraud.validate.storage" . }}
 {{- include "fraud.validate.kafka" . }}
 {{- include "fraud.validate.apis" . }}
+{{- include "fraud.validate.callTimeout" . }}
+{{- include "fraud.validate.models" . }}
+{{- end }}
+
+{{/*
+The threshold belongs to the model file (docs/adr/0015): ALERT_THRESHOLD in the function server's env would
+override every model a team promotes, silently; the one way to override it is the explicit switch.
+*/}}
+{{- define "fraud.validate.models" -}}
+{{- $f := .Values.functions }}
+{{- $names := keys $f.env }}
+{{- range $f.extraEnv }}{{ $names = append $names .name }}{{ end }}
+{{- range $name := list "ALERT_THRESHOLD" "MODEL_PATH" "CHALLENGER_MODEL_PATH" "MODEL_RELOAD_SECONDS" }}
+{{- if has $name $names }}
+{{- fail (printf "functions.env/extraEnv: %s is the chart's (functions.model: champion, challenger, reloadSeconds; the threshold belongs to the model file, thresholdOverride overrides it explicitly)" $name) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Names Kubernetes would refuse: a Service name or a Strimzi pod's hostname past 63 characters. */}}
@@ -103,6 +120,40 @@ kubeVersion, which helm checks in both cases.
 {{- if not ($.Capabilities.APIVersions.Has (index . 0)) }}
 {{- fail (printf "this cluster does not serve %s: install %s first (docs/kubernetes.md)" (index . 0) (index . 1)) }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The runtime's call timeout against the merchant lookup's worst case: the merchant function tries merchant-service
+MERCHANT_MAX_ATTEMPTS times for MERCHANT_TIMEOUT_SECONDS each, backing off exponentially from
+MERCHANT_BACKOFF_SECONDS (each backoff capped at MERCHANT_BACKOFF_MAX_SECONDS) in between
+(FunctionSettings.merchant_worst_case_seconds). A runtime that gives up first fails a call the function is still
+correctly retrying, sends it again, and past its budget restarts the job. The settings' defaults are
+files/merchant-lookup.yaml (generated from the functions' settings), overlaid with functions.env and extraEnv.
+*/}}
+{{- define "fraud.validate.callTimeout" -}}
+{{- if .Values.app.enabled }}
+{{- $s := .Files.Get "files/merchant-lookup.yaml" | fromYaml }}
+{{- range $name, $value := .Values.functions.env }}{{ if hasKey $s $name }}{{ $_ := set $s $name $value }}{{ end }}{{ end }}
+{{- range .Values.functions.extraEnv }}{{ if and (hasKey $s .name) (hasKey . "value") }}{{ $_ := set $s .name .value }}{{ end }}{{ end }}
+{{- $attempts := int $s.MERCHANT_MAX_ATTEMPTS }}
+{{- $worst := mulf $attempts (float64 $s.MERCHANT_TIMEOUT_SECONDS) }}
+{{- $backoff := float64 $s.MERCHANT_BACKOFF_SECONDS }}
+{{- range until (sub $attempts 1 | int) }}
+{{- $worst = addf $worst (minf $backoff (float64 $s.MERCHANT_BACKOFF_MAX_SECONDS)) }}
+{{- $backoff = mulf $backoff 2 }}
+{{- end }}
+{{- $call := toString .Values.statefun.moduleSpec.STATEFUN_CALL_TIMEOUT | trim }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $call }}
+{{- $unit := trimPrefix $number $call | trim }}
+{{- $units := dict "" 0.001 "ms" 0.001 "milli" 0.001 "millis" 0.001 "millisecond" 0.001 "milliseconds" 0.001 "s" 1 "sec" 1 "secs" 1 "second" 1 "seconds" 1 "m" 60 "min" 60 "minute" 60 "minutes" 60 "h" 3600 "hour" 3600 "hours" 3600 }}
+{{- if or (not $number) (not (hasKey $units $unit)) }}
+{{- fail (printf "statefun.moduleSpec.STATEFUN_CALL_TIMEOUT=%q is not a duration the runtime reads: write a number and ms, s, min or h (for example 1min)" $call) }}
+{{- end }}
+{{- $seconds := mulf (float64 $number) (index $units $unit) }}
+{{- if le $seconds $worst }}
+{{- fail (printf "statefun.moduleSpec.STATEFUN_CALL_TIMEOUT=%s (%gs) does not exceed the merchant lookup's worst case of %gs (MERCHANT_MAX_ATTEMPTS=%v attempts of MERCHANT_TIMEOUT_SECONDS=%v, backoffs from MERCHANT_BACKOFF_SECONDS=%v capped at MERCHANT_BACKOFF_MAX_SECONDS=%v): the runtime would give up on calls the merchant function is still retrying; set statefun.moduleSpec.STATEFUN_CALL_TIMEOUT above %gs, or lower those settings in functions.env" $call $seconds $worst $s.MERCHANT_MAX_ATTEMPTS $s.MERCHANT_TIMEOUT_SECONDS $s.MERCHANT_BACKOFF_SECONDS $s.MERCHANT_BACKOFF_MAX_SECONDS $worst) }}
 {{- end }}
 {{- end }}
 {{- end }}

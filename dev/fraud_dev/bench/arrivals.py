@@ -25,11 +25,16 @@ Offsets = dict[str, dict[int, int]]
 
 @dataclass
 class Arrivals:
-    """Arrival wall-clock times (ms) of decisions by transaction id, alerts by transaction id, and the outcomes."""
+    """Arrival wall-clock times (ms) of decisions by transaction id, alerts by transaction id, and the outcomes.
+
+    The first arrival of each is timed; every later one of the same id is counted as a duplicate, since a
+    rate at which the pipeline decides or alerts twice is not one it keeps up with.
+    """
 
     decisions: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
+    duplicate_decisions: int = 0
     duplicate_alerts: int = 0
 
 
@@ -78,16 +83,20 @@ class ArrivalCollector:
                 with self._lock:
                     for tp, records in batch.items():
                         for record in records:
-                            self._file(tp.topic, record.key, record.value, now)
+                            self.file_record(tp.topic, record.key, record.value, now)
         finally:
             await consumer.stop()
 
-    def _file(self, topic: str, key: bytes | None, value: bytes | None, now: int) -> None:
+    def file_record(self, topic: str, key: bytes | None, value: bytes | None, now: int) -> None:
+        """Note one record of `decisions` or `alerts` that arrived at `now` (ms)."""
         arrivals = self.arrivals
         if topic == DECISIONS_TOPIC and key is not None:
             transaction_id = key.decode(errors="replace")
-            arrivals.decisions.setdefault(transaction_id, now)
-            arrivals.outcomes.setdefault(transaction_id, json.loads(value or b"{}").get("outcome", ""))
+            if transaction_id in arrivals.decisions:
+                arrivals.duplicate_decisions += 1
+                return
+            arrivals.decisions[transaction_id] = now
+            arrivals.outcomes[transaction_id] = json.loads(value or b"{}").get("outcome", "")
         elif topic == ALERTS_TOPIC:
             transaction_id = json.loads(value or b"{}").get("transaction_id")
             if transaction_id in arrivals.alerts:

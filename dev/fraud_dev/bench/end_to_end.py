@@ -227,7 +227,9 @@ def judge(
     alerted = {tid for tid, outcome in arrivals.outcomes.items() if outcome == Outcome.ALERT}
     missing_alerts = len(alerted - arrivals.alerts.keys())
     alert_latency = latencies(arrivals.alerts, sent)
-    complete = summary["produced"] == count and len(arrivals.decisions) >= count and missing_alerts == 0
+    duplicate_alerts = arrivals.duplicate_alerts + len(summary["duplicates"])
+    exact = missing_alerts == 0 and arrivals.duplicate_decisions == 0 and duplicate_alerts == 0
+    complete = summary["produced"] == count and len(arrivals.decisions) >= count and exact
     kept_up = complete and keeps_up(arrivals.decisions, sent)
     sustained = kept_up and alert_latency["p99_ms"] is not None and alert_latency["p99_ms"] <= LATENCY_TARGET_MS
     return {
@@ -236,7 +238,8 @@ def judge(
         "decided": len(arrivals.decisions),
         "alerts": len(arrivals.alerts),
         "missing_alerts": missing_alerts,
-        "duplicate_alerts": arrivals.duplicate_alerts + len(summary["duplicates"]),
+        "duplicate_decisions": arrivals.duplicate_decisions,
+        "duplicate_alerts": duplicate_alerts,
         "job_restarts": restarts,
         "kept_up": kept_up,
         "sustained": sustained,

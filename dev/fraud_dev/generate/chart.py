@@ -6,7 +6,10 @@
 - the module spec template, the same text as runtime/conf/module.yaml.tmpl;
 - files/topics.yaml, the KafkaTopics' names and partitions, from fraud_common.contract.TOPICS;
 - files/kafka-users.yaml, each component's ACLs for its KafkaUser, from fraud_common.contract.kafka_access;
-- files/metric-relabelings.yaml, observability/relabel.yaml in prometheus-operator's spelling.
+- files/metric-relabelings.yaml, observability/relabel.yaml in prometheus-operator's spelling;
+- files/merchant-lookup.yaml, the defaults of the functions' merchant-service retry settings, from
+  fraud_functions.settings.FunctionSettings (templates/_validate.tpl holds the runtime's call timeout above the
+  worst case they allow).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from pathlib import Path
 import yaml
 
 from fraud_common.contract import KafkaAccess, Topic, kafka_access
+from fraud_common.settings import Setting, declared_settings
 from fraud_dev.stack.kafka_security import group_setting
+from fraud_functions.settings import FunctionSettings
 
 CHART = Path("charts") / "fraud-platform"
 FILES = CHART / "files"
@@ -85,6 +90,24 @@ def kafka_users_file(access: Sequence[KafkaAccess]) -> str:
     )
 
 
+# The settings that bound one merchant lookup (FunctionSettings.merchant_worst_case_seconds).
+MERCHANT_LOOKUP_SETTINGS = (
+    "MERCHANT_MAX_ATTEMPTS",
+    "MERCHANT_TIMEOUT_SECONDS",
+    "MERCHANT_BACKOFF_SECONDS",
+    "MERCHANT_BACKOFF_MAX_SECONDS",
+)
+
+
+def merchant_lookup_file(settings: Sequence[Setting]) -> str:
+    """files/merchant-lookup.yaml: the defaults of the settings that bound a merchant lookup, by variable, which
+    the chart overlays with functions.env to hold the runtime's call timeout above the lookup's worst case."""
+    defaults = {s.variable: s.default for s in settings}
+    return header("fraud_dev.generate.chart", "fraud_functions.settings.FunctionSettings") + yaml.safe_dump(
+        {name: defaults[name] for name in MERCHANT_LOOKUP_SETTINGS}, sort_keys=False
+    )
+
+
 def relabelings(root: Path) -> str:
     """The metric relabel rules of observability/relabel.yaml with prometheus-operator's key names."""
     rules = yaml.safe_load((root / OBSERVABILITY / "relabel.yaml").read_text(encoding="utf-8"))
@@ -104,4 +127,7 @@ def chart_files(
     files[FILES / "topics.yaml"] = topics_file(topics)
     files[FILES / "kafka-users.yaml"] = kafka_users_file(kafka_access(topics))
     files[FILES / "metric-relabelings.yaml"] = relabelings(root)
+    files[FILES / "merchant-lookup.yaml"] = merchant_lookup_file(
+        [declared for _, declared in declared_settings(FunctionSettings)]
+    )
     return files

@@ -7,9 +7,10 @@ itself. The answers may arrive in any order and are kept by lookup name; when
 all are in it sends the model the transaction's values, and on the model's
 score it decides: `alert` (plus an alert record) when the score reaches the
 threshold (the account's own from the `thresholds` topic, else the model's),
-`no_alert` otherwise. When the deadline passes first, the missing lookups'
-fallback values are used and flagged degraded; if the model then does not
-answer by a second deadline, the transaction is decided `expired`.
+`no_alert` otherwise; a challenger's score, when the model sends one, is
+recorded beside it with whether it would have alerted (it never alerts).
+When the deadline passes first, the missing lookups' fallback values are used
+and flagged degraded; if the model then does not answer by a second deadline, the transaction is decided `expired`.
 
 Every transaction id gets one decision on the `decisions` egress, so no
 transaction vanishes unaccounted: a malformed record is decided `dead_letter`.
@@ -40,6 +41,7 @@ from fraud_common.contract import (
     ContractError,
     Decision,
     Outcome,
+    ShadowScore,
     Transaction,
     encode,
     parse_transaction,
@@ -53,6 +55,7 @@ from fraud_functions.addresses import (
 )
 from fraud_functions.declarations import Resources, declare
 from fraud_functions.functions.model import MODEL
+from fraud_functions.live_models import CHALLENGER, CHAMPION, LiveModels
 from fraud_functions.message_context import MessageContext
 from fraud_functions.messages import (
     DecisionDeadline,
@@ -63,7 +66,14 @@ from fraud_functions.messages import (
     ModelScore,
     outgoing,
 )
-from fraud_functions.metrics import DECISION_LATENCY, DECISIONS, TRANSACTIONS_STARTED
+from fraud_functions.metrics import (
+    DECISION_LATENCY,
+    DECISIONS,
+    TRANSACTIONS_STARTED,
+    challenger_agreement,
+    version_decisions,
+    version_scores,
+)
 from fraud_functions.outcomes import (
     drop_unexpected,
     read_message,
@@ -78,8 +88,6 @@ DECIDED_TYPE = make_json_type("fraud.state/DecidedTransaction")
 
 
 M = TypeVar("M", bound=JsonMessage)
-
-DEFAULT_THRESHOLD = 0.8  # for a score from a model version that does not send its threshold
 
 
 def state_specs(ttl_seconds: int, decided_retention_seconds: int) -> list[ValueSpec]:
@@ -141,6 +149,7 @@ class Verdict:
     threshold: float | None = None
     threshold_source: str | None = None
     reason: str | None = None
+    challenger: ShadowScore | None = None
 
 
 @declare(
@@ -169,6 +178,7 @@ class TransactionManager:
         self._threshold_lookup = next((lookup.name for _, lookup in self._lookups if lookup.threshold), None)
         self._deadline = timedelta(seconds=settings.decision_deadline_seconds)
         self._decisions_enabled = settings.decisions_enabled
+        self._models: LiveModels = resources.models
         self._clock_ms = clock_ms
         self._new_token = new_token
 
@@ -268,12 +278,17 @@ class TransactionManager:
             self._request_score(context, pending)
         context.storage.pending = pending.dump()
 
-    def _request_score(self, context: MessageContext, pending: Pending) -> None:
-        """Send the model every value, by source; a lookup that did not answer counts as its fallback."""
+    def _values(self, pending: Pending) -> dict[str, float]:
+        """Every value by source, as the model gets them; a lookup that did not answer counts as its fallback."""
         values: dict[str, float] = {"transaction.amount": pending.transaction.amount}
         for name in pending.asked:
             for value, number in pending.answers.get(name, self._fallbacks.get(name, {})).items():
                 values[f"{name}.{value}"] = number
+        return values
+
+    def _request_score(self, context: MessageContext, pending: Pending) -> None:
+        """Send the model every value, by source."""
+        values = self._values(pending)
         # The model is stateless; addressing it by transaction id spreads the load over all key groups.
         context.send(
             outgoing(MODEL, context.address.id, ModelInput(context.address.id, values, sorted(set(pending.degraded))))
@@ -290,14 +305,25 @@ class TransactionManager:
             return
         threshold, source = self._threshold_for(pending, score)
         outcome = Outcome.ALERT if score.score >= threshold else Outcome.NO_ALERT
-        self._decide(context, pending, Verdict(outcome, score, threshold, source))
+        challenger = None
+        if score.challenger is not None:
+            theirs = score.challenger
+            # The account's own threshold holds for any model; otherwise the challenger's file decides its own.
+            bar = threshold if source == "account" else theirs["threshold"]
+            challenger = ShadowScore(
+                theirs["model_version"], theirs["score"], bar, theirs["score"] >= bar, theirs["features"]
+            )
+        self._decide(context, pending, Verdict(outcome, score, threshold, source, challenger=challenger))
 
     def _threshold_for(self, pending: Pending, score: ModelScore) -> tuple[float, str]:
-        """The account's own threshold (1..100 on the `thresholds` topic, so /100) when it has one, else the model's."""
+        """The account's own threshold (1..100 on the `thresholds` topic, so /100) when it has one, else the model's.
+
+        A score from a version that did not send its threshold gets the champion file's (or the explicit override).
+        """
         custom = pending.answers.get(self._threshold_lookup or "", {}).get("threshold")
         if custom is not None:
             return custom / 100.0, "account"
-        return (score.threshold if score.threshold is not None else DEFAULT_THRESHOLD), "model"
+        return (score.threshold if score.threshold is not None else self._models.champion_threshold()), "model"
 
     def _on_deadline(self, context: MessageContext, message: Message) -> None:
         deadline = read_message(TRANSACTION_MANAGER, context, message, DecisionDeadline)
@@ -354,6 +380,8 @@ class TransactionManager:
             traceparent=current_traceparent(),
             threshold_source=verdict.threshold_source,
             features=dict(score.features) if score else {},
+            inputs=self._values(pending) if score and pending is not None else {},
+            challenger=verdict.challenger,
         )
         context.storage.decided = {"outcome": verdict.outcome.value, "decided_at_ms": now}
         if pending is not None:
@@ -372,6 +400,8 @@ class TransactionManager:
                 )
             )
         DECISIONS.labels(verdict.outcome, "true" if degraded else "false").inc()
+        if score is not None:
+            count_by_version(score, verdict)
         if decision.latency_ms is not None:
             DECISION_LATENCY.observe(decision.latency_ms / 1000.0)
         if verdict.outcome in (Outcome.EXPIRED, Outcome.DEAD_LETTER):
@@ -401,3 +431,17 @@ class TransactionManager:
             )
         )
         log.info("alert emitted", extra={"transaction_id": decision.transaction_id, "score": decision.score})
+
+
+def count_by_version(score: ModelScore, verdict: Verdict) -> None:
+    """Each model's score, alert rate and, with a challenger, agreement, by version: what a promotion is judged on."""
+    alerted = verdict.outcome is Outcome.ALERT
+    version_scores(CHAMPION, score.model_version).observe(score.score)
+    version_decisions(CHAMPION, score.model_version, "true" if alerted else "false").inc()
+    shadow = verdict.challenger
+    if shadow is None:
+        return
+    version_scores(CHALLENGER, shadow.model_version).observe(shadow.score)
+    version_decisions(CHALLENGER, shadow.model_version, "true" if shadow.would_alert else "false").inc()
+    agree = "true" if shadow.would_alert == alerted else "false"
+    challenger_agreement(score.model_version, shadow.model_version, agree).inc()

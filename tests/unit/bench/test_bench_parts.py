@@ -15,9 +15,9 @@ import shutil
 import pytest
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
-from fraud_common.contract import Outcome
+from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Outcome
 from fraud_dev.bench import report
-from fraud_dev.bench.arrivals import Arrivals
+from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals
 from fraud_dev.bench.dispatch import handler
 from fraud_dev.bench.end_to_end import judge, keeps_up, percentile
 from fraud_dev.bench.function_server import bare_stacks, batch_of
@@ -82,6 +82,19 @@ def test_a_rate_is_sustained_only_with_every_decision_every_alert_and_p99_within
         10, 3, summary, sent, _arrivals({"a": Outcome.ALERT, "b": Outcome.NO_ALERT}, {"a": 1500}), {}, {}, 0
     )
     assert not undecided["kept_up"] and not undecided["sustained"]
+
+
+def test_a_decision_or_alert_arriving_twice_is_counted_and_the_rate_not_kept_up_with():
+    collector = ArrivalCollector("127.0.0.1:9", {})
+    for at in (1500, 1600):
+        collector.file_record(DECISIONS_TOPIC, b"a", b'{"outcome": "alert"}', at)
+        collector.file_record(ALERTS_TOPIC, b"acct", b'{"transaction_id": "a"}', at)
+    arrivals = collector.arrivals
+    assert (arrivals.decisions, arrivals.alerts) == ({"a": 1500}, {"a": 1500})  # the first arrival is timed
+    assert (arrivals.duplicate_decisions, arrivals.duplicate_alerts) == (1, 1)
+    judged = judge(10, 1, {"produced": 1, "duplicates": []}, {"a": 1000}, arrivals, {}, {}, 0)
+    assert (judged["duplicate_decisions"], judged["duplicate_alerts"]) == (1, 1)
+    assert not judged["kept_up"] and not judged["sustained"]
 
 
 def test_a_backlog_that_grows_during_the_run_is_not_keeping_up():

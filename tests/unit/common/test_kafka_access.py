@@ -1,11 +1,12 @@
-"""Who may do what on Kafka: each component's grants, listed here by hand from what the component does
-(the issue's least-privilege set), so a declaration that grants more or less fails."""
+"""Who may do what on Kafka: each component's grants against the least-privilege set listed by hand
+(tests/support/least_privilege.py), so a declaration that grants more or less fails."""
 
 from __future__ import annotations
 
 import pytest
 
 from fraud_common.contract import KAFKA_ACCESS, TOPICS, Acl, KafkaAccess, declare_access, kafka_access
+from tests.support import least_privilege as allowed
 
 READ, WRITE = ("Read", "Describe"), ("Write", "Describe")
 
@@ -17,40 +18,32 @@ def grants(component: str, group: str | None) -> set[Acl]:
 
 def test_the_runtime_reads_its_inputs_with_its_group_and_writes_its_outputs_in_transactions():
     assert grants("statefun-runtime", "fraud-statefun") == {
-        Acl("topic", "transactions", READ),
-        Acl("topic", "confirmed", READ),
-        Acl("topic", "thresholds", READ),
+        *(Acl("topic", name, READ) for name in allowed.RUNTIME_READS),
         Acl("group", "fraud-statefun", ("Read",)),
-        Acl("topic", "alerts", WRITE),
-        Acl("topic", "decisions", WRITE),
-        Acl("topic", "dead-letters", WRITE),
-        # Flink's exactly-once producer: transactional ids `<task name>-<operator>-<n>` of StateFun's chain.
-        Acl("transactionalId", "feedback-union -> functions -> ", WRITE, pattern="prefix"),
+        *(Acl("topic", name, WRITE) for name in allowed.RUNTIME_WRITES),
+        Acl("transactionalId", allowed.TRANSACTIONAL_PREFIX, WRITE, pattern="prefix"),
         Acl("cluster", "kafka-cluster", ("IdempotentWrite",)),
     }
 
 
 def test_the_simulator_writes_the_inputs_and_reads_alerts_with_its_group():
     assert grants("simulator", "fraud-simulator") == {
-        Acl("topic", "transactions", WRITE),
-        Acl("topic", "confirmed", WRITE),
-        Acl("topic", "thresholds", WRITE),
-        Acl("topic", "alerts", READ),
+        *(Acl("topic", name, WRITE) for name in allowed.SIMULATOR_WRITES),
+        *(Acl("topic", name, READ) for name in allowed.SIMULATOR_READS),
         Acl("group", "fraud-simulator", ("Read",)),
     }
 
 
 def test_the_smoke_test_sends_a_transaction_and_reads_the_outcome_without_a_group():
     assert grants("smoke-test", None) == {
-        Acl("topic", "transactions", WRITE),
-        Acl("topic", "decisions", READ),
-        Acl("topic", "alerts", READ),
+        *(Acl("topic", name, WRITE) for name in allowed.SMOKE_TEST_WRITES),
+        *(Acl("topic", name, READ) for name in allowed.SMOKE_TEST_READS),
     }
 
 
 def test_keda_only_sees_how_far_the_runtimes_group_lags_on_transactions():
     assert grants("keda", "fraud-statefun") == {
-        Acl("topic", "transactions", ("Describe",)),
+        *(Acl("topic", name, ("Describe",)) for name in allowed.KEDA_LAG_OF),
         Acl("group", "fraud-statefun", ("Describe",)),
     }
 

@@ -9,7 +9,7 @@ from statefun import RequestReplyHandler
 
 from fraud_dev.mini_runtime import MiniRuntime
 from fraud_dev.scripted import ScriptedMerchantClient
-from fraud_functions.scoring import load_model
+from fraud_functions.live_models import LiveModels
 from fraud_functions.settings import FunctionSettings
 from fraud_functions.wiring import wire
 
@@ -26,7 +26,7 @@ def merchants() -> ScriptedMerchantClient:
 
 def make_runtime(settings: FunctionSettings, merchants: ScriptedMerchantClient, **overrides) -> MiniRuntime:
     settings = replace(settings, **overrides)
-    wiring = wire(settings, merchants, load_model(settings.model_strategy, settings.model_path))
+    wiring = wire(settings, merchants, LiveModels.load(settings))
     return MiniRuntime(RequestReplyHandler(wiring.functions))
 
 

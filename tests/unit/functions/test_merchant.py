@@ -12,6 +12,7 @@ from fraud_dev.scripted import ScriptedMerchantClient, lookup_query
 from fraud_functions.addresses import TRANSACTION_MANAGER
 from fraud_functions.declarations import Resources, declared
 from fraud_functions.functions.merchant import MERCHANT, MerchantFunction
+from fraud_functions.live_models import LiveModels
 from fraud_functions.messages import LookupAnswer
 from fraud_functions.metrics import MERCHANT_LOOKUPS
 from fraud_functions.scoring import RandomModel
@@ -35,7 +36,7 @@ def merchant_runtime(client, clock, cache_ttl=3600, degraded_ttl=60, fallback=50
         merchant_fallback_score=fallback,
     )
     merchant = MerchantFunction(
-        Resources(settings=settings, merchant_client=client, model=RandomModel()), clock_ms=clock
+        Resources(settings=settings, merchant_client=client, models=LiveModels.fixed(RandomModel())), clock_ms=clock
     )
     functions = StatefulFunctions()
 

@@ -214,7 +214,14 @@ async def test_shutdown_lets_a_merchant_lookup_in_progress_finish_before_closing
     assert merchants.closed_while_busy is False
 
 
-@pytest.mark.parametrize("variable, value", [("MODEL_PATH", "/nonexistent/model.json"), ("FUNCTIONS_PORT", "x")])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("MODEL_PATH", "/nonexistent/model.json"),
+        ("CHALLENGER_MODEL_PATH", "/nonexistent/challenger.json"),
+        ("FUNCTIONS_PORT", "x"),
+    ],
+)
 def test_main_refuses_to_start_with_bad_settings_or_model(monkeypatch, variable, value):
     from fraud_functions import server
 

@@ -67,10 +67,8 @@ def test_a_topic_the_runtime_reads_changes_exactly_the_files_that_list_topics(tr
     assert ingress["topics"] == [
         {"topic": "audit-requests", "valueType": "fraud/AuditRequest", "targets": ["fraud/threshold"]}
     ]
-    assert (
-        "| `fraud/threshold` |" in after[docs.ARCHITECTURE]
-        and "`thresholds`, `audit-requests` |" in after[docs.ARCHITECTURE]
-    )
+    (row,) = [line for line in after[docs.ARCHITECTURE].splitlines() if line.startswith("| `fraud/threshold` |")]
+    assert row.endswith(", `audit-requests` |")  # after whatever topics it reads today
 
 
 def test_a_topic_the_runtime_writes_gets_an_exactly_once_egress(tree):

@@ -46,11 +46,14 @@ async def test_fault_seed_setting_seeds_the_default_rng(aiohttp_client, fake_sle
     from merchant_service.app import make_app
     from merchant_service.settings import Settings
 
-    async def run() -> list[int]:
-        client = await aiohttp_client(make_app(Settings(error_rate=0.5, fault_seed=42), sleep=fake_sleep))
+    async def run(seed: int) -> list[int]:
+        client = await aiohttp_client(make_app(Settings(error_rate=0.5, fault_seed=seed), sleep=fake_sleep))
         return [(await client.get("/merchants/Acme/score")).status for _ in range(30)]
 
-    assert await run() == await run()
+    first = await run(42)
+    assert set(first) == {200, 503}, "faults fire, and not on every request"
+    assert await run(42) == first
+    assert await run(43) != first, "the seed decides which requests fail"
 
 
 async def test_fixed_latency_is_applied_via_sleep(make_client, fake_sleep) -> None:
