@@ -25,9 +25,10 @@ from fraud_dev.ledger import LedgerReader
 from fraud_dev.pipeline import function_metric, restarts, transaction_record
 from fraud_dev.stack.kafka_security import ADMIN
 from fraud_simulator.transactions import labelled_scenario
+from tests.e2e import seeds
 from tests.support import challenger
 
-SEED, COUNT = 20261202, 300
+SEED, COUNT = seeds.MODELS, 300
 # More compromised cards than the simulator's default, so the backtest has frauds to find in 300 payments.
 COMPROMISED_SHARE = 0.03
 # Promoted before payment 100, rolled back before payment 200 once the promoted model has decided some.

@@ -14,9 +14,10 @@ import time
 
 from fraud_dev.ledger import LedgerReader
 from fraud_simulator.transactions import scenario_transactions
+from tests.e2e import seeds
 from tests.support.oracle import Inputs, assert_decided_as_the_inputs_say
 
-SEED, COUNT = 20261127, 300
+SEED, COUNT = seeds.SCENARIO, 300
 
 
 def test_seeded_scenario_is_decided_exactly_as_the_model_says(stack, kafka):
