@@ -154,6 +154,18 @@ class Release:
         return self.kubectl.json("get", "pods", "-n", NAMESPACE, "-l", selector)["items"]
 
 
+def values_args(cluster: PodCluster) -> list[str]:
+    """The chart's values for this cluster: values.yaml, and the API server's address as the node serves it, so that
+    the Flink pods' egress to it is narrowed as a user narrows it (networkPolicy.kubeApiServer.mode cidrs: the
+    `kubernetes` Service's EndpointSlice, which kube-proxy has translated by the time a policy sees the packet)."""
+    api_server = {
+        "mode": "cidrs",
+        "cidrs": [f"{cluster.netns.addressing.node_ip}/32"],
+        "ports": [cluster.plane_config.ports.apiserver],
+    }
+    return ["-f", str(VALUES), "--set-json", f"networkPolicy.kubeApiServer={json.dumps(api_server)}"]
+
+
 @pytest.fixture(scope="session")
 def pods_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodCluster]:
     missing = [command for command in NEEDED_COMMANDS if not shutil.which(command)]
@@ -187,8 +199,7 @@ def release(pods_cluster: PodCluster) -> Release:
         str(CHART),
         "-n",
         NAMESPACE,
-        "-f",
-        str(VALUES),
+        *values_args(pods_cluster),
         "--wait",
         # The JobManager is Ready once it runs the job: two JVMs start on a fraction of a core each.
         "--timeout=480s",

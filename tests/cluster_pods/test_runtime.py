@@ -18,13 +18,16 @@ from fraud_common.contract import Transaction
 from fraud_dev.pipeline import flink, merchant_with_risk, new_id, transaction_record
 from fraud_dev.readiness import flink_job_running_at
 from fraud_dev.workload import Stream
-from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, VALUES, Release
+from fraud_functions.settings import DEFAULT_MODEL_PATH
+from fraud_simulator.transactions import scenario_transactions
+from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, Release, values_args
 from tests.cluster_pods.runtime import (
     CLUSTER_ID,
     JOB_ID,
     TASKMANAGERS,
     checkpoints,
     ha_configmaps,
+    job,
     latest_completed,
     parallelism,
     ready,
@@ -185,6 +188,44 @@ def test_taskmanagers_scaled_1_2_1_under_traffic_rescale_the_job_each_time(relea
     assert len(runtime_pods(release, "taskmanager")) == 1
 
 
+def test_a_model_rollout_by_helm_upgrade_under_traffic_switches_the_version_without_restarting_the_job(
+    release, tmp_path
+):
+    """`helm upgrade --set-file functions.model.champion=...` (docs/model.md) with the shipped model under a new version
+    string: the functions roll to pods that mount the model ConfigMap while the runtime keeps running. Decisions name
+    the old version, then the new one from some point on; every transaction decided once; the job neither restarted
+    nor restored (its state, and so every account's counts, untouched)."""
+    shipped = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    rolled_out = {**shipped, "version": f"{shipped['version']}-rollout"}
+    champion = tmp_path / "champion.json"
+    champion.write_text(json.dumps(rolled_out), encoding="utf-8")
+    before = job(release)
+    restored_before = checkpoints(release)["latest"]["restored"]
+
+    def upgrade(stream: Stream) -> None:
+        time.sleep(10)
+        release.helm.run(
+            "upgrade", RELEASE, str(CHART), "-n", NAMESPACE, "--reuse-values",
+            "--set-file", f"functions.model.champion={champion}", "--wait", "--timeout=300s", timeout=330,
+        )  # fmt: skip
+
+    seed, count = 20261213, 1200
+    report = seeded_traffic(release, seed, count=count, rate=20, during=upgrade)
+    report.assert_exact()
+    # In the order produced (the stream is the seed's; scenario_transactions is deterministic).
+    versions = [report.decisions[t.transaction_id][0]["model_version"] for t in scenario_transactions(seed, count)]
+    assert set(versions) == {shipped["version"], rolled_out["version"]}, set(versions)
+    switched = max(i for i, version in enumerate(versions) if version == shipped["version"]) + 1
+    # Before the upgrade (10 s at 20/s) only the old version; from `switched` on only the new one, for a good part
+    # of the stream (the rollout takes well under the stream's 60 s).
+    assert set(versions[:150]) == {shipped["version"]}
+    assert count - switched >= 300, f"the new version decided only the last {count - switched} transactions"
+    after = job(release)
+    assert (after["jid"], after["start-time"]) == (before["jid"], before["start-time"])
+    assert checkpoints(release)["latest"]["restored"] == restored_before
+    assert flink_job_running_at(release.runtime.flink_rest_url)
+
+
 def test_a_reinstall_with_the_kept_volume_keeps_an_accounts_fraud_count(release):
     account = new_id("acct-")
     merchant = merchant_with_risk(40, 50)  # alone, never enough for an alert at 1000 USD
@@ -202,7 +243,15 @@ def test_a_reinstall_with_the_kept_volume_keeps_an_accounts_fraud_count(release)
     claim = release.kubectl.json("get", "pvc", "-n", NAMESPACE, f"{CLUSTER_ID}-data")
     assert claim["status"]["phase"] == "Bound"  # helm.sh/resource-policy: keep
     installed = release.helm.run(
-        "install", RELEASE, str(CHART), "-n", NAMESPACE, "-f", str(VALUES), "--wait", "--timeout=480s", timeout=510
+        "install",
+        RELEASE,
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        *values_args(release.cluster),
+        "--wait",
+        "--timeout=480s",
+        timeout=510,
     )
     assert installed.returncode == 0
     decision = decision_of(release, transaction(), timeout=180)
