@@ -191,9 +191,13 @@ def test_a_seeded_scenario_through_the_functions_service_is_decided_exactly_as_t
     span = time.monotonic() - started
     report.assert_exact()  # one decision each; alerts one-to-one with `alert` decisions
     assert restarts == 0
-    # A merchant lookup that timed out decides on a fallback score: the expectation assumes none did.
-    assert report.degraded() == 0, f"{report.degraded()} decisions on a degraded merchant score"
-    assert_decided_as_the_inputs_say(report, Inputs(scenario_transactions(seed, count), velocity_span_s=span))
+    # merchant-service is a pod held to its CPU limit on a node of two cores shared with Kafka, the runtime and the
+    # control plane: on a cold machine a lookup can miss its whole budget (attempts, timeouts, backoffs) and decide on
+    # the fallback score, flagged `degraded` (a fresh-machine run had 1 of 300). The oracle holds such a decision to the
+    # fallback; the bound keeps a merchant path that failed outright (every lookup degraded) a failure.
+    inputs = Inputs(scenario_transactions(seed, count), velocity_span_s=span, may_degrade=frozenset({"merchant"}))
+    assert report.degraded() <= count // 50, f"{report.degraded()} of {count} decisions on a degraded merchant score"
+    assert_decided_as_the_inputs_say(report, inputs)
     assert 0 < len(report.alerted) < count // 2
 
 
