@@ -126,6 +126,7 @@ class PodCluster:
             builder.wheelhouse()
             resolve_classpaths(self.stack_config)
             maven_log = self.stack_config.logs / "maven.log"
+            maven_log.parent.mkdir(parents=True, exist_ok=True)  # Maven may have nothing to do before the priming
             distribution = flink_distribution(maven_log)
             prime_maven_repository(maven_log)
         self.netns.create()
