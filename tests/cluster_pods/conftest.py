@@ -7,6 +7,8 @@ pods and Services are reached at their addresses inside it, and nothing here can
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import time
@@ -27,17 +29,13 @@ from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 CHART = REPO_ROOT / "charts" / "fraud-platform"
 VALUES = Path(__file__).with_name("values.yaml")
 RELEASE, NAMESPACE = "fraud", "fraud"
+JOBMANAGER = f"{RELEASE}-statefun-jobmanager"
+# The flink user of the runtime image (the stand-in base's, as the official image's: docs/adr/0014).
+FLINK_UID = 9999
 # The tag `helm upgrade` moves the functions to: a second build of the same target (a label differs).
 UPGRADE_TAG = "node-2"
-TOOLS_BIN = REPO_ROOT / ".cache" / "tools" / "bin"
 # Seconds per step of the session's cluster start, for the summary at the end of the run.
 TIMINGS: dict[str, float] = {}
-# helm template checks the chart's kubeVersion against the version it is told: the pinned one.
-KUBERNETES_VERSION = next(
-    line.split()[2]
-    for line in (REPO_ROOT / "dev" / "tools" / "versions").read_text().splitlines()
-    if line.startswith("kubernetes ")
-)
 NEEDED_TOOLS = ("etcd", "kubernetes", "helm", "cni-plugins", "coredns", "metrics-server", "kube-network-policies")
 NEEDED_COMMANDS = (
     "containerd",
@@ -82,36 +80,45 @@ def image_tags() -> dict[str, tuple[str, ...]]:
         "functions": (images["functions"]["tag"], UPGRADE_TAG),
         "merchant-service": (images["merchantService"]["tag"],),
         "simulator": (images["simulator"]["tag"],),
+        "statefun-runtime": (images["statefunRuntime"]["tag"],),
     }
 
 
-def module_spec() -> str:
-    """The module spec the chart renders for this release (its statefun ConfigMap), by `helm template`."""
-    rendered = subprocess.run(
-        [
-            str(TOOLS_BIN / "helm"),
-            "template",
-            RELEASE,
-            str(CHART),
-            "-n",
-            NAMESPACE,
-            "-f",
-            str(VALUES),
-            "--kube-version",
-            KUBERNETES_VERSION,
-            "--show-only",
-            "templates/statefun.yaml",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    configmap = next(
-        doc
-        for doc in yaml.safe_load_all(rendered)
-        if doc and doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{RELEASE}-statefun-module"
-    )
-    return configmap["data"]["module.yaml"]
+def checkpoint_volume(kubectl: Tool, folder: Path) -> None:
+    """The PersistentVolume the chart's checkpoint claim binds: a folder on the node (hostPath), of the storage class
+    the values name, kept when released (a reinstall's claim finds the same checkpoints). Owned by the flink user:
+    a hostPath volume gets no fsGroup ownership."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chown(folder, FLINK_UID, FLINK_UID)
+    pvc = values()["statefun"]["storage"]["pvc"]
+    volume = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "fraud-checkpoints"},
+        "spec": {
+            "capacity": {"storage": pvc["size"]},
+            "accessModes": ["ReadWriteOnce"],
+            "storageClassName": pvc["storageClassName"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "hostPath": {"path": str(folder), "type": "Directory"},
+        },
+    }
+    kubectl.run("apply", "-f", "-", input=json.dumps(volume))
+
+
+@dataclass
+class JobManagerService:
+    """The StateFun runtime's Flink REST API through the JobManager's Service (fraud_dev.pipeline.FlinkRuntime):
+    its ClusterIP, which kube-proxy routes from the node to the leader's pod."""
+
+    kubectl: Tool
+
+    @property
+    def flink_rest_url(self) -> str:
+        address = self.kubectl.run(
+            "get", "service", "-n", NAMESPACE, JOBMANAGER, "-o", "jsonpath={.spec.clusterIP}"
+        ).stdout.strip()
+        return f"http://{address}:8081"
 
 
 @dataclass
@@ -133,9 +140,30 @@ class Release:
     def stack(self):
         return self.cluster.stack
 
+    @property
+    def checkpoint_folder(self) -> Path:
+        """The node's folder behind the checkpoint PersistentVolume."""
+        return self.cluster.run_dir / "checkpoint-volume"
+
+    @property
+    def runtime(self) -> JobManagerService:
+        return JobManagerService(self.kubectl)
+
     def pods(self, component: str) -> list[dict]:
         selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/name={component}"
         return self.kubectl.json("get", "pods", "-n", NAMESPACE, "-l", selector)["items"]
+
+
+def values_args(cluster: PodCluster) -> list[str]:
+    """The chart's values for this cluster: values.yaml, and the API server's address as the node serves it, so that
+    the Flink pods' egress to it is narrowed as a user narrows it (networkPolicy.kubeApiServer.mode cidrs: the
+    `kubernetes` Service's EndpointSlice, which kube-proxy has translated by the time a policy sees the packet)."""
+    api_server = {
+        "mode": "cidrs",
+        "cidrs": [f"{cluster.netns.addressing.node_ip}/32"],
+        "ports": [cluster.plane_config.ports.apiserver],
+    }
+    return ["-f", str(VALUES), "--set-json", f"networkPolicy.kubeApiServer={json.dumps(api_server)}"]
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +174,7 @@ def pods_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodCluste
     subprocess.run([str(TOOLS_INSTALL), *NEEDED_TOOLS], check=True, capture_output=True)
     cluster = PodCluster(
         tmp_path_factory.mktemp("pods-cluster"),
-        PodClusterSpec(image_tags(), module_spec()),
+        PodClusterSpec(image_tags()),
         say=lambda message: print(f"[pods-cluster] {message}", flush=True),
         timings=TIMINGS,
     )
@@ -159,6 +187,9 @@ def release(pods_cluster: PodCluster) -> Release:
     """`helm install` of the chart with this cluster's values into a namespace that enforces the
     restricted Pod Security Standard, waited for until every pod is Ready."""
     kubectl = pods_cluster.kubectl
+    assert pods_cluster.stack is not None
+    kafka = Kafka(KafkaConnection(pods_cluster.stack.bootstrap))
+    checkpoint_volume(kubectl, Release(pods_cluster, kafka).checkpoint_folder)
     kubectl.run("create", "namespace", NAMESPACE)
     kubectl.run("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
     started = time.monotonic()
@@ -168,11 +199,11 @@ def release(pods_cluster: PodCluster) -> Release:
         str(CHART),
         "-n",
         NAMESPACE,
-        "-f",
-        str(VALUES),
+        *values_args(pods_cluster),
         "--wait",
-        "--timeout=300s",
-        timeout=330,
+        # The JobManager is Ready once it runs the job: two JVMs start on a fraction of a core each.
+        "--timeout=480s",
+        timeout=510,
         check=False,
     )
     if installed.returncode != 0:
@@ -189,8 +220,7 @@ def release(pods_cluster: PodCluster) -> Release:
         timeout=150,
     )
     TIMINGS["helm install, every pod Ready"] = time.monotonic() - started
-    assert pods_cluster.stack is not None
-    return Release(pods_cluster, Kafka(KafkaConnection(pods_cluster.stack.bootstrap)))
+    return Release(pods_cluster, kafka)
 
 
 def _diagnosis(kubectl: Tool) -> str:

@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fraud_dev.cluster import netpol
 from tests.cluster_pods.conftest import NAMESPACE, RELEASE, Release, values
+from tests.cluster_pods.runtime import runtime_pods
 
 PYTHON = "/opt/venv/bin/python"
 OTHER_NAMESPACE = "elsewhere"
@@ -102,6 +103,10 @@ class Probes:
     def address(self, component: str, port: int) -> tuple[str, int]:
         return self.pod(component)["status"]["podIP"], port
 
+    def runtime_address(self, component: str, port: int) -> tuple[str, int]:
+        """A StateFun runtime pod's (jobmanager or taskmanager, ADR 0014)."""
+        return runtime_pods(self.release, component)[0]["status"]["podIP"], port
+
     def attempt(self, namespace: str, pod: str, targets: list[tuple[str, int]]) -> dict[str, str]:
         """Connections from inside `pod`, all at once."""
         result = self.release.kubectl.run(
@@ -166,6 +171,8 @@ def test_the_flows_the_pipeline_needs_pass_and_the_others_are_refused(probes: Pr
     merchant = probes.address("merchant-service", 8090)
     simulator = probes.address("simulator", 8080)
     merchant_service = (f"{RELEASE}-merchant-service.{NAMESPACE}.svc", 8090)  # through DNS and the Service
+    jobmanager_metrics = probes.runtime_address("jobmanager", 9249)
+    taskmanager_metrics = probes.runtime_address("taskmanager", 9249)
     kafka = probes.kafka
     # (namespace, pod, {target: expected}); every refused target passes from another source.
     plan = {
@@ -177,14 +184,24 @@ def test_the_flows_the_pipeline_needs_pass_and_the_others_are_refused(probes: Pr
         "simulator": (
             NAMESPACE,
             probes.pod("simulator")["metadata"]["name"],
-            {kafka: "open", functions: "timeout", merchant: "timeout"},
+            {kafka: "open", functions: "timeout", merchant: "timeout", jobmanager_metrics: "timeout"},
         ),
         "prometheus in monitoring": (
             MONITORING,
             PROMETHEUS.name,
-            {functions: "open", merchant: "open", simulator: "open"},
+            {
+                functions: "open",
+                merchant: "open",
+                simulator: "open",
+                jobmanager_metrics: "open",
+                taskmanager_metrics: "open",
+            },
         ),
-        "unlabelled in monitoring": (MONITORING, UNLABELLED.name, {functions: "timeout", merchant: "timeout"}),
+        "unlabelled in monitoring": (
+            MONITORING,
+            UNLABELLED.name,
+            {functions: "timeout", merchant: "timeout", taskmanager_metrics: "timeout"},
+        ),
         "another namespace": (
             OTHER_NAMESPACE,
             ELSEWHERE.name,

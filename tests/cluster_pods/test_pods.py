@@ -11,7 +11,6 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -46,13 +45,13 @@ def functions_messages(pod_ip: str) -> float:
 def run_stream(release: Release, seed: int, count: int, rate: float, during=None) -> tuple[LedgerReport, int]:
     """Stream seeded transactions; run `during()` while they flow; return the ledger and the job restarts."""
     reader = LedgerReader(release.kafka)
-    job_before, restarts_before = job_restarts(release.stack)
+    job_before, restarts_before = job_restarts(release.runtime)
     stream = Stream.seeded(release.kafka.connection, seed, count, rate).start()
     if during is not None:
         during(stream)
     stream.join()
     report = reader.collect(stream.ids, timeout=240)
-    job_after, restarts_after = job_restarts(release.stack)
+    job_after, restarts_after = job_restarts(release.runtime)
     assert job_after == job_before, "the StateFun job was replaced"
     return report, restarts_after - restarts_before
 
@@ -185,14 +184,6 @@ def test_services_resolve_and_route_inside_pods(release):
     assert answer == [cluster_ip, "200"]
 
 
-def test_the_runtime_runs_the_releases_module_spec(release):
-    """The runtime beside the cluster calls what the chart says: its module spec is the release's ConfigMap."""
-    configmap = release.kubectl.json("get", "configmap", "-n", NAMESPACE, f"{RELEASE}-statefun-module")
-    running = (release.stack.config.run_dir / "conf" / "module.yaml").read_text(encoding="utf-8")
-    assert running.strip() == configmap["data"]["module.yaml"].strip()
-    assert f"http://{FUNCTIONS}.{NAMESPACE}.svc:8000/statefun" in running
-
-
 def test_a_seeded_scenario_through_the_functions_service_is_decided_exactly_as_the_model_says(release):
     seed, count = 20261201, 300
     started = time.monotonic()
@@ -301,13 +292,6 @@ def test_the_hpa_scales_the_functions_on_real_metrics_and_back(release):
 def test_helm_test_passes(release):
     result = release.helm.run("test", RELEASE, "-n", NAMESPACE, "--timeout=200s", timeout=230)
     assert "Phase:          Succeeded" in result.stdout
-
-
-def test_teardown_leaves_nothing_behind(pods_cluster):
-    holder = pods_cluster.netns.pid
-    left = pods_cluster.down()
-    assert left == []
-    assert not Path(f"/proc/{holder}").exists()
 
 
 def _pod_metrics(release: Release) -> list[dict]:

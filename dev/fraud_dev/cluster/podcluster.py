@@ -1,12 +1,12 @@
 """The whole real-node cluster in one network namespace: up in dependency order, down leaving nothing.
 
-Up: what needs the registries first, on the host (the Debian root filesystem, the wheelhouse, the
-JVM classpaths); then the namespace and the host outside the node (external.py); the images, built inside
-it; then, with this process's thread in the namespace, the control plane with a `RealNode` (containerd,
-kubelet, CNI, kube-proxy, CoreDNS, metrics-server, kube-network-policies) and Kafka (on the external host)
-and the StateFun runtime beside it.
+Up: what needs the registries first, on the host (the Debian root filesystems, the wheelhouse, the
+JVM classpaths and jars); then the namespace and the host outside the node (external.py); the images, built
+inside it (the runtime's on stand-ins for its JVM bases, jvm_bases.py); then, with this process's thread in the
+namespace, the control plane with a `RealNode` (containerd, kubelet, CNI, kube-proxy, CoreDNS, metrics-server,
+kube-network-policies) and Kafka (on the external host). The StateFun runtime is the chart's, in pods.
 
-Down: Kafka and the runtime; every process left in the namespace (pods, shims, daemons, the control
+Down: Kafka; every process left in the namespace (pods, shims, daemons, the control
 plane); the control plane's run directory; the node's cgroups; the external host, the namespace and the
 mount points made for it. `leftovers` then lists anything of it still on the host: processes, mounts, cgroups, files the
 node's daemons would write by default, and iptables rules in the host's namespace (kube-proxy's and the
@@ -31,6 +31,14 @@ from fraud_dev.cluster.client import Tool, helm
 from fraud_dev.cluster.config import REPO_ROOT, ClusterConfig, ClusterPorts
 from fraud_dev.cluster.external import ExternalHost
 from fraud_dev.cluster.images import PAUSE_IMAGE, ImageBuilder
+from fraud_dev.cluster.jvm_bases import (
+    FLINK_BASE_PACKAGES,
+    JVM_ROOTFS_FOLDERS,
+    MAVEN_BASE_PACKAGES,
+    ensure_jvm_bases,
+    flink_distribution,
+    prime_maven_repository,
+)
 from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
 from fraud_dev.cluster.plane import ControlPlane
 from fraud_dev.cluster.realnode import CGROUP_FS, CGROUP_ROOT, RealNode
@@ -61,10 +69,9 @@ MACHINE_LOCK = Path("/run/lock/fraud-real-node.lock")
 
 @dataclass
 class PodClusterSpec:
-    """What to build, and the module spec the runtime runs (the chart's, rendered for the release)."""
+    """What to build."""
 
     image_tags: Mapping[str, tuple[str, ...]]  # Dockerfile target -> tags, each one a distinct build
-    module_spec: str
     kafka_port: int = 9092
 
 
@@ -112,14 +119,21 @@ class PodCluster:
 
     def _up(self) -> None:
         builder = ImageBuilder(self.image_cache, self.run_dir / "images", self.netns, say=self.say)
-        with self._timed("registry inputs (root filesystem, wheelhouse, JVM classpaths)"):
+        with self._timed("registry inputs (root filesystems, wheelhouse, JVM classpaths and jars)"):
             builder.base_rootfs()
+            for packages in (FLINK_BASE_PACKAGES, MAVEN_BASE_PACKAGES):
+                builder.base_rootfs(packages, JVM_ROOTFS_FOLDERS)
             builder.wheelhouse()
             resolve_classpaths(self.stack_config)
+            maven_log = self.stack_config.logs / "maven.log"
+            maven_log.parent.mkdir(parents=True, exist_ok=True)  # Maven may have nothing to do before the priming
+            distribution = flink_distribution(maven_log)
+            prime_maven_repository(maven_log)
         self.netns.create()
         self.external.create()
         with self._timed("images built"):
             builder.ensure_base()
+            ensure_jvm_bases(builder, distribution)
             names = [PAUSE_IMAGE] + [
                 builder.build(target, tag, build_label=tag)
                 for target, tags in self.spec.image_tags.items()
@@ -132,8 +146,8 @@ class PodCluster:
         self.plane = ControlPlane(self.plane_config, nodes=self.node, say=self.say)
         with self._timed("control plane and node"):
             self.plane.up()
-        self.stack = BesideStack(self.stack_config, self.netns, self.external, self.spec.module_spec, say=self.say)
-        with self._timed("Kafka and the StateFun runtime"):
+        self.stack = BesideStack(self.stack_config, self.external, say=self.say)
+        with self._timed("Kafka"):
             self.stack.start()
 
     # -- down ---------------------------------------------------------------------------------

@@ -113,6 +113,13 @@ class RealNode:
             client = NodeIdentities.APISERVER_KUBELET_CLIENT.name
             proxy = NodeIdentities.FRONT_PROXY.name
             return [
+                # Pods reach the API server as pods do everywhere, through the `kubernetes` Service (10.96.0.1:443,
+                # the JobManager's Kubernetes HA): kube-proxy routes it to the advertised address, which must be
+                # the node's (Endpoints refuse loopback) and served there. The namespace is the cluster's own, so
+                # every address in it is still unreachable from outside; the plane's kubeconfigs keep 127.0.0.1.
+                "--bind-address=0.0.0.0",
+                f"--advertise-address={self.netns.addressing.node_ip}",
+                "--endpoint-reconciler-type=lease",
                 f"--kubelet-client-certificate={p / f'{client}.crt'}",
                 f"--kubelet-client-key={p / f'{client}.key'}",
                 f"--kubelet-certificate-authority={p / 'ca.crt'}",
