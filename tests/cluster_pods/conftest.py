@@ -154,16 +154,33 @@ class Release:
         return self.kubectl.json("get", "pods", "-n", NAMESPACE, "-l", selector)["items"]
 
 
-def values_args(cluster: PodCluster) -> list[str]:
-    """The chart's values for this cluster: values.yaml, and the API server's address as the node serves it, so that
-    the Flink pods' egress to it is narrowed as a user narrows it (networkPolicy.kubeApiServer.mode cidrs: the
-    `kubernetes` Service's EndpointSlice, which kube-proxy has translated by the time a policy sees the packet)."""
+def install_args(cluster: PodCluster) -> list[str]:
+    """`helm install` of the release with the chart's values for this cluster: values.yaml, and the API server's address
+    as the node serves it, so that the Flink pods' egress to it is narrowed as a user narrows it
+    (networkPolicy.kubeApiServer.mode cidrs: the `kubernetes` Service's EndpointSlice, which kube-proxy has translated
+    by the time a policy sees the packet). Waited for: the JobManager is Ready once it runs the job, and two JVMs
+    start on a fraction of a core each (INSTALL_TIMEOUT for the command)."""
     api_server = {
         "mode": "cidrs",
         "cidrs": [f"{cluster.netns.addressing.node_ip}/32"],
         "ports": [cluster.plane_config.ports.apiserver],
     }
-    return ["-f", str(VALUES), "--set-json", f"networkPolicy.kubeApiServer={json.dumps(api_server)}"]
+    return [
+        "install",
+        RELEASE,
+        str(CHART),
+        "-n",
+        NAMESPACE,
+        "-f",
+        str(VALUES),
+        "--set-json",
+        f"networkPolicy.kubeApiServer={json.dumps(api_server)}",
+        "--wait",
+        "--timeout=480s",
+    ]
+
+
+INSTALL_TIMEOUT = 510
 
 
 @pytest.fixture(scope="session")
@@ -193,19 +210,7 @@ def release(pods_cluster: PodCluster) -> Release:
     kubectl.run("create", "namespace", NAMESPACE)
     kubectl.run("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
     started = time.monotonic()
-    installed = pods_cluster.helm().run(
-        "install",
-        RELEASE,
-        str(CHART),
-        "-n",
-        NAMESPACE,
-        *values_args(pods_cluster),
-        "--wait",
-        # The JobManager is Ready once it runs the job: two JVMs start on a fraction of a core each.
-        "--timeout=480s",
-        timeout=510,
-        check=False,
-    )
+    installed = pods_cluster.helm().run(*install_args(pods_cluster), timeout=INSTALL_TIMEOUT, check=False)
     if installed.returncode != 0:
         pytest.fail(f"helm install failed: {installed.stderr.strip()}\n{_diagnosis(kubectl)}")
     # The Deployment starts with one pod; the HPA brings it to its minimum at its first sync.

@@ -20,7 +20,7 @@ from fraud_dev.readiness import flink_job_running_at
 from fraud_dev.workload import Stream
 from fraud_functions.settings import DEFAULT_MODEL_PATH
 from fraud_simulator.transactions import scenario_transactions
-from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, Release, values_args
+from tests.cluster_pods.conftest import CHART, INSTALL_TIMEOUT, NAMESPACE, RELEASE, Release, install_args
 from tests.cluster_pods.runtime import (
     CLUSTER_ID,
     JOB_ID,
@@ -242,17 +242,7 @@ def test_a_reinstall_with_the_kept_volume_keeps_an_accounts_fraud_count(release)
     wait_for(lambda: not runtime_pods(release, "jobmanager") and not runtime_pods(release, "taskmanager"), "gone", 120)
     claim = release.kubectl.json("get", "pvc", "-n", NAMESPACE, f"{CLUSTER_ID}-data")
     assert claim["status"]["phase"] == "Bound"  # helm.sh/resource-policy: keep
-    installed = release.helm.run(
-        "install",
-        RELEASE,
-        str(CHART),
-        "-n",
-        NAMESPACE,
-        *values_args(release.cluster),
-        "--wait",
-        "--timeout=480s",
-        timeout=510,
-    )
+    installed = release.helm.run(*install_args(release.cluster), timeout=INSTALL_TIMEOUT)
     assert installed.returncode == 0
     decision = decision_of(release, transaction(), timeout=180)
     assert "fraud_count=3" in decision["reasons"] and decision["outcome"] == "alert", decision
