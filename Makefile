@@ -66,7 +66,7 @@ clean: ## Remove the virtualenv, build output and local run state (checkpoints t
 # Pinned tools (dev/tools/versions) built from the Go module proxy into .cache/tools/, and the local
 # Kubernetes control plane (docs/kubernetes-local-control-plane.md). Warm runs of the tool targets take a second.
 .PHONY: tools tools-chart tools-cluster tools-observability tools-node packages-observability packages-node cluster-up cluster-down \
-	test-cluster test-cluster-plane test-cluster-pods
+	test-cluster test-cluster-plane test-cluster-pods cluster-images
 
 tools: tools-chart ## Build the deploy tools (helm, kubeconform, kustomize, ct, conftest, helm-unittest, skaffold) into .cache/tools/bin.
 	dev/tools/install --set skaffold
@@ -104,6 +104,9 @@ test-cluster-plane: $(STAMP) tools tools-cluster ## The chart on the local contr
 
 test-cluster-pods: $(STAMP) jvm-tools tools-chart tools-cluster tools-node ## The chart in real pods on a real kubelet, in a network namespace of its own.
 	$(PYTEST) tests/cluster_pods
+
+cluster-images: $(STAMP) jvm-tools packages-node ## The real-node cluster's registry inputs and images, built ahead into .cache/images (no Go tools).
+	$(PY) -m tests.cluster_pods.prepare
 
 # Kubernetes packaging (docs/kubernetes.md): checks without a cluster, skaffold dev.
 .PHONY: verify-deploy dev

@@ -17,23 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from fraud_common.kafka_security import KafkaConnection
 from fraud_dev.cluster.client import Tool
 from fraud_dev.cluster.config import REPO_ROOT, TOOLS_INSTALL
-from fraud_dev.cluster.podcluster import PodCluster, PodClusterSpec
+from fraud_dev.cluster.podcluster import PodCluster
 from fraud_dev.pipeline import Kafka
+from tests.cluster_pods.spec import VALUES, cluster_spec, values
 from tests.support.linux_root import missing_linux_root, skip_unless_runnable
 
 CHART = REPO_ROOT / "charts" / "fraud-platform"
-VALUES = Path(__file__).with_name("values.yaml")
 RELEASE, NAMESPACE = "fraud", "fraud"
 JOBMANAGER = f"{RELEASE}-statefun-jobmanager"
 # The flink user of the runtime image (the stand-in base's, as the official image's: docs/adr/0014).
 FLINK_UID = 9999
-# The tag `helm upgrade` moves the functions to: a second build of the same target (a label differs).
-UPGRADE_TAG = "node-2"
 # Seconds per step of the session's cluster start, for the summary at the end of the run.
 TIMINGS: dict[str, float] = {}
 NEEDED_TOOLS = ("etcd", "kubernetes", "helm", "cni-plugins", "coredns", "metrics-server", "kube-network-policies")
@@ -68,20 +65,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/cluster_pods" in str(item.fspath):
             item.add_marker(pytest.mark.cluster_pods)
             skip_unless_runnable(item, reason)
-
-
-def values() -> dict:
-    return yaml.safe_load(VALUES.read_text(encoding="utf-8"))
-
-
-def image_tags() -> dict[str, tuple[str, ...]]:
-    images = values()["images"]
-    return {
-        "functions": (images["functions"]["tag"], UPGRADE_TAG),
-        "merchant-service": (images["merchantService"]["tag"],),
-        "simulator": (images["simulator"]["tag"],),
-        "statefun-runtime": (images["statefunRuntime"]["tag"],),
-    }
 
 
 def checkpoint_volume(kubectl: Tool, folder: Path) -> None:
@@ -191,7 +174,7 @@ def pods_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodCluste
     subprocess.run([str(TOOLS_INSTALL), *NEEDED_TOOLS], check=True, capture_output=True)
     cluster = PodCluster(
         tmp_path_factory.mktemp("pods-cluster"),
-        PodClusterSpec(image_tags()),
+        cluster_spec(),
         say=lambda message: print(f"[pods-cluster] {message}", flush=True),
         timings=TIMINGS,
     )

@@ -19,7 +19,8 @@ from fraud_dev.ledger import LedgerReader, LedgerReport
 from fraud_dev.pipeline import job_restarts
 from fraud_dev.workload import Stream
 from fraud_simulator.transactions import scenario_transactions
-from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, UPGRADE_TAG, Release
+from tests.cluster_pods.conftest import CHART, NAMESPACE, RELEASE, Release
+from tests.cluster_pods.spec import UPGRADE_TAG
 from tests.support.oracle import Inputs, assert_decided_as_the_inputs_say
 
 FUNCTIONS = f"{RELEASE}-functions"

@@ -39,7 +39,7 @@ from fraud_dev.cluster.jvm_bases import (
     flink_distribution,
     prime_maven_repository,
 )
-from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NetworkNamespace, terminate
+from fraud_dev.cluster.netns import BOUND_HOST_DIRS, NamespaceError, NetworkNamespace, terminate
 from fraud_dev.cluster.plane import ControlPlane
 from fraud_dev.cluster.realnode import CGROUP_FS, CGROUP_ROOT, RealNode
 from fraud_dev.daemons import mounts_under, processes_using
@@ -65,6 +65,8 @@ DEFAULT_HOST_PATHS = (
 # Machine-wide (/run/lock is the standard place for such locks, emptied at boot); never removed, as the lock
 # file of a waiting run must stay the same file.
 MACHINE_LOCK = Path("/run/lock/fraud-real-node.lock")
+# The root filesystems, the wheelhouse and buildah's storage, kept between runs (images.py).
+IMAGE_CACHE = REPO_ROOT / ".cache" / "images"
 
 
 @dataclass
@@ -80,7 +82,7 @@ class PodCluster:
     run_dir: Path
     spec: PodClusterSpec
     tools_bin: Path = REPO_ROOT / ".cache" / "tools" / "bin"
-    image_cache: Path = REPO_ROOT / ".cache" / "images"
+    image_cache: Path = IMAGE_CACHE
     say: Say = print
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -120,25 +122,11 @@ class PodCluster:
     def _up(self) -> None:
         builder = ImageBuilder(self.image_cache, self.run_dir / "images", self.netns, say=self.say)
         with self._timed("registry inputs (root filesystems, wheelhouse, JVM classpaths and jars)"):
-            builder.base_rootfs()
-            for packages in (FLINK_BASE_PACKAGES, MAVEN_BASE_PACKAGES):
-                builder.base_rootfs(packages, JVM_ROOTFS_FOLDERS)
-            builder.wheelhouse()
-            resolve_classpaths(self.stack_config)
-            maven_log = self.stack_config.logs / "maven.log"
-            maven_log.parent.mkdir(parents=True, exist_ok=True)  # Maven may have nothing to do before the priming
-            distribution = flink_distribution(maven_log)
-            prime_maven_repository(maven_log)
+            distribution = registry_inputs(builder, self.stack_config)
         self.netns.create()
         self.external.create()
         with self._timed("images built"):
-            builder.ensure_base()
-            ensure_jvm_bases(builder, distribution)
-            names = [PAUSE_IMAGE] + [
-                builder.build(target, tag, build_label=tag)
-                for target, tags in self.spec.image_tags.items()
-                for tag in tags
-            ]
+            names = build_images(builder, distribution, self.spec.image_tags)
         with self._timed("images exported"):
             archives = [builder.export(name) for name in names]
         self._exit.enter_context(self.netns.entered())
@@ -205,6 +193,51 @@ class PodCluster:
         yield
         self.timings[what] = time.monotonic() - started
         self.say(f"{what}: {self.timings[what]:.1f} s")
+
+
+def registry_inputs(builder: ImageBuilder, stack_config: StackConfig) -> Path:
+    """Everything the cluster's start takes from the registries, made on the host (cached after the first time):
+    the Debian root filesystems, the wheelhouse, the JVM classpaths and the local Maven repository the runtime's
+    jar stage builds from offline. Returns the Flink distribution the runtime's stand-in base is laid out from."""
+    builder.base_rootfs()
+    for packages in (FLINK_BASE_PACKAGES, MAVEN_BASE_PACKAGES):
+        builder.base_rootfs(packages, JVM_ROOTFS_FOLDERS)
+    builder.wheelhouse()
+    resolve_classpaths(stack_config)
+    maven_log = stack_config.logs / "maven.log"
+    maven_log.parent.mkdir(parents=True, exist_ok=True)  # Maven may have nothing to do before the priming
+    distribution = flink_distribution(maven_log)
+    prime_maven_repository(maven_log)
+    return distribution
+
+
+def build_images(builder: ImageBuilder, distribution: Path, image_tags: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The bases, then every Dockerfile target under each of its tags (one build per tag); the names to load."""
+    builder.ensure_base()
+    ensure_jvm_bases(builder, distribution)
+    return [PAUSE_IMAGE] + [
+        builder.build(target, tag, build_label=tag) for target, tags in image_tags.items() for tag in tags
+    ]
+
+
+def prepare_images(spec: PodClusterSpec, run_dir: Path, image_cache: Path = IMAGE_CACHE, say: Say = print) -> None:
+    """What `PodCluster`'s start makes before the node, made ahead into the caches (`make test` runs this in the
+    background while the JVM suites run, so a fresh machine's cluster suite finds its inputs and images built):
+    the registry inputs, then every image, built in a namespace of its own that goes at the end. The cluster's
+    start then finds them all cached; whatever this did not finish, it makes itself."""
+    netns = NetworkNamespace(run_dir / "netns")
+    builder = ImageBuilder(image_cache, run_dir / "images", netns, say=say)
+    with open(MACHINE_LOCK, "a+b") as lock:  # its namespace's host mount points: as a cluster's, one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        distribution = registry_inputs(builder, StackConfig(run_dir=run_dir / "stack", observability=False))
+        try:
+            netns.create()
+            build_images(builder, distribution, spec.image_tags)
+        finally:
+            left = netns.destroy()
+            shutil.rmtree(run_dir, ignore_errors=True)
+    if left:
+        raise NamespaceError(f"the image namespace left {', '.join(left)}")
 
 
 def _remove_cgroups(roots: tuple[Path, ...]) -> None:
