@@ -95,6 +95,8 @@ class Configuration:
 
 
 DEFAULT = "default"
+ROCKSDB_TUNED = "RocksDB tuned: full checkpoints, heap timers"
+ROCKSDB_TUNED_PROPERTIES = {"state.backend.incremental": "false", "state.backend.rocksdb.timer-service.factory": "HEAP"}
 AT_LEAST_ONCE = "at-least-once alerts"
 MIXED = "default, side streams at the transactions' rate"
 REQUESTS_RATE = 200  # requests_per_transaction is read in the default configuration at this rate
@@ -106,6 +108,14 @@ CONFIGURATIONS = (
         "exactly-once alerts, 5 s checkpoints, RocksDB (runtime/conf/flink-conf.yaml)",
         True,
         required_rate=max(REQUESTS_RATE, EO_LATENCY_RATE),
+    ),
+    Configuration(
+        ROCKSDB_TUNED,
+        "exactly-once alerts, 5 s checkpoints, RocksDB tuned for a state of a few MiB: full checkpoints (a "
+        "snapshot read through iterators; an incremental one flushes every column family's memtable and feeds "
+        "compaction) and the timers of delayed messages (decision deadlines, fraud window expiries) on the heap",
+        True,
+        runtime_properties=ROCKSDB_TUNED_PROPERTIES,
     ),
     Configuration(
         "heap state",
