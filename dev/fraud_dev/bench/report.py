@@ -340,16 +340,33 @@ def render_footprint(results: dict[str, Any]) -> str:
         ],
         rows,
     )
-    default = section["configurations"][0]
-    busiest = next((run for run in reversed(default["runs"]) if run["kept_up"]), default["runs"][-1])
-    threads = busiest["load"].get("threads", {})
-    if threads:
-        text += (
-            f"\nThe runtime JVM's busiest threads at {busiest['rate']} tx/s (default configuration, "
-            "% of one core, from /proc):\n\n"
-        )
-        text += table(["thread group", "CPU %"], [[f"`{name}`", share] for name, share in threads.items()])
+    text += render_threads(section["configurations"])
     return text + _measured(section)
+
+
+def render_threads(configurations: list[dict[str, Any]]) -> str:
+    """The runtime JVM's busiest threads side by side, every configuration at one rate: the default's highest
+    kept-up rung (or its last), so that a column differs from the default's by the configuration alone."""
+    default = configurations[0]
+    rate = next((run for run in reversed(default["runs"]) if run["kept_up"]), default["runs"][-1])["rate"]
+    columns = {
+        configuration["name"]: run["load"].get("threads", {})
+        for configuration in configurations
+        for run in configuration["runs"]
+        if run["rate"] == rate and run["load"].get("threads")
+    }
+    if not columns:
+        return ""
+    groups = sorted(
+        {name for threads in columns.values() for name in threads},
+        key=lambda name: -max(threads.get(name, 0.0) for threads in columns.values()),
+    )
+    rows = [[f"`{name}`", *(threads.get(name) for threads in columns.values())] for name in groups]
+    rows.append(["**all threads listed**", *(round(sum(threads.values()), 1) for threads in columns.values())])
+    return (
+        f"\nThe runtime JVM's busiest threads at {rate} tx/s (% of one core, from /proc; each configuration's ten "
+        "busiest, – where a group was not among them):\n\n" + table(["thread group", *columns], rows)
+    )
 
 
 def _kib(size: int | None) -> str | None:

@@ -184,3 +184,28 @@ def test_a_rung_is_settled_once_its_own_ids_are_decided_and_their_alerts_arrived
     assert collector.settled(["b"]) and not collector.settled(["a", "b"]), "a's alert has not arrived"
     collector.file_record(ALERTS_TOPIC, b"acct", b'{"transaction_id": "a"}', 1600)
     assert collector.settled(["a", "b"]) and not collector.settled(["a", "b", "c"])
+
+
+def test_the_thread_table_sets_every_configuration_beside_the_default_at_its_highest_kept_up_rate():
+    def run(rate: int, kept_up: bool, threads: dict[str, float]) -> dict:
+        return {"rate": rate, "kept_up": kept_up, "load": {"threads": threads}}
+
+    configurations = [
+        {
+            "name": "default",
+            "runs": [
+                run(200, True, {"a": 1.0}),
+                run(400, True, {"rocksdb:low#": 30.0, "b": 5.0}),
+                run(600, False, {"rocksdb:low#": 40.0}),
+            ],
+        },
+        {"name": "tuned", "runs": [run(400, True, {"b": 6.0, "c": 2.0}), run(600, True, {"b": 9.0})]},
+        {"name": "no such rung", "runs": [run(300, True, {"b": 1.0})]},
+    ]
+    rendered = report.render_threads(configurations)
+    assert "at 400 tx/s" in rendered
+    lines = rendered.splitlines()
+    assert "| thread group | default | tuned |" in lines  # a configuration without a 400 rung has no column
+    assert "| `rocksdb:low#` | 30.0 | – |" in lines  # the busiest group first; absent from tuned's busiest
+    assert "| `b` | 5.0 | 6.0 |" in lines
+    assert "| **all threads listed** | 35.0 | 8.0 |" in lines
