@@ -27,7 +27,12 @@ def test_every_recorded_step_is_a_step_of_run_tests():
     steps = set(re.findall(r'step "([^"]+)"', script)) | set(re.findall(r"step ([a-z-]+) run_make", script))
     (suites,) = re.findall(r"for suite in ([a-z0-9 -]+); do", script)  # the loop over the suites
     steps |= set(suites.split())
-    sets = {f"Go tools: {name}" for name in ("deploy", "skaffold", "observability", "cluster", "node")}
+    # The background jobs, as the script names them: each Go tool set of its `sets=` line, and the other jobs'
+    # `printf "NAME\t..."` lines (the cluster's images).
+    (set_line,) = re.findall(r'^sets="(.+)"$', script, re.M)
+    sets = {f"Go tools: {name}" for name in re.findall(r"[a-z]+", set_line.replace("${cluster:+", ""))}
+    sets |= set(re.findall(r'printf "([a-z ]+)\\t', script))
+    assert "cluster images" in sets and "Go tools: node" in sets
     for kind, run in recorded().items():
         assert {name for name, _ in run["steps"]} <= steps, kind
         assert {name for name, _ in run["background"]} <= sets, kind
