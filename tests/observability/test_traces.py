@@ -87,7 +87,7 @@ def test_one_transaction_is_one_trace_across_every_service(scenario):
     ]
     assert len(first) == 1 and parent(first[0]) is roots[0]
     queried = [span for span in spans if span.tags.get("statefun.message_type") == "fraud/FeatureQuery"]
-    (account,) = [span for span in queried if span.name == ACCOUNT]  # not its timers (ExpireVelocity), if any
+    (account,) = [span for span in queried if span.name == ACCOUNT]  # not its timers (ExpireFraud), if any
     (merchant,) = [span for span in queried if span.name == MERCHANT]
     assert parent(account) is first[0] and parent(merchant) is account
     deciding = [
