@@ -33,7 +33,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -241,6 +240,18 @@ def last_json_line(process: subprocess.Popen, what: str) -> dict[str, Any]:
     return json.loads(lines[-1])
 
 
+def load_then_summaries(
+    sampler: Sampler, seconds: float, producers: dict[str, subprocess.Popen]
+) -> tuple[dict, dict[str, dict[str, Any]]]:
+    """The CPU of `seconds` of load, then each producer's summary. A producer is reaped only after the load was
+    read: a reaped process has left /proc, so the simulator, which exits as soon as its rung is sent, read as
+    0 % until 2026-12-03 (an exited, unreaped process still shows its CPU)."""
+    sampler.start()
+    time.sleep(seconds)
+    load = sampler.stop()
+    return load, {name: last_json_line(process, f"the {name}") for name, process in producers.items()}
+
+
 def run_rate(
     stack: LocalStack, kafka: Kafka, configuration: Configuration, seed: int, rate: int, seconds: int, drain: int
 ) -> dict:
@@ -256,14 +267,11 @@ def run_rate(
     pids = {service.name: service.pid for service in stack.services if service.pid is not None}
     producers = {"simulator": simulator.pid} | ({"side streams": side.pid} if side else {})
     sampler = Sampler({**pids, **producers, "benchmark (alert reader)": os.getpid()}, threads_of="statefun-runtime")
-    sampler.start()
-    load: dict = {}
-    timer = threading.Timer(seconds, lambda: load.update(sampler.stop()))
-    timer.start()
+    load, summaries = load_then_summaries(
+        sampler, seconds, {"simulator": simulator} | ({"side streams": side} if side else {})
+    )
     count = rate * seconds
-    summary = last_json_line(simulator, "the simulator")
-    side_summary = last_json_line(side, "the side streams") if side else None
-    timer.join()
+    summary, side_summary = summaries["simulator"], summaries.get("side streams")
     own = own_ids(seed, count)
     deadline = time.monotonic() + drain
     while not collector.settled(own) and time.monotonic() < deadline:

@@ -11,6 +11,8 @@ import asyncio
 import importlib
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from statefun.request_reply_pb2 import FromFunction, ToFunction
@@ -19,11 +21,11 @@ from fraud_common.contract import ALERTS_TOPIC, DECISIONS_TOPIC, Outcome
 from fraud_dev.bench import report
 from fraud_dev.bench.arrivals import ArrivalCollector, Arrivals
 from fraud_dev.bench.dispatch import handler
-from fraud_dev.bench.end_to_end import judge, keeps_up, percentile
+from fraud_dev.bench.end_to_end import judge, keeps_up, load_then_summaries, percentile
 from fraud_dev.bench.function_server import bare_stacks, batch_of
 from fraud_dev.bench.profile import summarize
 from fraud_dev.bench.request_mix import steady_state_mix
-from fraud_dev.bench.sampler import cpu_seconds, thread_group
+from fraud_dev.bench.sampler import Sampler, cpu_seconds, thread_group
 from fraud_dev.bench.wrk import milliseconds
 
 
@@ -52,6 +54,21 @@ def test_cpu_seconds_read_utime_and_stime_past_a_command_name_with_spaces(tmp_pa
     stat.write_text("42 (C2 Compiler (x)) S " + " ".join(["0"] * 10) + " 250 50 0 0\n")
     assert cpu_seconds(stat) == pytest.approx(300 / os.sysconf("SC_CLK_TCK"))
     assert cpu_seconds(tmp_path / "gone") == 0.0
+
+
+def test_a_producer_that_exits_before_the_load_is_read_still_shows_its_cpu():
+    burn = "\n".join(
+        [
+            "import json, time",
+            "start = time.process_time()",
+            "while time.process_time() - start < 0.3: pass",
+            "print(json.dumps({'sent': 1}))",
+        ]
+    )
+    producer = subprocess.Popen([sys.executable, "-c", burn], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    load, summaries = load_then_summaries(Sampler({"producer": producer.pid}), 2.0, {"producer": producer})
+    assert summaries == {"producer": {"sent": 1}}
+    assert load["cpu_percent"]["producer"] >= 10, "0.3 s of CPU within the 2 s of load: not read as nothing"
 
 
 def test_threads_of_one_pool_share_a_group():
